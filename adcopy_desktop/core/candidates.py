@@ -1,0 +1,89 @@
+"""What one generation request asks for and what it returns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class GenerationSettings:
+    """Decoding settings; the same settings and seed give the same candidates."""
+
+    n: int = 3
+    max_new_tokens: int = 128
+    temperature: float = 0.8  # 0 means greedy
+    top_p: float = 0.95
+    top_k: int = 50  # 0 disables
+    repetition_penalty: float = 1.1  # 1.0 disables
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.n < 1:
+            problems.append(f"n must be at least 1 (got {self.n})")
+        if self.max_new_tokens < 1:
+            problems.append(f"max_new_tokens must be at least 1 (got {self.max_new_tokens})")
+        if self.temperature < 0:
+            problems.append(f"temperature must be 0 (greedy) or more (got {self.temperature})")
+        if not 0 < self.top_p <= 1:
+            problems.append(f"top_p must be in (0, 1] (got {self.top_p})")
+        if self.top_k < 0:
+            problems.append(f"top_k must be 0 (off) or more (got {self.top_k})")
+        if self.repetition_penalty <= 0:
+            problems.append(f"repetition_penalty must be above 0 (got {self.repetition_penalty})")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["stop"] = list(self.stop)
+        return data
+
+
+@dataclass
+class Timings:
+    prompt_tokens: int = 0
+    new_tokens: int = 0
+    first_token_s: float = 0.0  # from request start to the first new token of this candidate
+    total_s: float = 0.0
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.new_tokens / self.total_s if self.total_s > 0 else 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tokens_per_s"] = round(self.tokens_per_s, 2)
+        return data
+
+
+@dataclass
+class Candidate:
+    """One piece of generated copy with everything needed to reproduce and judge it."""
+
+    text: str
+    kind: str
+    model: str
+    language: str
+    index: int = 0
+    finish_reason: str = "eos"  # eos | stop | length | cancelled
+    settings: GenerationSettings = field(default_factory=GenerationSettings)
+    timings: Timings = field(default_factory=Timings)
+    style: str | None = None
+    provider: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "kind": self.kind,
+            "model": self.model,
+            "language": self.language,
+            "index": self.index,
+            "finish_reason": self.finish_reason,
+            "style": self.style,
+            "provider": self.provider,
+            "settings": self.settings.to_dict(),
+            "timings": self.timings.to_dict(),
+        }

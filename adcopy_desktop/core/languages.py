@@ -1,0 +1,104 @@
+"""The output languages the app writes, and guessing which one a merchant's text is in.
+
+Detection rule: count Han characters (CJK Unified Ideographs) and Latin letters. The text is
+Chinese when it has at least one Han character and ``han * HAN_WEIGHT >= latin``; otherwise,
+including text with no letters at all, it is English. A Han character carries about as much as a
+short English word, so each one weighs as three Latin letters: Latin brand and model names inside
+Chinese listings ("Nike 运动鞋 男款", "iPhone 15 手机壳") stay Chinese, while a Chinese brand name
+inside an English sentence ("Li-Ning running shoes 李宁") stays English.
+"""
+
+from __future__ import annotations
+
+from .errors import UnsupportedLanguageError
+
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("zh", "en")
+DEFAULT_LANGUAGE = "en"
+HAN_WEIGHT = 3
+
+_LANGUAGE_NAMES: dict[str, dict[str, str]] = {
+    "en": {"zh": "Chinese", "en": "English"},
+    "zh": {"zh": "中文", "en": "英文"},
+}
+
+_ALIASES: dict[str, str] = {
+    "chinese": "zh",
+    "mandarin": "zh",
+    "cn": "zh",
+    "中文": "zh",
+    "汉语": "zh",
+    "漢語": "zh",
+    "简体中文": "zh",
+    "english": "en",
+    "英文": "en",
+    "英语": "en",
+}
+
+_HAN_RANGES: tuple[tuple[int, int], ...] = (
+    (0x3400, 0x4DBF),  # Extension A
+    (0x4E00, 0x9FFF),  # Unified Ideographs
+    (0xF900, 0xFAFF),  # Compatibility Ideographs
+    (0x20000, 0x323AF),  # Extensions B to H
+)
+
+_LATIN_RANGES: tuple[tuple[int, int], ...] = (
+    (0x41, 0x5A),
+    (0x61, 0x7A),
+    (0xC0, 0x24F),  # accented letters (Latin-1 Supplement, Extended-A/B); × and ÷ excluded below
+    (0xFF21, 0xFF3A),  # full-width A-Z, typed by Chinese input methods
+    (0xFF41, 0xFF5A),  # full-width a-z
+)
+_NOT_LETTERS = {0xD7, 0xF7}
+
+
+def _in_ranges(code_point: int, ranges: tuple[tuple[int, int], ...]) -> bool:
+    return any(low <= code_point <= high for low, high in ranges)
+
+
+def count_scripts(text: str) -> tuple[int, int]:
+    """``(han, latin)``: how many Han characters and Latin letters the text holds."""
+    han = latin = 0
+    for char in text:
+        code_point = ord(char)
+        if code_point < 0x41:
+            continue
+        if _in_ranges(code_point, _HAN_RANGES):
+            han += 1
+        elif code_point not in _NOT_LETTERS and _in_ranges(code_point, _LATIN_RANGES):
+            latin += 1
+    return han, latin
+
+
+def detect_language(text: str) -> str:
+    """``"zh"`` or ``"en"`` by the rule in this module's docstring; English when in doubt."""
+    han, latin = count_scripts(text)
+    if han >= 1 and han * HAN_WEIGHT >= latin:
+        return "zh"
+    return DEFAULT_LANGUAGE
+
+
+def has_letters(text: str) -> bool:
+    """Whether the text says anything about its language (numbers and symbols do not)."""
+    return any(count_scripts(text))
+
+
+def normalize_language(code: str) -> str:
+    """Map what users and settings write ("zh-CN", "English", "中文") to a supported code."""
+    cleaned = str(code).strip().casefold().replace("_", "-")
+    if cleaned in SUPPORTED_LANGUAGES:
+        return cleaned
+    if cleaned in _ALIASES:
+        return _ALIASES[cleaned]
+    base = cleaned.split("-", 1)[0]
+    if base in SUPPORTED_LANGUAGES:
+        return base
+    raise UnsupportedLanguageError(
+        f"Language {code!r} is not supported; choose one of: "
+        + ", ".join(f"{lang} ({language_name(lang)})" for lang in SUPPORTED_LANGUAGES)
+        + "."
+    )
+
+
+def language_name(code: str, in_language: str = "en") -> str:
+    """The language's name for display, written in ``in_language`` ("Chinese" or "中文")."""
+    return _LANGUAGE_NAMES[normalize_language(in_language)][normalize_language(code)]

@@ -1,0 +1,238 @@
+"""Build one model folder: load (GGUF or Hugging Face), fix the tokenizer, export to ONNX, check.
+
+This module imports torch, transformers and optimum, so it runs only in a child process started by
+``model_store.store`` (``python -m adcopy_desktop.core.model_store.builder``). It reports progress
+and errors as JSON lines on stdout; the parent turns them into ProgressEvents and ModelErrors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+RUNTIME_FILES = (
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "chat_template.jinja",
+    "config.json",
+    "generation_config.json",
+)
+CHINESE_PROBE = "这款白色牛仔外套版型宽松，面料柔软透气，日常通勤和周末出游都很百搭。"
+# Byte-level tokenizers without Chinese merges spend more than one token per Han character.
+CHINESE_CHARS_PER_TOKEN_MIN = 1.0
+
+
+def emit(kind: str, **fields: Any) -> None:
+    print(json.dumps({"event": kind, **fields}, ensure_ascii=False), flush=True)
+
+
+def progress(stage: str, message: str, fraction: float | None = None) -> None:
+    emit("progress", stage=stage, message=message, fraction=fraction)
+
+
+class BuildFailure(Exception):
+    """An expected failure: the message is shown to the user as it is."""
+
+
+def load_pretrained(kind: str, source: Path):
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if kind in ("gguf", "default"):
+        folder, extra = str(source.parent), {"gguf_file": source.name}
+    else:
+        folder, extra = str(source), {}
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, **extra)
+        model = AutoModelForCausalLM.from_pretrained(folder, torch_dtype=torch.float32, **extra)
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
+        raise BuildFailure(f"transformers could not load {source}: {exc}") from exc
+    model.eval()
+    return tokenizer, model
+
+
+def fix_special_tokens(tokenizer, model) -> list[str]:
+    """Make eos/pad mean the chat end-of-turn token, as the model was trained.
+
+    GGUF conversion in transformers 4.57 leaves SmolLM2 with eos=<|im_start|> and no pad; a chat
+    model must stop at <|im_end|>.
+    """
+    fixes = []
+    vocab = tokenizer.get_vocab()
+    template = tokenizer.chat_template or ""
+    end_of_turn = "<|im_end|>" if "<|im_end|>" in vocab and "<|im_end|>" in template else None
+    if end_of_turn and tokenizer.eos_token != end_of_turn:
+        fixes.append(f"eos {tokenizer.eos_token!r} -> {end_of_turn!r}")
+        tokenizer.eos_token = end_of_turn
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+        fixes.append(f"pad None -> {tokenizer.pad_token!r}")
+    eos_id = tokenizer.convert_tokens_to_ids(tokenizer.eos_token)
+    pad_id = tokenizer.convert_tokens_to_ids(tokenizer.pad_token)
+    model.config.eos_token_id = eos_id
+    model.config.pad_token_id = pad_id
+    model.generation_config.eos_token_id = eos_id
+    model.generation_config.pad_token_id = pad_id
+    return fixes
+
+
+def normalise_byte_level_tokenizer(tokenizer) -> list[str]:
+    """Give a byte-level BPE tokenizer a plain byte-level decoder and no BOS post-processor.
+
+    The GGUF converter writes a Llama-style decoder (byte fallback, '▁') and a post-processor that
+    prepends BOS, which doubles BOS after a chat template and confuses other tokenizer readers.
+    """
+    from tokenizers import decoders, pre_tokenizers, processors
+
+    backend = tokenizer.backend_tokenizer
+    if not isinstance(backend.pre_tokenizer, pre_tokenizers.ByteLevel):
+        return []
+    backend.decoder = decoders.ByteLevel()
+    backend.post_processor = processors.ByteLevel(trim_offsets=False)
+    return ["byte-level decoder and post-processor"]
+
+
+def detect_languages(tokenizer, model_type: str, kind: str) -> list[str]:
+    if kind == "default":
+        return ["en"]  # measured: SmolLM2-135M writes English only
+    ids = tokenizer.encode(CHINESE_PROBE, add_special_tokens=False)
+    chars_per_token = len(CHINESE_PROBE) / max(1, len(ids))
+    return ["zh", "en"] if chars_per_token >= CHINESE_CHARS_PER_TOKEN_MIN else ["en"]
+
+
+def export_onnx(model, out_dir: Path) -> None:
+    from optimum.exporters.onnx import onnx_export_from_model
+
+    onnx_export_from_model(
+        model, out_dir, task="text-generation-with-past", do_validation=False, monolith=False
+    )
+
+
+def check_export(model, tokenizer, onnx_dir: Path) -> dict[str, float]:
+    """Compare ONNX and PyTorch next-token choices on a real prompt: Optimum's own check is no gate."""
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+
+    text = tokenizer.apply_chat_template(
+        [{"role": "user", "content": "Write a short title for a white denim jacket."}],
+        tokenize=False,
+        add_generation_prompt=True,
+    )
+    ids = tokenizer.encode(text, add_special_tokens=False)
+    with torch.no_grad():
+        reference = model(torch.tensor([ids])).logits[0].numpy()
+    session = ort.InferenceSession(str(onnx_dir / "model.onnx"), providers=["CPUExecutionProvider"])
+    feeds: dict[str, Any] = {}
+    length = len(ids)
+    for spec in session.get_inputs():
+        if spec.name == "input_ids":
+            feeds[spec.name] = np.array([ids], dtype=np.int64)
+        elif spec.name == "attention_mask":
+            feeds[spec.name] = np.ones((1, length), dtype=np.int64)
+        elif spec.name == "position_ids":
+            feeds[spec.name] = np.arange(length, dtype=np.int64)[None, :]
+        elif spec.name.startswith("past_key_values"):
+            heads, head_dim = spec.shape[1], spec.shape[3]
+            dtype = np.float16 if "float16" in spec.type else np.float32
+            feeds[spec.name] = np.zeros((1, heads, 0, head_dim), dtype=dtype)
+    logits = session.run(["logits"], feeds)[0][0].astype(np.float32)
+    agreement = float((logits.argmax(-1) == reference.argmax(-1)).mean())
+    max_diff = float(np.abs(logits - reference).max())
+    if agreement < 0.95 or logits[-1].argmax() != reference[-1].argmax():
+        raise BuildFailure(
+            f"The ONNX export disagrees with the original model (next-token agreement "
+            f"{agreement:.0%}, max logit difference {max_diff:.3g}); the model was not installed."
+        )
+    return {"next_token_agreement": agreement, "max_logit_diff": max_diff, "prompt_tokens": length}
+
+
+def build(kind: str, source: Path, out: Path, model_id: str, name: str) -> dict[str, Any]:
+    started = time.monotonic()
+    progress("load", f"Loading {source.name} with transformers", 0.05)
+    tokenizer, model = load_pretrained(kind, source)
+    model_type = model.config.model_type
+    from adcopy_desktop.core.model_store.sources import check_architecture
+
+    try:
+        check_architecture(model_type, f"The model {source.name}")
+    except Exception as exc:
+        raise BuildFailure(str(exc)) from None
+    if not tokenizer.chat_template:
+        raise BuildFailure(
+            f"{source.name} has no chat template: AdCopy needs an instruction-tuned (chat) model. "
+            "Import the 'Instruct' or 'Chat' variant of the model."
+        )
+    fixes = fix_special_tokens(tokenizer, model) + normalise_byte_level_tokenizer(tokenizer)
+    if fixes:
+        progress("tokenizer", "Fixed tokenizer: " + ", ".join(fixes), 0.3)
+
+    hf_dir = out / "hf"
+    progress("save", "Saving safetensors weights", 0.35)
+    model.save_pretrained(hf_dir, safe_serialization=True)
+    tokenizer.save_pretrained(hf_dir)
+
+    onnx_dir = out / "onnx"
+    progress("export", "Exporting to ONNX with Optimum (the longest step)", 0.45)
+    export_onnx(model, onnx_dir)
+    for file_name in RUNTIME_FILES:
+        if (hf_dir / file_name).is_file():
+            shutil.copy2(hf_dir / file_name, onnx_dir / file_name)
+
+    progress("check", "Checking the ONNX model against the original", 0.85)
+    check = check_export(model, tokenizer, onnx_dir)
+    languages = detect_languages(tokenizer, model_type, kind)
+    parameters = sum(p.numel() for p in model.parameters())
+    return {
+        "id": model_id,
+        "name": name,
+        "architecture": model_type,
+        "languages": languages,
+        "parameters": int(parameters),
+        "context_length": int(getattr(model.config, "max_position_embeddings", 2048) or 2048),
+        "source": {"kind": kind, "path": str(source.resolve())},
+        "onnx": "onnx/model.onnx",
+        "export_check": check,
+        "tokenizer_fixes": fixes,
+        "build_seconds": round(time.monotonic() - started, 1),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kind", choices=["default", "gguf", "hf"], required=True)
+    parser.add_argument("--source", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--id", required=True)
+    parser.add_argument("--name", required=True)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        metadata = build(args.kind, args.source, args.out, args.id, args.name)
+    except BuildFailure as exc:
+        emit("error", message=str(exc))
+        return 2
+    except MemoryError:
+        emit("error", message="Ran out of memory while building the model. Close other programs or import a smaller model.")
+        return 3
+    except Exception as exc:  # the parent shows this; the traceback goes to the build log
+        traceback.print_exc(file=sys.stderr)
+        emit("error", message=f"Building the model failed: {type(exc).__name__}: {exc}")
+        return 1
+    emit("done", metadata=metadata)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Progress reporting and cancellation for long core work, with no Qt in sight.
+
+Core functions take a ``progress`` callback and a ``CancelToken``; the GUI's worker and the CLI
+adapt them to a progress dialog or a terminal line.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    stage: str  # short machine-readable step name, e.g. "export"
+    message: str  # what a person reads
+    fraction: float | None = None  # 0..1 when known
+
+
+ProgressCallback = Callable[[ProgressEvent], None]
+
+
+def ignore_progress(event: ProgressEvent) -> None:
+    return None
+
+
+class CancelToken:
+    """Set from any thread; the worker checks it between steps."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()

@@ -1,0 +1,45 @@
+"""User settings: one JSON file in the config folder, read with defaults, written atomically."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from adcopy_desktop.core.model_store.manifest import write_json_atomically
+from adcopy_desktop.paths import user_folders
+
+log = logging.getLogger("adcopy.settings")
+
+EXECUTION_PROVIDER_CHOICES = ("auto", "cpu", "cuda", "directml")
+
+
+@dataclass
+class Settings:
+    execution_provider: str = "auto"
+    threads: int | None = None  # None: one per physical core
+    interface_language: str | None = None  # None: follow the system
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    path = path or user_folders().settings_file
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return Settings()
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring unreadable settings file %s (%s); using defaults", path, exc)
+        return Settings()
+    known = {f.name for f in fields(Settings)}
+    settings = Settings(**{k: v for k, v in data.items() if k in known}) if isinstance(data, dict) else Settings()
+    if settings.execution_provider not in EXECUTION_PROVIDER_CHOICES:
+        log.warning("unknown execution_provider %r in %s; using auto", settings.execution_provider, path)
+        settings.execution_provider = "auto"
+    return settings
+
+
+def save_settings(settings: Settings, path: Path | None = None) -> None:
+    path = path or user_folders().settings_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_json_atomically(path, asdict(settings))

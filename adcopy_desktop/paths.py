@@ -1,0 +1,62 @@
+"""Every user folder the app uses, resolved in one place.
+
+``ADCOPY_HOME`` puts config, data and cache under one folder (tests and scripts rely on it);
+otherwise the platform's conventions apply (platformdirs).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_NAME = "adcopy"
+HOME_ENV = "ADCOPY_HOME"
+
+
+@dataclass(frozen=True)
+class UserFolders:
+    config: Path
+    data: Path
+    cache: Path
+
+    @property
+    def models(self) -> Path:
+        """Built and imported models, one sub-folder each."""
+        return self.data / "models"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.config / "settings.json"
+
+    @property
+    def logs(self) -> Path:
+        return self.data / "logs"
+
+    def ensure(self) -> "UserFolders":
+        for folder in (self.config, self.data, self.cache, self.models, self.logs):
+            folder.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+def user_folders() -> UserFolders:
+    """The folders for this process, read fresh each call so tests can change ``ADCOPY_HOME``."""
+    home = os.environ.get(HOME_ENV)
+    if home:
+        root = Path(home).expanduser().resolve()
+        return UserFolders(config=root / "config", data=root / "data", cache=root / "cache")
+    import platformdirs
+
+    return UserFolders(
+        config=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
+        data=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
+        cache=Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
+    )
+
+
+def resources_dir() -> Path:
+    """The read-only resources shipped with the app (prompt templates, word lists, samples)."""
+    override = os.environ.get("ADCOPY_RESOURCES")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parent.parent / "resources"

