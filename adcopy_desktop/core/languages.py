@@ -100,5 +100,17 @@ def normalize_language(code: str) -> str:
 
 
 def language_name(code: str, in_language: str = "en") -> str:
-    """The language's name for display, written in ``in_language`` ("Chinese" or "中文")."""
-    return _LANGUAGE_NAMES[normalize_language(in_language)][normalize_language(code)]
+    """The language's name for display, written in ``in_language`` ("Chinese" or "中文").
+
+    A display helper never fails: an unknown ``code`` (say "ja" in a model's manifest) comes back
+    as it is, and an unknown ``in_language`` falls back to English names."""
+    names = _LANGUAGE_NAMES[_normalized_or_none(in_language) or DEFAULT_LANGUAGE]
+    normalized = _normalized_or_none(code)
+    return names[normalized] if normalized else str(code)
+
+
+def _normalized_or_none(code: str) -> str | None:
+    try:
+        return normalize_language(code)
+    except UnsupportedLanguageError:
+        return None

@@ -76,7 +76,9 @@ class Product:
     def to_attribute_string(self) -> str:
         """The AdvertiseGen form; separator characters inside keys or values become spaces so
         the string always parses back to the same number of pairs."""
-        return "*".join(f"{_without_separators(key)}#{_without_separators(value)}" for key, value in self.attributes)
+        return "*".join(
+            f"{_without_separators(key)}#{_without_separators(value)}" for key, value in self.attributes
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -178,7 +180,9 @@ def _parse_lines(body: str) -> list[tuple[str, str]]:
             continue
         colon = _COLONS.search(line)
         if colon is None:
-            advice = FORMS_HELP if not pairs else "Write one attribute per line as 'key: value' (':' or '：')."
+            advice = FORMS_HELP if not pairs else (
+                "Write one attribute per line as 'key: value' (':' or '：')."
+            )
             raise ProductParseError(
                 f'Line {line_number} "{_preview(line)}" has no colon. {advice}',
                 position=line_number,
@@ -271,7 +275,8 @@ def _checked_pair(
     label = f'{unit} {position} "{_preview(fragment)}"'
     if not key:
         raise ProductParseError(
-            f"{label} has no key before '{separator}': every attribute needs a name, e.g. 颜色{separator}白色.",
+            f"{label} has no key before '{separator}': every attribute needs a name, "
+            f"e.g. 颜色{separator}白色.",
             position=position,
             fragment=fragment,
         )

@@ -1,0 +1,319 @@
+"""One runtime's side of ``adcopy bench``, run in its own process so its peak RSS is its own.
+
+``python -m adcopy_desktop.bench.peers --runtime onnx|transformers|llamacpp ...`` loads one model,
+warms it up, then times a single greedy stream and an N-candidate batch ``--repeats`` times and
+prints one line: RESULT_PREFIX followed by JSON. Every runtime gets the same prompt token ids and
+produces exactly ``--tokens`` new tokens per candidate (end-of-sequence is ignored), so the work is
+the same and the figures compare like with like.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+RESULT_PREFIX = "ADCOPY_BENCH_RESULT "
+RUNTIMES = ("onnx", "transformers", "llamacpp")
+WARMUP_TOKENS = 8
+
+
+@dataclass
+class StreamRun:
+    """One single-candidate generation, timed from the call to the last new token."""
+
+    tokens: int
+    first_token_s: float
+    elapsed_s: float
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass
+class BatchRun:
+    """All candidates of one request, timed from the call to the end of the last candidate."""
+
+    tokens: int
+    elapsed_s: float
+
+
+@dataclass
+class PeerResult:
+    runtime: str
+    load_s: float
+    import_s: float
+    peak_rss_mb: float
+    new_tokens: int
+    batch_tokens: int
+    tokens_per_s: float
+    first_token_ms: float
+    batch_s: float
+    runs: dict[str, list[float]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class Peer:
+    """A loaded model that can run one stream and one batch of ``new_tokens`` each."""
+
+    notes: list[str]
+
+    def stream(self, prompt_ids: list[int], new_tokens: int) -> StreamRun:
+        raise NotImplementedError
+
+    def batch(self, prompt_ids: list[int], new_tokens: int, rows: int) -> BatchRun:
+        raise NotImplementedError
+
+
+def peak_rss_mb() -> float:
+    """Highest resident memory of this process so far (model load included: the user pays it)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        import psutil
+
+        return psutil.Process().memory_info().peak_wset / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+class OnnxPeer(Peer):
+    """This app's runtime, called the way the app calls it."""
+
+    def __init__(self, folder: Path, threads: int) -> None:
+        from adcopy_desktop.core.runtime import OnnxCausalLM
+
+        self.model = OnnxCausalLM.load(folder, provider="cpu", threads=threads)
+        # The runtime has no ignore-EOS switch; an empty set makes it run to max_new_tokens,
+        # as min_new_tokens does for transformers.
+        self.model.tokenizer.eos_token_ids = set()
+        self.notes = [f"provider {self.model.provider}"]
+
+    def _settings(self, new_tokens: int, rows: int):
+        from adcopy_desktop.core.candidates import GenerationSettings
+
+        return GenerationSettings(
+            n=rows, max_new_tokens=new_tokens, temperature=0.0, top_k=0, top_p=1.0, repetition_penalty=1.0
+        )
+
+    def stream(self, prompt_ids: list[int], new_tokens: int) -> StreamRun:
+        first: float | None = None
+        tokens = 0
+        started = time.perf_counter()
+        for event in self.model.stream(prompt_ids, self._settings(new_tokens, 1)):
+            if event.token_id >= 0:
+                tokens += 1
+                if first is None:
+                    first = time.perf_counter()
+        end = time.perf_counter()
+        return StreamRun(tokens, (first or end) - started, end - started)
+
+    def batch(self, prompt_ids: list[int], new_tokens: int, rows: int) -> BatchRun:
+        tokens = 0
+
+        def count(event) -> None:
+            nonlocal tokens
+            tokens += event.token_id >= 0
+
+        started = time.perf_counter()
+        self.model.generate(prompt_ids, self._settings(new_tokens, rows), on_token=count)
+        return BatchRun(tokens, time.perf_counter() - started)
+
+
+class TransformersPeer(Peer):
+    """transformers in float32 with eager attention: the reference a Python user would reach for."""
+
+    def __init__(self, folder: Path, threads: int) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        torch.set_num_threads(threads)
+        self.torch = torch
+        self.model = AutoModelForCausalLM.from_pretrained(
+            folder, torch_dtype=torch.float32, attn_implementation="eager"
+        )
+        self.model.eval()
+        config = self.model.generation_config
+        self.pad_id = config.pad_token_id if config.pad_token_id is not None else config.eos_token_id
+        self.notes = [f"torch {torch.__version__}, float32, eager attention"]
+
+    def _generate(self, prompt_ids: list[int], new_tokens: int, rows: int, streamer=None) -> int:
+        torch = self.torch
+        input_ids = torch.tensor([prompt_ids] * rows, dtype=torch.long)
+        with torch.inference_mode():
+            output = self.model.generate(
+                input_ids,
+                attention_mask=torch.ones_like(input_ids),
+                do_sample=False,
+                num_beams=1,
+                max_new_tokens=new_tokens,
+                min_new_tokens=new_tokens,
+                use_cache=True,
+                pad_token_id=self.pad_id,
+                streamer=streamer,
+            )
+        return (output.shape[1] - len(prompt_ids)) * rows
+
+    def stream(self, prompt_ids: list[int], new_tokens: int) -> StreamRun:
+        from transformers.generation.streamers import BaseStreamer
+
+        class FirstTokenClock(BaseStreamer):
+            """generate() puts the prompt first, then each new token."""
+
+            def __init__(self) -> None:
+                self.puts = 0
+                self.first: float | None = None
+
+            def put(self, value) -> None:
+                self.puts += 1
+                if self.puts == 2:
+                    self.first = time.perf_counter()
+
+            def end(self) -> None:
+                pass
+
+        clock = FirstTokenClock()
+        started = time.perf_counter()
+        tokens = self._generate(prompt_ids, new_tokens, 1, clock)
+        end = time.perf_counter()
+        return StreamRun(tokens, (clock.first or end) - started, end - started)
+
+    def batch(self, prompt_ids: list[int], new_tokens: int, rows: int) -> BatchRun:
+        started = time.perf_counter()
+        tokens = self._generate(prompt_ids, new_tokens, rows)
+        return BatchRun(tokens, time.perf_counter() - started)
+
+
+class LlamaCppPeer(Peer):
+    """llama.cpp on the GGUF the default model is built from; it has no batched sampling API."""
+
+    def __init__(self, gguf: Path, threads: int, context: int) -> None:
+        from llama_cpp import Llama, __version__
+
+        self.llm = Llama(
+            model_path=str(gguf), n_ctx=context, n_threads=threads, n_threads_batch=threads, verbose=False
+        )
+        self.notes = [f"llama-cpp-python {__version__}, {gguf.name}", "batch = candidates one after another"]
+
+    def stream(self, prompt_ids: list[int], new_tokens: int) -> StreamRun:
+        # reset() forgets the previous run, so the prompt is evaluated again instead of reused from
+        # llama.cpp's prefix cache: every runtime pays the prompt on every request.
+        self.llm.reset()
+        first: float | None = None
+        tokens = 0
+        started = time.perf_counter()
+        for _ in self.llm.generate(
+            prompt_ids, top_k=1, top_p=1.0, min_p=0.0, temp=0.0, repeat_penalty=1.0, reset=True
+        ):
+            tokens += 1
+            if first is None:
+                first = time.perf_counter()
+            if tokens >= new_tokens:
+                break
+        end = time.perf_counter()
+        return StreamRun(tokens, (first or end) - started, end - started)
+
+    def batch(self, prompt_ids: list[int], new_tokens: int, rows: int) -> BatchRun:
+        started = time.perf_counter()
+        tokens = sum(self.stream(prompt_ids, new_tokens).tokens for _ in range(rows))
+        return BatchRun(tokens, time.perf_counter() - started)
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def measure(
+    load: Callable[[], Peer],
+    runtime: str,
+    prompt_ids: list[int],
+    new_tokens: int,
+    batch: int,
+    repeats: int,
+    import_s: float = 0.0,
+) -> PeerResult:
+    """Load, warm up with a short run, then time ``repeats`` streams and batches; report medians."""
+    started = time.perf_counter()
+    peer = load()
+    load_s = time.perf_counter() - started
+    peer.stream(prompt_ids, min(WARMUP_TOKENS, new_tokens))
+    streams: list[StreamRun] = []
+    batches: list[BatchRun] = []
+    for _ in range(repeats):
+        streams.append(peer.stream(prompt_ids, new_tokens))
+        batches.append(peer.batch(prompt_ids, new_tokens, batch))
+    return PeerResult(
+        runtime=runtime,
+        load_s=load_s,
+        import_s=import_s,
+        peak_rss_mb=peak_rss_mb(),
+        new_tokens=min(run.tokens for run in streams),
+        batch_tokens=min(run.tokens for run in batches),
+        tokens_per_s=_median([run.tokens_per_s for run in streams]),
+        first_token_ms=_median([run.first_token_s for run in streams]) * 1000,
+        batch_s=_median([run.elapsed_s for run in batches]),
+        runs={
+            "tokens_per_s": [run.tokens_per_s for run in streams],
+            "first_token_ms": [run.first_token_s * 1000 for run in streams],
+            "batch_s": [run.elapsed_s for run in batches],
+        },
+        notes=list(peer.notes),
+    )
+
+
+def _import_runtime(runtime: str) -> float:
+    """Import the heavy libraries up front so load_s is the model load alone."""
+    started = time.perf_counter()
+    if runtime == "onnx":
+        import adcopy_desktop.core.runtime  # noqa: F401
+    elif runtime == "transformers":
+        import torch  # noqa: F401
+        import transformers  # noqa: F401
+    else:
+        import llama_cpp  # noqa: F401
+    return time.perf_counter() - started
+
+
+def run_peer(args: argparse.Namespace) -> PeerResult:
+    prompt_ids = [int(token) for token in args.prompt_ids.split(",")]
+    import_s = _import_runtime(args.runtime)
+    load: Callable[[], Peer]
+    if args.runtime == "onnx":
+        load = partial(OnnxPeer, Path(args.folder), args.threads)
+    elif args.runtime == "transformers":
+        load = partial(TransformersPeer, Path(args.folder), args.threads)
+    else:
+        context = max(512, len(prompt_ids) + args.tokens + 16)
+        load = partial(LlamaCppPeer, Path(args.folder), args.threads, context)
+    return measure(load, args.runtime, prompt_ids, args.tokens, args.batch, args.repeats, import_s)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m adcopy_desktop.bench.peers", description=__doc__.split("\n")[0])
+    parser.add_argument("--runtime", choices=RUNTIMES, required=True)
+    parser.add_argument("--folder", required=True, help="onnx/ folder, hf/ folder or .gguf file, by runtime")
+    parser.add_argument("--prompt-ids", required=True, help="comma-separated prompt token ids")
+    parser.add_argument("--tokens", type=int, default=128)
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, required=True)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    result = run_peer(parse_args(argv))
+    sys.stdout.flush()
+    print(RESULT_PREFIX + json.dumps(asdict(result)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

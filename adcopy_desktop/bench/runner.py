@@ -1,0 +1,412 @@
+"""``adcopy bench``: the app's runtime against transformers eager and llama.cpp, same prompt and weights.
+
+Each runtime runs in a child process (``adcopy_desktop.bench.peers``) one after the other, so its
+peak RSS is its own and no two runtimes compete for the cores. The parent only tokenizes the
+prompt once (so every runtime gets the same ids), collects the JSON lines and works out ratios.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+import psutil
+
+import adcopy_desktop
+from adcopy_desktop.bench.peers import RESULT_PREFIX
+
+OURS = "onnx"
+PEERS = ("transformers", "llamacpp")
+LABELS = {
+    "onnx": "AdCopy (ONNX Runtime)",
+    "transformers": "transformers eager",
+    "llamacpp": "llama.cpp",
+}
+# What each child needs importable; checked here without importing anything heavy.
+REQUIRED_MODULES = {
+    "onnx": ("onnxruntime",),
+    "transformers": ("torch", "transformers"),
+    "llamacpp": ("llama_cpp",),
+}
+INSTALL_HINTS = {
+    "onnx": "pip install onnxruntime",
+    "transformers": "pip install 'adcopy-desktop[build]' (torch + transformers)",
+    "llamacpp": 'CMAKE_ARGS="-DLLAMA_CURL=OFF" pip install llama-cpp-python',
+}
+DEFAULT_PROMPT = (
+    "Write a long, detailed product description for an online shop: a white denim jacket with a "
+    "relaxed fit, brass buttons, two chest pockets and a soft cotton lining. Describe the material, "
+    "the fit, how to style it for each season, care instructions and why it makes a good gift."
+)
+PEER_TIMEOUT_S = 1800.0
+
+Progress = Callable[[str], None]
+
+
+def module_present(name: str) -> bool:
+    return importlib.util.find_spec(name) is not None
+
+
+def default_threads() -> int:
+    """Physical cores: extra hyperthreads slow matrix-heavy decoding more often than they help."""
+    return psutil.cpu_count(logical=False) or os.cpu_count() or 1
+
+
+def _version(distribution: str) -> str | None:
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _os_name() -> str:
+    try:
+        for line in Path("/etc/os-release").read_text(encoding="utf-8").splitlines():
+            if line.startswith("PRETTY_NAME="):
+                return f"{line.split('=', 1)[1].strip().strip(chr(34))} (kernel {platform.release()})"
+    except OSError:
+        pass
+    return platform.platform()
+
+
+def machine_info() -> dict[str, Any]:
+    """What the figures depend on, so a table can be read against the machine it came from."""
+    return {
+        "cpu": _cpu_model(),
+        "physical_cores": psutil.cpu_count(logical=False),
+        "logical_cores": psutil.cpu_count(logical=True),
+        "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "os": _os_name(),
+        "python": platform.python_version(),
+        "onnxruntime": _version("onnxruntime"),
+        "torch": _version("torch"),
+        "transformers": _version("transformers"),
+        "llama_cpp_python": _version("llama_cpp_python"),
+    }
+
+
+def prompt_token_ids(onnx_folder: Path, prompt: str) -> list[int]:
+    """The chat-formatted prompt as the app's tokenizer encodes it; every runtime gets these ids."""
+    from adcopy_desktop.core.runtime import ChatTokenizer
+
+    tokenizer = ChatTokenizer.from_folder(onnx_folder)
+    return tokenizer.encode(tokenizer.apply_chat_template([{"role": "user", "content": prompt}]))
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    package_root = str(Path(adcopy_desktop.__file__).resolve().parent.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    env.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return env
+
+
+def _last_lines(text: str, count: int = 3) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-count:]) or "no output"
+
+
+def run_peer_process(
+    runtime: str,
+    target: Path,
+    prompt_ids: list[int],
+    *,
+    new_tokens: int,
+    batch: int,
+    repeats: int,
+    threads: int,
+    timeout_s: float = PEER_TIMEOUT_S,
+) -> dict[str, Any]:
+    """Run one runtime in a fresh interpreter; its figures with status "ok", or why it failed."""
+    command = [
+        sys.executable, "-m", "adcopy_desktop.bench.peers",
+        "--runtime", runtime,
+        "--folder", str(target),
+        "--prompt-ids", ",".join(map(str, prompt_ids)),
+        "--tokens", str(new_tokens),
+        "--batch", str(batch),
+        "--repeats", str(repeats),
+        "--threads", str(threads),
+    ]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, encoding="utf-8", errors="replace",
+            timeout=timeout_s, env=_child_env(),
+        )
+    except subprocess.TimeoutExpired:
+        return {"status": "failed", "reason": f"no result within {timeout_s:.0f} s"}
+    for line in reversed(done.stdout.splitlines()):
+        if line.startswith(RESULT_PREFIX):
+            return {"status": "ok", **json.loads(line[len(RESULT_PREFIX):])}
+    return {
+        "status": "failed",
+        "reason": f"exit code {done.returncode}: {_last_lines(done.stderr or done.stdout)}",
+    }
+
+
+def _peer_target(runtime: str, onnx_folder: Path, hf_folder: Path | None, gguf_path: Path | None) -> dict[str, Any] | Path:
+    """The folder or file a runtime loads, or the reason it cannot run here."""
+    missing = [name for name in REQUIRED_MODULES[runtime] if not module_present(name)]
+    if missing:
+        return {"status": "not installed", "reason": f"{', '.join(missing)} missing: {INSTALL_HINTS[runtime]}"}
+    target = {"onnx": onnx_folder, "transformers": hf_folder, "llamacpp": gguf_path}[runtime]
+    if target is None or not Path(target).exists():
+        what = {"onnx": "ONNX folder", "transformers": "Hugging Face (hf/) folder", "llamacpp": "GGUF file"}[runtime]
+        return {"status": "skipped", "reason": f"this model has no {what}" + (f" ({target})" if target else "")}
+    return Path(target)
+
+
+def compute_ratios(ours: dict[str, Any], peer: dict[str, Any]) -> dict[str, float | None] | None:
+    """Above 1 means the app's runtime is better, except peak_rss where below 1 is better."""
+    if ours.get("status") != "ok" or peer.get("status") != "ok":
+        return None
+
+    def ratio(top: float, bottom: float) -> float | None:
+        return round(top / bottom, 2) if bottom > 0 else None
+
+    return {
+        "tokens_per_s": ratio(ours["tokens_per_s"], peer["tokens_per_s"]),
+        "batch_speedup": ratio(peer["batch_s"], ours["batch_s"]),
+        "first_token_speedup": ratio(peer["first_token_ms"], ours["first_token_ms"]),
+        "peak_rss": ratio(ours["peak_rss_mb"], peer["peak_rss_mb"]),
+    }
+
+
+def run_benchmark(
+    onnx_folder: str | Path,
+    hf_folder: str | Path | None,
+    gguf_path: str | Path | None,
+    new_tokens: int = 128,
+    batch: int = 4,
+    prompt: str = DEFAULT_PROMPT,
+    threads: int | None = None,
+    *,
+    repeats: int = 3,
+    model: str | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Benchmark the app's runtime and each available peer on one model; the report as a dict."""
+    if new_tokens < 1 or batch < 1 or repeats < 1:
+        raise ValueError("new_tokens, batch and repeats must each be at least 1")
+    onnx_folder = Path(onnx_folder)
+    threads = threads or default_threads()
+    prompt_ids = prompt_token_ids(onnx_folder, prompt)
+    results: dict[str, dict[str, Any]] = {}
+    for runtime in (OURS, *PEERS):
+        target = _peer_target(
+            runtime, onnx_folder,
+            Path(hf_folder) if hf_folder else None,
+            Path(gguf_path) if gguf_path else None,
+        )
+        if isinstance(target, dict):
+            results[runtime] = {"label": LABELS[runtime], **target}
+        else:
+            if progress:
+                progress(f"{LABELS[runtime]}: {repeats} x ({new_tokens} tokens + batch of {batch}) ...")
+            figures = run_peer_process(
+                runtime, target, prompt_ids,
+                new_tokens=new_tokens, batch=batch, repeats=repeats, threads=threads,
+            )
+            results[runtime] = {"label": LABELS[runtime], "source": str(target), **figures}
+        if progress:
+            progress(f"{LABELS[runtime]}: {results[runtime]['status']}")
+    return {
+        "model": model or onnx_folder.parent.name,
+        "machine": machine_info(),
+        "settings": {
+            "prompt": prompt,
+            "prompt_tokens": len(prompt_ids),
+            "new_tokens": new_tokens,
+            "batch": batch,
+            "repeats": repeats,
+            "threads": threads,
+            "decoding": "greedy, end-of-sequence ignored",
+        },
+        "runtimes": results,
+        "ratios": {peer: compute_ratios(results[OURS], results[peer]) for peer in PEERS},
+    }
+
+
+def _describe_machine(machine: dict[str, Any]) -> str:
+    versions = ", ".join(
+        f"{name} {machine[key]}"
+        for name, key in (("onnxruntime", "onnxruntime"), ("torch", "torch"), ("transformers", "transformers"),
+                          ("llama-cpp-python", "llama_cpp_python"))
+        if machine.get(key)
+    )
+    return (
+        f"{machine['cpu']}, {machine['physical_cores']} physical / {machine['logical_cores']} logical cores, "
+        f"{machine['ram_gb']} GiB RAM, {machine['os']}, Python {machine['python']}; {versions}"
+    )
+
+
+def _row(report: dict[str, Any], runtime: str) -> list[str]:
+    result = report["runtimes"][runtime]
+    if result["status"] != "ok":
+        return [result["label"], f"{result['status']}: {result.get('reason', '')}"]
+    settings = report["settings"]
+    tokens = "" if result["new_tokens"] == settings["new_tokens"] else f" ({result['new_tokens']} tokens)"
+    return [
+        result["label"],
+        f"{result['tokens_per_s']:.1f}{tokens}",
+        f"{result['first_token_ms']:.0f} ms",
+        f"{result['batch_s']:.2f} s",
+        f"{result['load_s']:.2f} s",
+        f"{result['peak_rss_mb']:.0f} MB",
+    ]
+
+
+def _headers(report: dict[str, Any]) -> list[str]:
+    settings = report["settings"]
+    return ["runtime", "tokens/s", "first token", f"batch {settings['batch']}x{settings['new_tokens']}",
+            "load", "peak RSS"]
+
+
+def _times(ratio: float | None) -> str:
+    return "n/a" if ratio is None else f"{ratio:.2f}x"
+
+
+def _ratio_lines(report: dict[str, Any]) -> list[str]:
+    lines = []
+    for peer in PEERS:
+        ratios = report["ratios"][peer]
+        if ratios is None:
+            continue
+        lines.append(
+            f"AdCopy vs {LABELS[peer]}: {_times(ratios['tokens_per_s'])} tokens/s, "
+            f"batch {_times(ratios['batch_speedup'])} as fast, "
+            f"first token {_times(ratios['first_token_speedup'])} as fast, "
+            f"peak RSS {_times(ratios['peak_rss'])}"
+        )
+    return lines
+
+
+def _summary(report: dict[str, Any]) -> str:
+    s = report["settings"]
+    return (
+        f"{report['model']}: prompt {s['prompt_tokens']} tokens, {s['new_tokens']} new tokens per candidate, "
+        f"batch of {s['batch']}, median of {s['repeats']}, {s['threads']} threads, {s['decoding']}"
+    )
+
+
+def format_text(report: dict[str, Any]) -> str:
+    """A fixed-width table for a terminal, then one ratio line per peer."""
+    rows = [_row(report, runtime) for runtime in (OURS, *PEERS)]
+    headers = _headers(report)
+    widths = [max(len(headers[i]), *(len(row[i]) for row in rows if len(row) == len(headers)))
+              for i in range(len(headers))]
+    lines = [_summary(report), "machine: " + _describe_machine(report["machine"]), ""]
+    lines.append("  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(headers, widths))))
+    for row in rows:
+        if len(row) == len(headers):
+            lines.append("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths))))
+        else:
+            lines.append(f"{row[0].ljust(widths[0])}  {row[1]}")
+    lines.append("")
+    lines.extend(_ratio_lines(report))
+    if report["runtimes"]["llamacpp"].get("status") == "ok":
+        lines.append("llama.cpp batch: the candidates run one after another (no batched sampling in its Python API)")
+    return "\n".join(lines)
+
+
+def format_markdown(report: dict[str, Any]) -> str:
+    """The same table as Markdown, for docs/benchmarks.md."""
+    headers = _headers(report)
+    lines = [f"| {' | '.join(headers)} |", "|" + "|".join(["---"] + ["---:"] * (len(headers) - 1)) + "|"]
+    for runtime in (OURS, *PEERS):
+        row = _row(report, runtime)
+        row += [""] * (len(headers) - len(row))
+        lines.append(f"| {' | '.join(row)} |")
+    lines.append("")
+    lines.append(_summary(report) + ".")
+    lines.append("")
+    lines.extend(f"- {line}" for line in _ratio_lines(report))
+    lines.append(f"- Machine: {_describe_machine(report['machine'])}")
+    return "\n".join(lines)
+
+
+def resolve_model(model: str | None) -> tuple[str, Path, Path | None, Path | None]:
+    """(name, onnx folder, hf folder, GGUF file) of an installed model id, or of a folder path."""
+    path = Path(model).expanduser() if model else None
+    if path is not None and (path / "onnx").is_dir():
+        hf = path / "hf"
+        return path.name, path / "onnx", hf if hf.is_dir() else None, None
+    from adcopy_desktop.core.model_store import ModelStore
+
+    store = ModelStore()
+    info = store.get(model) if model else store.active_model()
+    if info.problem:
+        raise click.ClickException(f"{info.id} is damaged: {info.problem}")
+    hf = info.folder / "hf"
+    source = info.source
+    gguf = Path(source["path"]) if source.get("kind") in ("default", "gguf") and source.get("path") else None
+    return info.id, info.runtime_folder, hf if hf.is_dir() else None, gguf if gguf and gguf.is_file() else None
+
+
+def bench_command(
+    model: str | None = None,
+    tokens: int = 128,
+    batch: int = 4,
+    repeats: int = 3,
+    threads: int | None = None,
+    gguf: str | Path | None = None,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Resolve the model (active one by default) and run the benchmark on it."""
+    name, onnx_folder, hf_folder, model_gguf = resolve_model(model)
+    return run_benchmark(
+        onnx_folder, hf_folder, Path(gguf) if gguf else model_gguf,
+        new_tokens=tokens, batch=batch, threads=threads, repeats=repeats, model=name, progress=progress,
+    )
+
+
+@click.command("bench")
+@click.option("--model", help="Model id (default: the active model), or a folder holding onnx/ and hf/.")
+@click.option("--tokens", default=128, show_default=True, type=click.IntRange(1, 4096),
+              help="New tokens per candidate.")
+@click.option("--batch", default=4, show_default=True, type=click.IntRange(1, 16), help="Candidates in the batch run.")
+@click.option("--repeats", default=3, show_default=True, type=click.IntRange(1, 50), help="Timed runs; medians are shown.")
+@click.option("--threads", type=click.IntRange(1, 512), help="CPU threads for every runtime (default: physical cores).")
+@click.option("--gguf", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="GGUF file for the llama.cpp peer (default: the model's GGUF source, if any).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True)
+def bench(model: str | None, tokens: int, batch: int, repeats: int, threads: int | None, gguf: Path | None,
+          output_format: str) -> None:
+    """Compare generation speed and memory with transformers and llama.cpp on the same model.
+
+    Each runtime runs in its own process, one after the other, on the same prompt ids, greedy,
+    with exactly --tokens new tokens per candidate. llama.cpp joins when llama-cpp-python is installed.
+    """
+    from adcopy_desktop.core.errors import AdCopyError
+
+    try:
+        report = bench_command(
+            model, tokens, batch, repeats, threads, gguf, progress=lambda line: click.echo(line, err=True)
+        )
+    except AdCopyError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output_format == "json":
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+    elif output_format == "markdown":
+        click.echo(format_markdown(report))
+    else:
+        click.echo(format_text(report))

@@ -1,0 +1,140 @@
+"""Next-token choice for a whole batch at once, in numpy, with Hugging Face's semantics.
+
+Order as in transformers: repetition penalty, temperature, top-k, top-p, then one draw per row.
+Everything is vectorised over the batch so the per-step cost stays flat as candidates are added.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from adcopy_desktop.core.candidates import GenerationSettings
+
+# Top-p without top-k first tries the best few hundred tokens (an O(vocab) partition) and only
+# sorts the whole vocabulary when they do not hold the nucleus: a full sort costs milliseconds.
+NUCLEUS_SHORTLIST = 256
+
+
+def apply_repetition_penalty(logits: np.ndarray, seen: np.ndarray, penalty: float) -> np.ndarray:
+    """Make already-seen tokens less likely: positive logits divided, negative ones multiplied."""
+    if penalty == 1.0:
+        return logits
+    penalised = np.where(logits > 0, logits / penalty, logits * penalty)
+    return np.where(seen, penalised, logits)
+
+
+def _take(values: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    return np.take_along_axis(values, indices, axis=-1)
+
+
+def _nucleus_shortlist(scaled: np.ndarray, top_p: float) -> np.ndarray | None:
+    """Indices of the best tokens per row when they surely contain the top-p nucleus, else None."""
+    vocab = scaled.shape[-1]
+    width = min(vocab, NUCLEUS_SHORTLIST)
+    if width >= vocab:
+        return None
+    shortlist = np.argpartition(scaled, vocab - width, axis=-1)[:, vocab - width :]
+    short_logits = _take(scaled, shortlist)
+    row_max = short_logits.max(axis=-1, keepdims=True)
+    full_mass = np.exp(scaled - row_max).sum(axis=-1)
+    short_mass = np.exp(short_logits - row_max).sum(axis=-1)
+    return shortlist if bool(np.all(short_mass >= top_p * full_mass)) else None
+
+
+def sample_tokens(
+    logits: np.ndarray,
+    *,
+    temperature: float,
+    top_k: int,
+    top_p: float,
+    rng: np.random.Generator,
+    uniforms: np.ndarray | None = None,
+) -> np.ndarray:
+    """One token id per row of ``logits`` [rows, vocab]; argmax when ``temperature`` is 0.
+
+    ``uniforms`` (one value in [0, 1) per row) replaces the draws from ``rng`` when given.
+    """
+    if temperature == 0:
+        return np.argmax(logits, axis=-1)
+    rows, vocab = logits.shape
+    scaled = np.asarray(logits, dtype=np.float32) / np.float32(temperature)
+
+    candidates: np.ndarray | None = None
+    top_k_active = 0 < top_k < vocab
+    if top_k_active:
+        candidates = np.argpartition(scaled, vocab - top_k, axis=-1)[:, vocab - top_k :]
+    elif top_p < 1.0:
+        candidates = _nucleus_shortlist(scaled, top_p)
+    candidate_logits = scaled if candidates is None else _take(scaled, candidates)
+
+    if top_p < 1.0:
+        order = np.argsort(-candidate_logits, axis=-1, kind="stable")
+        ranked_logits = _take(candidate_logits, order)
+        probs = np.exp(ranked_logits - ranked_logits[:, :1])
+        cumulative = np.cumsum(probs, axis=-1)
+        if top_k_active or candidates is None:
+            mass = cumulative[:, -1:]
+        else:  # shortlist: top-p is relative to the whole vocabulary
+            mass = np.exp(scaled - ranked_logits[:, :1]).sum(axis=-1, keepdims=True)
+        keep = (cumulative - probs) < top_p * mass
+        probs = np.where(keep, probs, 0.0)
+        cumulative = np.cumsum(probs, axis=-1)
+    else:
+        order = None
+        probs = np.exp(candidate_logits - candidate_logits.max(axis=-1, keepdims=True))
+        cumulative = np.cumsum(probs, axis=-1)
+
+    if uniforms is None:
+        uniforms = rng.random(rows)
+    draws = uniforms.reshape(rows, 1) * cumulative[:, -1:]
+    picks = np.minimum((cumulative <= draws).sum(axis=-1), cumulative.shape[-1] - 1)[:, None]
+    if order is not None:
+        picks = _take(order, picks)
+    if candidates is not None:
+        picks = _take(candidates, picks)
+    return picks[:, 0]
+
+
+class TokenSampler:
+    """Per-request sampling state: the random generator and, for the penalty, the tokens seen."""
+
+    def __init__(
+        self, settings: GenerationSettings, rows: int, vocab_size: int, prompt_ids: list[int]
+    ) -> None:
+        self.settings = settings
+        self.rng = np.random.default_rng(settings.seed)
+        # Every original row draws each step, even once finished, so a candidate's randomness
+        # does not depend on when the other candidates of the request stop.
+        self._total_rows = rows
+        self._alive_rows = np.arange(rows)
+        self.seen: np.ndarray | None = None
+        if settings.repetition_penalty != 1.0:
+            self.seen = np.zeros((rows, vocab_size), dtype=bool)
+            prompt = np.asarray(prompt_ids, dtype=np.int64)
+            self.seen[:, prompt[(prompt >= 0) & (prompt < vocab_size)]] = True
+
+    def next_tokens(self, logits: np.ndarray) -> np.ndarray:
+        """Sample from ``logits`` [rows, vocab] and remember the picks for the penalty."""
+        settings = self.settings
+        if self.seen is not None:
+            logits = apply_repetition_penalty(logits, self.seen, settings.repetition_penalty)
+        uniforms = None
+        if settings.temperature != 0:
+            uniforms = self.rng.random(self._total_rows)[self._alive_rows]
+        tokens = sample_tokens(
+            logits,
+            temperature=settings.temperature,
+            top_k=settings.top_k,
+            top_p=settings.top_p,
+            rng=self.rng,
+            uniforms=uniforms,
+        )
+        if self.seen is not None:
+            self.seen[np.arange(tokens.shape[0]), tokens] = True
+        return tokens
+
+    def keep_rows(self, rows: np.ndarray) -> None:
+        """Follow the decoder when it drops finished candidates from the batch."""
+        self._alive_rows = self._alive_rows[rows]
+        if self.seen is not None:
+            self.seen = self.seen[rows]

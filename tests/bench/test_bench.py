@@ -1,0 +1,125 @@
+"""``adcopy bench`` on the tiny model: real child processes, few tokens, no speed assertions."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from adcopy_desktop.bench import runner
+from adcopy_desktop.core.model_store import ModelStore
+
+FIGURES = ("tokens_per_s", "first_token_ms", "batch_s", "load_s", "peak_rss_mb")
+TOKENS, BATCH = 6, 2
+
+
+def _hide_llama_cpp(name: str, real=runner.module_present) -> bool:
+    return False if name == "llama_cpp" else real(name)
+
+
+@pytest.fixture(scope="module")
+def tiny_folder(tiny_models_root: Path) -> Path:
+    (info,) = ModelStore(tiny_models_root).list_models()
+    return info.folder
+
+
+@pytest.fixture(scope="module")
+def report(tiny_folder: Path) -> dict[str, Any]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "module_present", _hide_llama_cpp)
+        return runner.run_benchmark(
+            tiny_folder / "onnx", tiny_folder / "hf", None, new_tokens=TOKENS, batch=BATCH, threads=1, repeats=2
+        )
+
+
+@pytest.mark.parametrize("runtime", ["onnx", "transformers"])
+def test_each_runtime_reports_positive_figures(report: dict[str, Any], runtime: str) -> None:
+    result = report["runtimes"][runtime]
+    assert result["status"] == "ok", result
+    for name in FIGURES:
+        assert isinstance(result[name], float) and math.isfinite(result[name]) and result[name] > 0, (name, result)
+    assert result["new_tokens"] == TOKENS
+    assert result["batch_tokens"] == TOKENS * BATCH
+    assert len(result["runs"]["tokens_per_s"]) == 2
+
+
+def test_ratios_compare_ours_with_transformers(report: dict[str, Any]) -> None:
+    ours, peer = report["runtimes"]["onnx"], report["runtimes"]["transformers"]
+    ratios = report["ratios"]["transformers"]
+    assert ratios["tokens_per_s"] == pytest.approx(ours["tokens_per_s"] / peer["tokens_per_s"], abs=0.01)
+    assert ratios["batch_speedup"] == pytest.approx(peer["batch_s"] / ours["batch_s"], abs=0.01)
+    assert ratios["peak_rss"] == pytest.approx(ours["peak_rss_mb"] / peer["peak_rss_mb"], abs=0.01)
+    assert report["ratios"]["llamacpp"] is None
+
+
+def test_missing_llama_cpp_is_reported_not_installed(report: dict[str, Any]) -> None:
+    llama = report["runtimes"]["llamacpp"]
+    assert llama["status"] == "not installed"
+    assert "pip install llama-cpp-python" in llama["reason"]
+
+
+def test_report_describes_settings_and_machine(report: dict[str, Any]) -> None:
+    settings = report["settings"]
+    assert settings["new_tokens"] == TOKENS and settings["batch"] == BATCH and settings["threads"] == 1
+    assert settings["prompt_tokens"] > 0
+    machine = report["machine"]
+    assert machine["cpu"] and machine["python"] and machine["onnxruntime"]
+    assert machine["ram_gb"] > 0
+    json.dumps(report, allow_nan=False)
+
+
+def test_text_and_markdown_tables(report: dict[str, Any]) -> None:
+    text = runner.format_text(report)
+    assert "AdCopy (ONNX Runtime)" in text and "transformers eager" in text
+    assert "llama.cpp" in text and "not installed" in text
+    assert "AdCopy vs transformers eager:" in text
+    markdown = runner.format_markdown(report)
+    assert markdown.splitlines()[0].startswith("| runtime | tokens/s |")
+    assert len([line for line in markdown.splitlines() if line.startswith("| ")]) == 4
+
+
+def test_llama_cpp_without_gguf_is_skipped(monkeypatch: pytest.MonkeyPatch, tiny_folder: Path) -> None:
+    monkeypatch.setattr(runner, "module_present", lambda name: True)
+    result = runner._peer_target("llamacpp", tiny_folder / "onnx", tiny_folder / "hf", None)
+    assert isinstance(result, dict) and result["status"] == "skipped"
+
+
+def test_a_peer_that_fails_says_why(tmp_path: Path) -> None:
+    result = runner.run_peer_process("onnx", tmp_path, [1, 2, 3], new_tokens=2, batch=1, repeats=1, threads=1)
+    assert result["status"] == "failed"
+    assert "model.onnx" in result["reason"]
+
+
+def test_bench_command_uses_the_active_model(tiny_store: ModelStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def fake_peer(runtime: str, target: Path, prompt_ids: list[int], **options: Any) -> dict[str, Any]:
+        calls.append((runtime, target, options))
+        figures = {name: 1.0 for name in FIGURES}
+        return {"status": "ok", **figures, "new_tokens": options["new_tokens"],
+                "batch_tokens": options["new_tokens"] * options["batch"], "runs": {}, "notes": []}
+
+    monkeypatch.setattr(runner, "run_peer_process", fake_peer)
+    monkeypatch.setattr(runner, "module_present", _hide_llama_cpp)
+    outcome = CliRunner().invoke(
+        runner.bench, ["--tokens", "5", "--batch", "3", "--repeats", "1", "--threads", "1", "--format", "json"]
+    )
+    assert outcome.exit_code == 0, outcome.output
+    report = json.loads(outcome.stdout)
+    assert report["model"] == "tiny-llama"
+    assert [runtime for runtime, _, _ in calls] == ["onnx", "transformers"]
+    assert calls[0][1] == tiny_store.get("tiny-llama").runtime_folder
+    assert calls[1][1].name == "hf"
+    assert report["ratios"]["transformers"] == {
+        "tokens_per_s": 1.0, "batch_speedup": 1.0, "first_token_speedup": 1.0, "peak_rss": 1.0
+    }
+
+
+def test_bench_command_without_a_model_explains(monkeypatch: pytest.MonkeyPatch) -> None:
+    outcome = CliRunner().invoke(runner.bench, ["--repeats", "1"])
+    assert outcome.exit_code != 0
+    assert "adcopy models build" in outcome.output

@@ -1,0 +1,77 @@
+"""Shared fixtures: isolated user folders, tiny real models, and the real default model.
+
+Every test runs with ADCOPY_HOME in its own temporary folder, so nothing reads or writes the
+developer's settings, models or plugins.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.model_factory import build_tiny_model
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "adcopy-home"
+    monkeypatch.setenv("ADCOPY_HOME", str(home))
+    monkeypatch.delenv("ADCOPY_SAFE_MODE", raising=False)
+    monkeypatch.delenv("ADCOPY_PLUGINS", raising=False)
+    return home
+
+
+@pytest.fixture(scope="session")
+def tiny_hf_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random-weight Llama as a Hugging Face folder (safetensors + tokenizer)."""
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-hf") / "tiny-llama")
+
+
+@pytest.fixture(scope="session")
+def tiny_models_root(tmp_path_factory: pytest.TempPathFactory, tiny_hf_model: Path) -> Path:
+    """A models folder holding the tiny model, imported once through the real model store."""
+    from adcopy_desktop.core.model_store import ModelStore
+
+    root = tmp_path_factory.mktemp("tiny-store") / "models"
+    ModelStore(root).import_model(tiny_hf_model, name="tiny-llama", languages=["en", "zh"], activate=True)
+    return root
+
+
+@pytest.fixture
+def tiny_store(tiny_models_root: Path, isolated_home: Path):
+    """This test's own ModelStore (in ADCOPY_HOME) with the tiny model installed and active."""
+    from adcopy_desktop.core.model_store import ModelStore
+    from adcopy_desktop.paths import user_folders
+
+    models = user_folders().models
+    models.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(tiny_models_root, models)
+    return ModelStore(models)
+
+
+@pytest.fixture(scope="session")
+def default_models_root() -> Path:
+    """The real default model, built once into the test cache and reused between runs."""
+    from adcopy_desktop.core.model_store import ModelStore
+
+    cache = Path(os.environ.get("ADCOPY_TEST_CACHE", Path(__file__).resolve().parent.parent / ".adcopy-test-cache"))
+    root = cache / "models"
+    ModelStore(root).ensure_default_model()
+    return root
+
+
+@pytest.fixture
+def default_store(default_models_root: Path, isolated_home: Path):
+    """A ModelStore in this test's ADCOPY_HOME whose models folder is the shared default-model cache."""
+    from adcopy_desktop.core.model_store import ModelStore
+    from adcopy_desktop.paths import user_folders
+
+    models = user_folders().models
+    models.parent.mkdir(parents=True, exist_ok=True)
+    models.symlink_to(default_models_root, target_is_directory=True)
+    return ModelStore(models)

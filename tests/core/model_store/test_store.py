@@ -1,0 +1,104 @@
+import json
+
+import pytest
+
+from adcopy_desktop.core.errors import Cancelled, CorruptModelError, ModelError, ModelNotReadyError
+from adcopy_desktop.core.model_store import ModelStore
+from adcopy_desktop.core.model_store import store as store_module
+from adcopy_desktop.core.model_store.sources import ModelSource
+from adcopy_desktop.core.progress import CancelToken
+
+
+def test_import_builds_a_checked_onnx_model(tiny_models_root):
+    store = ModelStore(tiny_models_root)
+    [info] = store.list_models()
+    assert info.id == "tiny-llama" and info.active and info.problem is None
+    assert info.architecture == "llama"
+    assert (info.runtime_folder / "model.onnx").is_file()
+    assert (info.runtime_folder / "tokenizer.json").is_file()
+    assert (info.folder / "hf" / "model.safetensors").is_file()
+    manifest = json.loads((info.folder / "manifest.json").read_text())
+    assert manifest["export_check"]["next_token_agreement"] >= 0.95
+    assert manifest["source"]["kind"] == "hf"
+    assert info.size_bytes == sum(f["size"] for f in manifest["files"].values())
+    store.verified(info.id, full=True)
+
+
+def test_no_model_gives_a_clear_error(tmp_path):
+    with pytest.raises(ModelNotReadyError, match="adcopy models build"):
+        ModelStore(tmp_path / "models").active_model()
+
+
+def test_damaged_model_is_reported_not_loaded(tiny_store):
+    info = tiny_store.active_model()
+    onnx = info.runtime_folder / "model.onnx"
+    onnx.write_bytes(onnx.read_bytes()[:-10])
+    with pytest.raises(CorruptModelError, match="model.onnx"):
+        tiny_store.verified(info.id)
+    (info.folder / "manifest.json").unlink()
+    [listed] = tiny_store.list_models()
+    assert listed.problem and "not completely built" in listed.problem
+    assert listed.to_dict()["status"].startswith("damaged")
+
+
+def test_second_import_gets_its_own_id_and_use_switches(tiny_store, tiny_hf_model):
+    info = tiny_store.import_model(tiny_hf_model, name="tiny-llama")
+    assert info.id == "tiny-llama-2" and not info.active
+    tiny_store.set_active("tiny-llama-2")
+    assert tiny_store.active_id() == "tiny-llama-2"
+    with pytest.raises(ModelError, match="active model"):
+        tiny_store.remove("tiny-llama-2")
+    tiny_store.remove("tiny-llama")
+    assert [m.id for m in tiny_store.list_models()] == ["tiny-llama-2"]
+    with pytest.raises(ModelError, match="no model 'tiny-llama'"):
+        tiny_store.get("tiny-llama")
+
+
+def test_cancelled_build_leaves_nothing_behind(tmp_path, tiny_hf_model):
+    store = ModelStore(tmp_path / "models")
+    cancel = CancelToken()
+
+    def cancel_once_loading(event):
+        if event.stage == "load":
+            cancel.cancel()
+
+    with pytest.raises(Cancelled):
+        store.import_model(tiny_hf_model, progress=cancel_once_loading, cancel=cancel)
+    assert [p.name for p in store.root.iterdir()] == []
+    assert store.list_models() == []
+
+
+def test_failed_build_reports_the_reason_and_keeps_the_old_model(tiny_store, tmp_path):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "config.json").write_text(json.dumps({"model_type": "llama"}))
+    (bad / "model.safetensors").write_bytes(b"not really weights")
+    (bad / "tokenizer.json").write_text("{}")
+    with pytest.raises(ModelError, match="Could not build") as info:
+        tiny_store.import_model(bad)
+    assert "build-" in str(info.value)  # points at the log
+    assert [m.id for m in tiny_store.list_models()] == ["tiny-llama"]
+    assert not list(tiny_store.root.glob(".build-*"))
+
+
+def test_leftovers_of_a_killed_build_are_cleaned(tiny_store, tiny_hf_model):
+    stale = tiny_store.root / ".build-ghost-123"
+    stale.mkdir()
+    (stale / ".owner").write_text("999999999")
+    (stale / "model.onnx").write_bytes(b"half")
+    tiny_store.import_model(tiny_hf_model, name="again")
+    assert not stale.exists()
+
+
+def test_damaged_default_model_is_rebuilt(tiny_store, tiny_hf_model, monkeypatch):
+    monkeypatch.setattr(store_module, "DEFAULT_MODEL_ID", "tiny-llama")
+    monkeypatch.setattr(
+        store_module, "default_model_source", lambda: ModelSource("hf", tiny_hf_model, "llama", "tiny")
+    )
+    info = tiny_store.get("tiny-llama")
+    (info.runtime_folder / "model.onnx").write_bytes(b"garbage")
+    events = []
+    rebuilt = tiny_store.ensure_default_model(progress=events.append)
+    assert any("damaged" in e.message for e in events)
+    tiny_store.verified(rebuilt.id, full=True)
+    assert rebuilt.active

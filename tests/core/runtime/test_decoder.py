@@ -1,0 +1,275 @@
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import onnxruntime as ort
+import pytest
+
+from adcopy_desktop.core.candidates import GenerationSettings
+from adcopy_desktop.core.errors import ModelError
+from adcopy_desktop.core.progress import CancelToken
+from adcopy_desktop.core.runtime import NO_TOKEN, OnnxCausalLM, TokenSampler
+
+GREEDY = GenerationSettings(n=1, max_new_tokens=12, temperature=0, repetition_penalty=1.0)
+SAMPLED = GenerationSettings(n=3, max_new_tokens=24, temperature=1.0, top_p=0.95, top_k=50, seed=1234)
+
+
+@pytest.fixture(scope="module")
+def model(tiny_onnx_model):
+    return OnnxCausalLM.load(tiny_onnx_model, threads=1)
+
+
+@pytest.fixture(scope="module")
+def prompt_ids(model):
+    text = model.tokenizer.apply_chat_template([{"role": "user", "content": "Slogan for a white denim jacket 牛仔"}])
+    return model.tokenizer.encode(text)
+
+
+def generate_with_stream(model, prompt_ids, settings, cancel=None):
+    streamed: dict[int, list[str]] = {}
+    events = []
+
+    def collect(event):
+        events.append(event)
+        streamed.setdefault(event.index, []).append(event.text)
+
+    completions = model.generate(prompt_ids, settings, cancel=cancel, on_token=collect)
+    return completions, {index: "".join(parts) for index, parts in streamed.items()}, events
+
+
+def reference_generate(folder, prompt_ids, settings):
+    """Recompute every row's whole sequence each step with an empty cache: slow but obviously right."""
+    session = ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
+    pasts = [item for item in session.get_inputs() if item.name.startswith("past_key_values.")]
+    rows = [list(prompt_ids) for _ in range(settings.n)]
+    sampler = None
+    for _ in range(settings.max_new_tokens):
+        batch, length = len(rows), len(rows[0])
+        feed = {
+            "input_ids": np.array(rows, dtype=np.int64),
+            "attention_mask": np.ones((batch, length), dtype=np.int64),
+            "position_ids": np.tile(np.arange(length, dtype=np.int64), (batch, 1)),
+        }
+        for item in pasts:
+            feed[item.name] = np.zeros((batch, item.shape[1], 0, item.shape[3]), dtype=np.float32)
+        logits = session.run(["logits"], feed)[0][:, -1]
+        sampler = sampler or TokenSampler(settings, batch, logits.shape[-1], prompt_ids)
+        for row, token in zip(rows, sampler.next_tokens(logits).tolist()):
+            row.append(token)
+    return [row[len(prompt_ids) :] for row in rows]
+
+
+def test_load_reports_provider_and_folder(model, tiny_onnx_model):
+    assert model.provider == "CPUExecutionProvider"
+    assert model.folder == tiny_onnx_model
+    assert model.context_length == 1024
+
+
+@pytest.mark.parametrize(
+    ("settings", "finish_row_0_early"),
+    [
+        (GenerationSettings(n=2, max_new_tokens=10, temperature=0, repetition_penalty=3.0), False),
+        (GenerationSettings(n=3, max_new_tokens=10, temperature=1.0, top_k=0, top_p=1.0, seed=3), False),
+        (GenerationSettings(n=2, max_new_tokens=10, temperature=0.9, top_k=40, top_p=0.9, repetition_penalty=1.3, seed=4), False),
+        (GenerationSettings(n=4, max_new_tokens=12, temperature=1.0, top_k=0, top_p=1.0, seed=5), True),
+    ],
+    ids=["greedy", "sampled", "penalised", "rows-dropped"],
+)
+def test_cached_loop_matches_a_no_cache_reference_loop(
+    model, prompt_ids, tiny_onnx_model, settings, finish_row_0_early, monkeypatch
+):
+    expected = reference_generate(tiny_onnx_model, prompt_ids, settings)
+    assert any(len(set(tokens)) > 3 for tokens in expected), "a repetitive reference would prove little"
+    eos = expected[0][2] if finish_row_0_early else 2
+    monkeypatch.setattr(model.tokenizer, "eos_token_ids", {eos})
+    completions = model.generate(prompt_ids, settings)
+    for completion, reference in zip(completions, expected):
+        ended = reference.index(eos) if eos in reference else None
+        assert completion.token_ids == reference[:ended]
+        assert completion.finish_reason == ("length" if ended is None else "eos")
+    if finish_row_0_early:
+        assert any(c.finish_reason == "length" for c in completions), "want rows that outlive row 0"
+
+
+def test_io_binding_path_gives_the_same_tokens(model, prompt_ids, tiny_onnx_model):
+    bound = OnnxCausalLM.load(tiny_onnx_model, threads=1, io_binding=True)
+    for settings in (GREEDY, SAMPLED):
+        expected = [c.token_ids for c in model.generate(prompt_ids, settings)]
+        assert [c.token_ids for c in bound.generate(prompt_ids, settings)] == expected
+
+
+def test_greedy_is_repeatable(model, prompt_ids):
+    first = model.generate(prompt_ids, GREEDY)
+    second = model.generate(prompt_ids, GREEDY)
+    assert [c.token_ids for c in first] == [c.token_ids for c in second]
+    assert first[0].prompt_tokens == len(prompt_ids)
+    assert 0 < first[0].first_token_s <= first[0].elapsed_s
+
+
+def test_max_new_tokens_is_respected(model, prompt_ids):
+    [completion] = model.generate(prompt_ids, GREEDY)
+    assert completion.finish_reason == "length"
+    assert completion.new_tokens == GREEDY.max_new_tokens
+
+
+def test_seeded_candidates_differ_from_each_other_and_repeat_across_runs(model, prompt_ids):
+    first, streamed, _ = generate_with_stream(model, prompt_ids, SAMPLED)
+    second = model.generate(prompt_ids, SAMPLED)
+    assert [c.index for c in first] == [0, 1, 2]
+    assert len({tuple(c.token_ids) for c in first}) == 3
+    assert [c.token_ids for c in first] == [c.token_ids for c in second]
+    assert [c.text for c in first] == [c.text for c in second]
+    other_seed = model.generate(prompt_ids, GenerationSettings(**(SAMPLED.to_dict() | {"seed": 99, "stop": ()})))
+    assert [c.token_ids for c in other_seed] != [c.token_ids for c in first]
+
+
+def test_streamed_text_equals_final_text(model, prompt_ids):
+    completions, streamed, events = generate_with_stream(model, prompt_ids, SAMPLED)
+    for completion in completions:
+        assert streamed[completion.index] == completion.text
+        if completion.finish_reason in ("length", "eos"):
+            assert completion.text == model.tokenizer.decode(completion.token_ids)
+    finishing = [event for event in events if event.finish_reason]
+    assert sorted(event.index for event in finishing) == [0, 1, 2]
+
+
+def test_stop_string_truncates_and_stops(model, prompt_ids):
+    settings = GenerationSettings(n=1, max_new_tokens=30, temperature=1.0, top_k=0, top_p=1.0, seed=7)
+    [free] = model.generate(prompt_ids, settings)
+    text = free.text
+    stop = next(
+        text[start : start + 3]
+        for start in range(4, len(text) - 3)
+        if text[start : start + 3].strip() and "\ufffd" not in text[start : start + 3]
+    )
+    expected = text[: text.find(stop)]
+
+    stopped_settings = GenerationSettings(**(settings.to_dict() | {"stop": ("never-there", stop)}))
+    [stopped], streamed, _ = generate_with_stream(model, prompt_ids, stopped_settings)
+    assert stopped.finish_reason == "stop"
+    assert stopped.text == expected
+    assert streamed[0] == expected
+    assert len(stopped.token_ids) < len(free.token_ids)
+    assert stopped.token_ids == free.token_ids[: len(stopped.token_ids)]
+
+
+def test_candidates_stopping_early_leave_the_others_running(model, prompt_ids):
+    free = model.generate(prompt_ids, SAMPLED)
+    stop = free[0].text[3:6]
+    settings = GenerationSettings(**(SAMPLED.to_dict() | {"stop": (stop,)}))
+    completions, streamed, _ = generate_with_stream(model, prompt_ids, settings)
+    assert completions[0].finish_reason == "stop"
+    assert completions[0].text == free[0].text[: free[0].text.find(stop)]
+    for completion in completions:
+        assert stop not in completion.text
+        assert streamed[completion.index] == completion.text
+    assert any(c.finish_reason == "length" for c in completions), "want candidates of different lengths"
+
+
+def test_cancel_after_first_token_ends_promptly(model, prompt_ids):
+    cancel = CancelToken()
+    settings = GenerationSettings(**(SAMPLED.to_dict() | {"max_new_tokens": 500, "stop": ()}))
+    events = []
+
+    def cancel_on_first(event):
+        events.append(event)
+        cancel.cancel()
+
+    started = time.perf_counter()
+    completions = model.generate(prompt_ids, settings, cancel=cancel, on_token=cancel_on_first)
+    assert time.perf_counter() - started < 2
+    assert [c.finish_reason for c in completions] == ["cancelled"] * 3
+    assert all(c.new_tokens == 1 for c in completions)
+    closing = [event for event in events if event.finish_reason == "cancelled"]
+    assert len(closing) == 3 and all(event.token_id == NO_TOKEN for event in closing)
+
+
+def test_cancel_before_start_generates_nothing(model, prompt_ids):
+    cancel = CancelToken()
+    cancel.cancel()
+    completions = model.generate(prompt_ids, SAMPLED, cancel=cancel)
+    assert [(c.finish_reason, c.text, c.token_ids) for c in completions] == [("cancelled", "", [])] * 3
+
+
+def test_context_limit_clamps_and_refuses(model, prompt_ids, monkeypatch):
+    monkeypatch.setattr(model, "context_length", len(prompt_ids) + 3)
+    [completion] = model.generate(prompt_ids, GREEDY)
+    assert completion.finish_reason == "length" and completion.new_tokens == 3
+
+    monkeypatch.setattr(model, "context_length", len(prompt_ids) - 1)
+    with pytest.raises(ModelError, match=f"{len(prompt_ids)} tokens.*{len(prompt_ids) - 1}"):
+        model.generate(prompt_ids, GREEDY)
+
+
+def test_eos_ends_a_candidate(model, prompt_ids, monkeypatch):
+    [greedy] = model.generate(prompt_ids, GREEDY)
+    eos = greedy.token_ids[2]
+    monkeypatch.setattr(model.tokenizer, "eos_token_ids", {eos})
+    [completion] = model.generate(prompt_ids, GREEDY)
+    assert completion.finish_reason == "eos"
+    assert completion.token_ids == greedy.token_ids[: greedy.token_ids.index(eos)]
+
+
+def test_missing_or_corrupt_model_file_is_a_model_error(tiny_onnx_model, tmp_path):
+    folder = tmp_path / "broken"
+    shutil.copytree(tiny_onnx_model, folder)
+    (folder / "model.onnx").unlink()
+    with pytest.raises(ModelError, match="model.onnx.*re-import"):
+        OnnxCausalLM.load(folder)
+    (folder / "model.onnx").write_bytes(b"not an onnx file" * 100)
+    with pytest.raises(ModelError, match="model.onnx.*re-import"):
+        OnnxCausalLM.load(folder)
+
+
+def test_unavailable_provider_is_a_model_error(tiny_onnx_model):
+    with pytest.raises(ModelError, match="onnxruntime-gpu"):
+        OnnxCausalLM.load(tiny_onnx_model, provider="cuda")
+
+
+def test_runtime_imports_no_training_stack():
+    code = (
+        "import sys, adcopy_desktop.core.runtime\n"
+        "print(sorted({'torch', 'transformers', 'optimum'} & {m.split('.')[0] for m in sys.modules}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def reference_logits(session, sequences):
+    """Last-position logits of each sequence, recomputed from scratch with an empty cache."""
+    pasts = [item for item in session.get_inputs() if item.name.startswith("past_key_values.")]
+    batch, length = len(sequences), len(sequences[0])
+    feed = {
+        "input_ids": np.array(sequences, dtype=np.int64),
+        "attention_mask": np.ones((batch, length), dtype=np.int64),
+        "position_ids": np.tile(np.arange(length, dtype=np.int64), (batch, 1)),
+    }
+    for item in pasts:
+        feed[item.name] = np.zeros((batch, item.shape[1], 0, item.shape[3]), dtype=np.float32)
+    return session.run(["logits"], feed)[0][:, -1]
+
+
+@pytest.mark.parametrize("io_binding", [False, True], ids=["run", "io_binding"])
+def test_cache_expand_step_and_row_dropping_keep_logits_exact(tiny_onnx_model, prompt_ids, io_binding):
+    """Token-level checks barely see cache mistakes on a random model; logits do."""
+    model = OnnxCausalLM.load(tiny_onnx_model, threads=1, io_binding=io_binding)
+    session = ort.InferenceSession(str(tiny_onnx_model / "model.onnx"), providers=["CPUExecutionProvider"])
+    stepper = model._new_stepper(3, len(prompt_ids) + 4)
+    logits = stepper.prefill(prompt_ids)
+    assert np.allclose(logits, reference_logits(session, [prompt_ids]), atol=1e-5)
+    stepper.expand(3)
+    sequences = {row: list(prompt_ids) for row in range(3)}
+    active = [0, 1, 2]
+    feeds = [[100, 200, 300], [101, 301], [102, 302]]
+    for step, tokens in enumerate(feeds):
+        if step == 1:
+            stepper.keep(np.array([0, 2]))
+            active = [0, 2]
+        for row, token in zip(active, tokens):
+            sequences[row].append(token)
+        logits = stepper.step(np.array(tokens, dtype=np.int64), len(prompt_ids) + step)
+        expected = reference_logits(session, [sequences[row] for row in active])
+        assert np.abs(expected[0] - expected[1]).max() > 1e-3, "rows must differ for this check to mean anything"
+        assert np.allclose(logits, expected, atol=1e-5)
