@@ -309,6 +309,15 @@ def paths() -> None:
         click.echo(f"{label:7} {folder}")
 
 
+def _add_subcommands_from_their_modules() -> None:
+    from adcopy_desktop.bench.runner import bench
+
+    cli.add_command(bench)
+
+
+_add_subcommands_from_their_modules()
+
+
 def main() -> None:
     cli(prog_name="adcopy")
 

@@ -12,6 +12,7 @@ import importlib.util
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -156,10 +157,14 @@ def run_peer_process(
     for line in reversed(done.stdout.splitlines()):
         if line.startswith(RESULT_PREFIX):
             return {"status": "ok", **json.loads(line[len(RESULT_PREFIX):])}
-    return {
-        "status": "failed",
-        "reason": f"exit code {done.returncode}: {_last_lines(done.stderr or done.stdout)}",
-    }
+    if done.returncode < 0:
+        try:
+            ended = f"killed by {signal.Signals(-done.returncode).name}"
+        except ValueError:
+            ended = f"killed by signal {-done.returncode}"
+    else:
+        ended = f"exit code {done.returncode}"
+    return {"status": "failed", "reason": f"{ended}: {_last_lines(done.stderr or done.stdout)}"}
 
 
 def _peer_target(runtime: str, onnx_folder: Path, hf_folder: Path | None, gguf_path: Path | None) -> dict[str, Any] | Path:

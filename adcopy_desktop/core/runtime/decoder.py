@@ -12,7 +12,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Generator
 
 import numpy as np
 import onnxruntime as ort
@@ -21,7 +21,7 @@ import psutil
 from adcopy_desktop.core.candidates import GenerationSettings
 from adcopy_desktop.core.errors import ModelError
 from adcopy_desktop.core.progress import CancelToken
-from adcopy_desktop.core.runtime.providers import select_providers
+from adcopy_desktop.core.runtime.providers import DIRECTML, select_providers
 from adcopy_desktop.core.runtime.sampling import TokenSampler
 from adcopy_desktop.core.runtime.tokenizer import ChatTokenizer, StreamDecoder, read_json_config
 
@@ -52,6 +52,8 @@ class TokenEvent:
 
 @dataclass
 class Completion:
+    """One finished candidate; ``text`` is exactly the concatenation of its streamed events."""
+
     index: int
     text: str
     token_ids: list[int]
@@ -205,10 +207,11 @@ class _StepInputs:
 
 
 class _RunStepper:
-    """KV cache as numpy arrays fed back through session.run.
+    """KV cache as numpy arrays fed back through session.run; the default on CPU.
 
-    Used on CPU: SmolLM2-135M-shaped model, 2 cores: run() 33 tok/s (batch 4: 117) vs io_binding
-    33 tok/s (115), and on the tiny test model run() 2500 tok/s vs io_binding 2050 tok/s.
+    On CPU, run() hands outputs back as zero-copy numpy views, so io_binding saves nothing:
+    SmolLM2-135M-shaped fp32 model, 2 cores, greedy: run() 35.9 tok/s vs io_binding 35.6 (batch 4:
+    97.3 vs 95.3); tiny test model, batch 1: run() 3900 tok/s vs io_binding 1800.
     """
 
     def __init__(self, session: ort.InferenceSession, signature: _GraphSignature, inputs: _StepInputs):
@@ -296,7 +299,9 @@ def _physical_cores() -> int:
     return psutil.cpu_count(logical=False) or os.cpu_count() or 1
 
 
-def _read_signature(session: ort.InferenceSession, config: dict[str, Any], model_file: Path) -> _GraphSignature:
+def _read_signature(
+    session: ort.InferenceSession, config: dict[str, Any], model_file: Path
+) -> _GraphSignature:
     inputs = {item.name: item for item in session.get_inputs()}
     outputs = {item.name for item in session.get_outputs()}
     past_names = tuple(name for name in inputs if name.startswith("past_key_values."))
@@ -374,10 +379,8 @@ class OnnxCausalLM:
         self.tokenizer = tokenizer
         self.config = config
         self.provider: str = session.get_providers()[0]
-        self.context_length: int | None = next(
-            (config[key] for key in ("max_position_embeddings", "n_positions", "n_ctx") if isinstance(config.get(key), int)),
-            None,
-        )
+        limits = [config.get(key) for key in ("max_position_embeddings", "n_positions", "n_ctx")]
+        self.context_length: int | None = next((limit for limit in limits if isinstance(limit, int)), None)
         self._session = session
         self._signature = _read_signature(session, config, folder / MODEL_FILE)
         self._binding_device = _binding_device(self.provider, io_binding)
@@ -405,6 +408,8 @@ class OnnxCausalLM:
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         providers = select_providers(ort.get_available_providers(), provider)
+        if providers[0] == DIRECTML:
+            options.enable_mem_pattern = False  # DirectML does not support memory patterns
         try:
             session = ort.InferenceSession(str(model_file), sess_options=options, providers=providers)
         except Exception as exc:  # onnxruntime's pybind exceptions share no useful base class
@@ -415,7 +420,9 @@ class OnnxCausalLM:
             ) from exc
         model = cls(folder, session, tokenizer, config, io_binding=io_binding)
         if model.provider != providers[0]:
-            logger.warning("Asked for %s but ONNX Runtime runs %s on %s", providers[0], folder.name, model.provider)
+            logger.warning(
+                "Asked for %s but ONNX Runtime runs %s on %s", providers[0], folder.name, model.provider
+            )
         logger.info(
             "Loaded %s on %s (%d threads, io_binding %s)",
             folder.name,
@@ -436,7 +443,9 @@ class OnnxCausalLM:
             )
         room = limit - prompt_tokens
         if wanted > room:
-            logger.warning("Only %d new tokens fit after a %d-token prompt (asked %d)", room, prompt_tokens, wanted)
+            logger.warning(
+                "Only %d new tokens fit after a %d-token prompt (asked %d)", room, prompt_tokens, wanted
+            )
             return room
         return wanted
 
@@ -451,7 +460,7 @@ class OnnxCausalLM:
         prompt_ids: list[int],
         settings: GenerationSettings,
         cancel: CancelToken | None = None,
-    ) -> Iterator[TokenEvent]:
+    ) -> Generator[TokenEvent, None, list[Completion]]:
         """Yield tokens of all candidates as they come; returns the list of Completions at the end."""
         started = time.perf_counter()
         prompt = list(prompt_ids)
@@ -472,13 +481,13 @@ class OnnxCausalLM:
         stepper = self._new_stepper(rows, len(prompt) + max_new_tokens)
         try:
             prompt_logits = stepper.prefill(prompt)
-        except Exception as exc:
-            raise ModelError(f"The model failed on the prompt: {exc}") from exc
+        except Exception as exc:  # onnxruntime's own exception types
+            raise ModelError(f"The model failed to read the prompt: {exc}") from exc
         vocab_size = prompt_logits.shape[-1]
         sampler = TokenSampler(settings, rows, vocab_size, prompt)
         stepper.expand(rows)
         logits = np.broadcast_to(prompt_logits, (rows, vocab_size))
-        active = np.arange(rows)
+        active = list(range(rows))  # candidate index of each batch row
         position = len(prompt)
         while True:
             tokens = sampler.next_tokens(logits)
@@ -500,9 +509,12 @@ class OnnxCausalLM:
                 keep = np.asarray(unfinished)
                 stepper.keep(keep)
                 sampler.keep_rows(keep)
-                active = active[keep]
+                active = [active[row] for row in unfinished]
                 tokens = tokens[keep]
-            logits = stepper.step(tokens, position)
+            try:
+                logits = stepper.step(tokens, position)
+            except Exception as exc:  # onnxruntime's own exception types
+                raise ModelError(f"The model failed while generating: {exc}") from exc
             position += 1
 
         completions = [candidate.completion(len(prompt)) for candidate in candidates]

@@ -10,35 +10,42 @@ import numpy as np
 
 from adcopy_desktop.core.candidates import GenerationSettings
 
-# Top-p without top-k first tries the best few hundred tokens (an O(vocab) partition) and only
-# sorts the whole vocabulary when they do not hold the nucleus: a full sort costs milliseconds.
-NUCLEUS_SHORTLIST = 256
+# Top-p without top-k first tries the best few hundred (then thousand) tokens, an O(vocab)
+# partition each, and sorts the whole vocabulary only when they do not hold the nucleus: a full
+# sort of a 49k vocabulary costs about 10 ms a row.
+NUCLEUS_SHORTLISTS = (256, 4096)
 
 
 def apply_repetition_penalty(logits: np.ndarray, seen: np.ndarray, penalty: float) -> np.ndarray:
     """Make already-seen tokens less likely: positive logits divided, negative ones multiplied."""
     if penalty == 1.0:
         return logits
-    penalised = np.where(logits > 0, logits / penalty, logits * penalty)
-    return np.where(seen, penalised, logits)
+    penalised = np.array(logits, order="C")  # C order so that reshape(-1) is a view, even of a broadcast
+    flat = penalised.reshape(-1)
+    positions = np.flatnonzero(seen)  # seen tokens are few: 20x faster than np.where over the vocabulary
+    values = flat[positions]
+    flat[positions] = np.where(values > 0, values / penalty, values * penalty)
+    return penalised
 
 
 def _take(values: np.ndarray, indices: np.ndarray) -> np.ndarray:
-    return np.take_along_axis(values, indices, axis=-1)
+    """Row-wise gather; plain fancy indexing is several times cheaper than np.take_along_axis."""
+    return values[np.arange(values.shape[0])[:, None], indices]
 
 
-def _nucleus_shortlist(scaled: np.ndarray, top_p: float) -> np.ndarray | None:
-    """Indices of the best tokens per row when they surely contain the top-p nucleus, else None."""
+def _nucleus_shortlist(scaled: np.ndarray, top_p: float) -> tuple[np.ndarray, np.ndarray] | None:
+    """The best tokens per row, when they surely hold the top-p nucleus, and each row's total mass."""
     vocab = scaled.shape[-1]
-    width = min(vocab, NUCLEUS_SHORTLIST)
-    if width >= vocab:
-        return None
-    shortlist = np.argpartition(scaled, vocab - width, axis=-1)[:, vocab - width :]
-    short_logits = _take(scaled, shortlist)
-    row_max = short_logits.max(axis=-1, keepdims=True)
-    full_mass = np.exp(scaled - row_max).sum(axis=-1)
-    short_mass = np.exp(short_logits - row_max).sum(axis=-1)
-    return shortlist if bool(np.all(short_mass >= top_p * full_mass)) else None
+    row_max = scaled.max(axis=-1, keepdims=True)
+    full_mass = np.exp(scaled - row_max).sum(axis=-1, keepdims=True)
+    for width in NUCLEUS_SHORTLISTS:
+        if width >= vocab:
+            return None
+        shortlist = np.argpartition(scaled, vocab - width, axis=-1)[:, vocab - width :]
+        short_mass = np.exp(_take(scaled, shortlist) - row_max).sum(axis=-1, keepdims=True)
+        if bool(np.all(short_mass >= top_p * full_mass)):
+            return shortlist, full_mass
+    return None
 
 
 def sample_tokens(
@@ -60,27 +67,24 @@ def sample_tokens(
     scaled = np.asarray(logits, dtype=np.float32) / np.float32(temperature)
 
     candidates: np.ndarray | None = None
-    top_k_active = 0 < top_k < vocab
-    if top_k_active:
+    mass: np.ndarray | None = None  # set when top-p must be measured against the whole vocabulary
+    if 0 < top_k < vocab:
         candidates = np.argpartition(scaled, vocab - top_k, axis=-1)[:, vocab - top_k :]
-    elif top_p < 1.0:
-        candidates = _nucleus_shortlist(scaled, top_p)
+    elif top_p < 1.0 and (shortlisted := _nucleus_shortlist(scaled, top_p)) is not None:
+        candidates, mass = shortlisted
     candidate_logits = scaled if candidates is None else _take(scaled, candidates)
 
+    order: np.ndarray | None = None
     if top_p < 1.0:
         order = np.argsort(-candidate_logits, axis=-1, kind="stable")
         ranked_logits = _take(candidate_logits, order)
         probs = np.exp(ranked_logits - ranked_logits[:, :1])
         cumulative = np.cumsum(probs, axis=-1)
-        if top_k_active or candidates is None:
+        if mass is None:
             mass = cumulative[:, -1:]
-        else:  # shortlist: top-p is relative to the whole vocabulary
-            mass = np.exp(scaled - ranked_logits[:, :1]).sum(axis=-1, keepdims=True)
         keep = (cumulative - probs) < top_p * mass
-        probs = np.where(keep, probs, 0.0)
-        cumulative = np.cumsum(probs, axis=-1)
+        cumulative = np.cumsum(np.where(keep, probs, 0.0), axis=-1)
     else:
-        order = None
         probs = np.exp(candidate_logits - candidate_logits.max(axis=-1, keepdims=True))
         cumulative = np.cumsum(probs, axis=-1)
 

@@ -67,7 +67,9 @@ def _tojson(
     sort_keys: bool = False,
 ) -> str:
     """Jinja's own tojson escapes HTML characters, which would change the prompt text."""
-    return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
+    return json.dumps(
+        value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys
+    )
 
 
 def _strftime_now(format: str) -> str:
@@ -135,7 +137,8 @@ class ChatTokenizer:
         tokenizer_file = folder / "tokenizer.json"
         if not tokenizer_file.is_file():
             raise ModelError(
-                f"{tokenizer_file} is missing; the model folder is incomplete. Rebuild or re-import the model."
+                f"{tokenizer_file} is missing; the model folder is incomplete. "
+                "Rebuild or re-import the model."
             )
         try:
             tokenizer = Tokenizer.from_file(str(tokenizer_file))
@@ -153,7 +156,9 @@ class ChatTokenizer:
         if template_file.is_file():
             chat_template = template_file.read_text(encoding="utf-8")
         if isinstance(chat_template, list):
-            named = {item.get("name"): item.get("template") for item in chat_template if isinstance(item, dict)}
+            named = {
+                item.get("name"): item.get("template") for item in chat_template if isinstance(item, dict)
+            }
             chat_template = named.get("default") or next(iter(named.values()), None)
 
         extra = [
@@ -162,6 +167,7 @@ class ChatTokenizer:
             if text
         ]
         settings = generation or model_config
+        pad_id = settings.get("pad_token_id")
         return cls(
             tokenizer,
             chat_template=chat_template if isinstance(chat_template, str) else None,
@@ -171,7 +177,7 @@ class ChatTokenizer:
             unk_token=_token_text(config.get("unk_token")),
             extra_special_tokens=extra,
             generation_eos_ids=_as_id_list(settings.get("eos_token_id")),
-            generation_pad_id=settings.get("pad_token_id") if isinstance(settings.get("pad_token_id"), int) else None,
+            generation_pad_id=pad_id if isinstance(pad_id, int) else None,
             name=folder.name,
         )
 

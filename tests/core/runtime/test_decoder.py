@@ -2,6 +2,7 @@ import shutil
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import numpy as np
 import onnxruntime as ort
@@ -23,7 +24,8 @@ def model(tiny_onnx_model):
 
 @pytest.fixture(scope="module")
 def prompt_ids(model):
-    text = model.tokenizer.apply_chat_template([{"role": "user", "content": "Slogan for a white denim jacket 牛仔"}])
+    messages = [{"role": "user", "content": "Slogan for a white denim jacket 牛仔"}]
+    text = model.tokenizer.apply_chat_template(messages)
     return model.tokenizer.encode(text)
 
 
@@ -72,7 +74,12 @@ def test_load_reports_provider_and_folder(model, tiny_onnx_model):
     [
         (GenerationSettings(n=2, max_new_tokens=10, temperature=0, repetition_penalty=3.0), False),
         (GenerationSettings(n=3, max_new_tokens=10, temperature=1.0, top_k=0, top_p=1.0, seed=3), False),
-        (GenerationSettings(n=2, max_new_tokens=10, temperature=0.9, top_k=40, top_p=0.9, repetition_penalty=1.3, seed=4), False),
+        (
+            GenerationSettings(
+                n=2, max_new_tokens=10, temperature=0.9, top_k=40, top_p=0.9, repetition_penalty=1.3, seed=4
+            ),
+            False,
+        ),
         (GenerationSettings(n=4, max_new_tokens=12, temperature=1.0, top_k=0, top_p=1.0, seed=5), True),
     ],
     ids=["greedy", "sampled", "penalised", "rows-dropped"],
@@ -115,13 +122,13 @@ def test_max_new_tokens_is_respected(model, prompt_ids):
 
 
 def test_seeded_candidates_differ_from_each_other_and_repeat_across_runs(model, prompt_ids):
-    first, streamed, _ = generate_with_stream(model, prompt_ids, SAMPLED)
+    first = model.generate(prompt_ids, SAMPLED)
     second = model.generate(prompt_ids, SAMPLED)
     assert [c.index for c in first] == [0, 1, 2]
     assert len({tuple(c.token_ids) for c in first}) == 3
     assert [c.token_ids for c in first] == [c.token_ids for c in second]
     assert [c.text for c in first] == [c.text for c in second]
-    other_seed = model.generate(prompt_ids, GenerationSettings(**(SAMPLED.to_dict() | {"seed": 99, "stop": ()})))
+    other_seed = model.generate(prompt_ids, replace(SAMPLED, seed=99))
     assert [c.token_ids for c in other_seed] != [c.token_ids for c in first]
 
 
@@ -146,7 +153,7 @@ def test_stop_string_truncates_and_stops(model, prompt_ids):
     )
     expected = text[: text.find(stop)]
 
-    stopped_settings = GenerationSettings(**(settings.to_dict() | {"stop": ("never-there", stop)}))
+    stopped_settings = replace(settings, stop=("never-there", stop))
     [stopped], streamed, _ = generate_with_stream(model, prompt_ids, stopped_settings)
     assert stopped.finish_reason == "stop"
     assert stopped.text == expected
@@ -158,7 +165,7 @@ def test_stop_string_truncates_and_stops(model, prompt_ids):
 def test_candidates_stopping_early_leave_the_others_running(model, prompt_ids):
     free = model.generate(prompt_ids, SAMPLED)
     stop = free[0].text[3:6]
-    settings = GenerationSettings(**(SAMPLED.to_dict() | {"stop": (stop,)}))
+    settings = replace(SAMPLED, stop=(stop,))
     completions, streamed, _ = generate_with_stream(model, prompt_ids, settings)
     assert completions[0].finish_reason == "stop"
     assert completions[0].text == free[0].text[: free[0].text.find(stop)]
@@ -170,7 +177,7 @@ def test_candidates_stopping_early_leave_the_others_running(model, prompt_ids):
 
 def test_cancel_after_first_token_ends_promptly(model, prompt_ids):
     cancel = CancelToken()
-    settings = GenerationSettings(**(SAMPLED.to_dict() | {"max_new_tokens": 500, "stop": ()}))
+    settings = replace(SAMPLED, max_new_tokens=500)
     events = []
 
     def cancel_on_first(event):

@@ -68,9 +68,9 @@ def test_top_p_only_picks_inside_the_nucleus(vocab):
 
 
 def test_nucleus_shortlist_falls_back_when_the_distribution_is_flat():
-    logits = np.zeros((1, sampling.NUCLEUS_SHORTLIST * 4), dtype=np.float32)
+    logits = np.zeros((1, sampling.NUCLEUS_SHORTLISTS[-1] * 4), dtype=np.float32)
     picks = {int(draw(logits, seed=seed, top_p=0.9)[0]) for seed in range(300)}
-    assert max(picks) >= sampling.NUCLEUS_SHORTLIST
+    assert max(picks) >= sampling.NUCLEUS_SHORTLISTS[-1]
 
 
 def test_frequencies_match_softmax():
@@ -100,6 +100,17 @@ def test_repetition_penalty_follows_hugging_face():
     penalised = apply_repetition_penalty(logits, seen, 2.0)
     assert penalised.tolist() == [[1.0, -4.0, 1.0, -1.0]]
     assert apply_repetition_penalty(logits, seen, 1.0) is logits
+
+
+def test_repetition_penalty_on_broadcast_and_strided_logits():
+    """The decoder passes the prompt's logits broadcast to N rows, and ORT outputs sliced."""
+    row = np.array([2.0, -2.0, 1.0, -1.0], dtype=np.float32)
+    seen = np.array([[True, False, False, True], [False, True, True, False]])
+    expected = [[1.0, -2.0, 1.0, -2.0], [2.0, -4.0, 0.5, -1.0]]
+    broadcast = np.broadcast_to(row, (2, 4))
+    strided = np.stack([row, row, row, row])[::2]
+    assert apply_repetition_penalty(broadcast, seen, 2.0).tolist() == expected
+    assert apply_repetition_penalty(strided, seen, 2.0).tolist() == expected
 
 
 def test_repetition_penalty_lowers_a_seen_token():
