@@ -33,6 +33,11 @@ class UserFolders:
     def logs(self) -> Path:
         return self.data / "logs"
 
+    @property
+    def plugins(self) -> Path:
+        """Plugins installed from wheels without pip (``adcopy plugins install``), one folder each."""
+        return self.data / "plugins"
+
     def ensure(self) -> "UserFolders":
         for folder in (self.config, self.data, self.cache, self.models, self.logs):
             folder.mkdir(parents=True, exist_ok=True)

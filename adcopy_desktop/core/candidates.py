@@ -71,8 +71,12 @@ class Candidate:
     finish_reason: str = "eos"  # eos | stop | length | cancelled
     settings: GenerationSettings = field(default_factory=GenerationSettings)
     timings: Timings = field(default_factory=Timings)
-    style: str | None = None
+    style: str | None = None  # the brand style that produced it, if any
     provider: str = ""
+    # Rule problems found in the text, e.g. a forbidden word with its span:
+    # {"rule": "forbidden_word", "severity": "error", "word": "...", "start": 3, "end": 5,
+    #  "style": "...", "message": "..."}; see core/styles.py.
+    flags: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -86,4 +90,5 @@ class Candidate:
             "provider": self.provider,
             "settings": self.settings.to_dict(),
             "timings": self.timings.to_dict(),
+            "flags": [dict(flag) for flag in self.flags],
         }

@@ -36,3 +36,11 @@ class Cancelled(AdCopyError):
 
 class GenerationCancelled(Cancelled):
     """Generation was stopped by the caller."""
+
+
+class PluginError(AdCopyError):
+    """A plugin that cannot be installed, found or used; the message names the plugin."""
+
+
+class StyleError(AdCopyError, ValueError):
+    """A brand style that is malformed, unknown, or does not cover the requested language."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from adcopy_desktop.core.model_store.manifest import write_json_atomically
@@ -20,6 +20,7 @@ class Settings:
     execution_provider: str = "auto"
     threads: int | None = None  # None: one per physical core
     interface_language: str | None = None  # None: follow the system
+    disabled_plugins: list[str] = field(default_factory=list)  # plugin names not to load
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -36,6 +37,11 @@ def load_settings(path: Path | None = None) -> Settings:
     if settings.execution_provider not in EXECUTION_PROVIDER_CHOICES:
         log.warning("unknown execution_provider %r in %s; using auto", settings.execution_provider, path)
         settings.execution_provider = "auto"
+    if not isinstance(settings.disabled_plugins, list) or not all(
+        isinstance(name, str) for name in settings.disabled_plugins
+    ):
+        log.warning("disabled_plugins in %s must be a list of plugin names; ignoring it", path)
+        settings.disabled_plugins = []
     return settings
 
 

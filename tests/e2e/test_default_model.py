@@ -71,3 +71,15 @@ def test_cli_generate_json_on_the_default_model(default_store, isolated_home):
     candidates = json.loads(out.stdout)
     assert len(candidates) == 2
     assert all(c["model"] == "smollm2-135m-instruct" and c["kind"] == "slogan" and c["text"] for c in candidates)
+
+
+def test_models_import_takes_a_gguf_file(tmp_path):
+    """`adcopy models import FILE.gguf` runs the same GGUF path a user-supplied file would."""
+    from adcopy_desktop.core.model_store import ModelStore
+    from adcopy_desktop.core.model_store.sources import default_model_source
+
+    store = ModelStore(tmp_path / "models")
+    info = store.import_model(default_model_source().path, name="smol-from-gguf")
+    assert info.source["kind"] == "gguf" and info.architecture == "llama"
+    assert info.active  # the first model becomes active
+    store.verified(info.id, full=True)

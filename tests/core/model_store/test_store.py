@@ -102,3 +102,21 @@ def test_damaged_default_model_is_rebuilt(tiny_store, tiny_hf_model, monkeypatch
     assert any("damaged" in e.message for e in events)
     tiny_store.verified(rebuilt.id, full=True)
     assert rebuilt.active
+
+
+def test_qwen2_folder_imports_and_writes_chinese(tmp_path):
+    """The path a merchant takes to get Chinese copy: import a Qwen2-architecture folder."""
+    from adcopy_desktop.core.candidates import GenerationSettings
+    from adcopy_desktop.core.generation import CopyGenerator
+    from adcopy_desktop.core.product import parse_product
+    from adcopy_desktop.core.prompts import CopyKind, CopyRequest
+    from tests.model_factory import build_tiny_model
+
+    folder = build_tiny_model(tmp_path / "tiny-qwen2", architecture="qwen2")
+    store = ModelStore(tmp_path / "models")
+    info = store.import_model(folder, languages=["zh", "en"], activate=True)
+    assert info.architecture == "qwen2" and info.languages == ["zh", "en"]
+    request = CopyRequest(parse_product("类型#上衣*材质#牛仔布"), CopyKind.TITLE)
+    candidates = CopyGenerator(store).generate(request, GenerationSettings(n=2, max_new_tokens=6, seed=1))
+    assert [c.language for c in candidates] == ["zh", "zh"]
+    assert all(c.model == info.id and c.timings.new_tokens > 0 for c in candidates)
