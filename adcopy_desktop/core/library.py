@@ -1,0 +1,342 @@
+"""The user's library: products, generations, candidates and decisions in one SQLite file.
+
+Written in small transactions as the user works (WAL mode, synchronous=NORMAL), so a killed app
+loses at most the action in flight and reopens on what was committed. The GUI and CLI go through
+these functions, never through SQL of their own; each table has this module as its only owner.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from adcopy_desktop.core.candidates import Candidate
+from adcopy_desktop.core.errors import AdCopyError
+from adcopy_desktop.core.product import Product
+from adcopy_desktop.paths import user_folders
+
+LIBRARY_FILE = "library.sqlite3"
+DECISIONS = ("accepted", "rejected")
+
+# Each entry moves the schema one version up; never edit a shipped entry, append a new one.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE products (
+        id INTEGER PRIMARY KEY,
+        name TEXT,
+        attributes TEXT NOT NULL,          -- JSON list of [key, value]
+        source_text TEXT NOT NULL DEFAULT '',
+        external_id TEXT,                  -- shop id / handle / SKU when imported
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        deleted_at REAL
+    );
+    CREATE TABLE generations (
+        id INTEGER PRIMARY KEY,
+        product_id INTEGER NOT NULL REFERENCES products(id),
+        kind TEXT NOT NULL,
+        language TEXT NOT NULL,
+        style TEXT,
+        model TEXT NOT NULL,
+        request TEXT NOT NULL,             -- JSON: length, tone, settings
+        created_at REAL NOT NULL
+    );
+    CREATE TABLE candidates (
+        id INTEGER PRIMARY KEY,
+        generation_id INTEGER NOT NULL REFERENCES generations(id),
+        position INTEGER NOT NULL,
+        generated_text TEXT NOT NULL,
+        text TEXT NOT NULL,                -- the user's edit, or the generated text
+        finish_reason TEXT NOT NULL,
+        details TEXT NOT NULL,             -- JSON: timings, flags, provider, settings
+        decision TEXT CHECK (decision IN ('accepted', 'rejected')),
+        decided_at REAL,
+        edited_at REAL
+    );
+    CREATE TABLE decision_log (
+        id INTEGER PRIMARY KEY,
+        candidate_id INTEGER NOT NULL REFERENCES candidates(id),
+        action TEXT NOT NULL,              -- accepted | rejected | edited | cleared
+        text TEXT,
+        at REAL NOT NULL
+    );
+    CREATE INDEX generations_by_product ON generations(product_id, created_at);
+    CREATE INDEX candidates_by_generation ON candidates(generation_id, position);
+    CREATE INDEX candidates_by_decision ON candidates(decision);
+    """,
+]
+
+
+class LibraryError(AdCopyError):
+    """The library file cannot be opened or is from a newer AdCopy."""
+
+
+@dataclass
+class StoredProduct:
+    id: int
+    product: Product
+    external_id: str | None
+    created_at: float
+    updated_at: float
+
+
+@dataclass
+class StoredCandidate:
+    id: int
+    generation_id: int
+    product_id: int
+    position: int
+    kind: str
+    language: str
+    style: str | None
+    model: str
+    generated_text: str
+    text: str
+    finish_reason: str
+    decision: str | None
+    created_at: float
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def edited(self) -> bool:
+        return self.text != self.generated_text
+
+
+def default_library_path() -> Path:
+    return user_folders().data / LIBRARY_FILE
+
+
+class Library:
+    """One open library file; safe to share between the UI thread and workers (one lock)."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path) if path is not None else default_library_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        try:
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.row_factory = sqlite3.Row
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise LibraryError(
+                f"The library {self.path} cannot be opened ({exc}). If the file is damaged, move it "
+                "aside and AdCopy starts a new one; your models are not affected."
+            ) from None
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> "Library":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def _migrate(self) -> None:
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > len(MIGRATIONS):
+            raise LibraryError(
+                f"The library {self.path} was written by a newer AdCopy (schema {version}); "
+                "update AdCopy to open it."
+            )
+        for number in range(version, len(MIGRATIONS)):
+            with self._transaction() as db:  # executescript would commit early: run statements one by one
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number + 1}")
+
+    @property
+    def schema_version(self) -> int:
+        return self._db.execute("PRAGMA user_version").fetchone()[0]
+
+    # -- products --------------------------------------------------------------------------------
+    def add_product(self, product: Product, *, external_id: str | None = None) -> int:
+        now = time.time()
+        with self._transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO products (name, attributes, source_text, external_id, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                (product.name, _attributes_json(product), product.source_text, external_id, now, now),
+            )
+            return int(cursor.lastrowid)
+
+    def update_product(self, product_id: int, product: Product) -> None:
+        with self._transaction() as db:
+            changed = db.execute(
+                "UPDATE products SET name = ?, attributes = ?, source_text = ?, updated_at = ?"
+                " WHERE id = ? AND deleted_at IS NULL",
+                (product.name, _attributes_json(product), product.source_text, time.time(), product_id),
+            ).rowcount
+        if not changed:
+            raise LibraryError(f"There is no product #{product_id} in the library.")
+
+    def delete_product(self, product_id: int) -> None:
+        """Hide a product; its generations and decisions stay for training and history."""
+        with self._transaction() as db:
+            db.execute("UPDATE products SET deleted_at = ? WHERE id = ?", (time.time(), product_id))
+
+    def get_product(self, product_id: int) -> StoredProduct:
+        row = self._db.execute(
+            "SELECT * FROM products WHERE id = ? AND deleted_at IS NULL", (product_id,)
+        ).fetchone()
+        if row is None:
+            raise LibraryError(f"There is no product #{product_id} in the library.")
+        return _stored_product(row)
+
+    def list_products(self, search: str | None = None) -> list[StoredProduct]:
+        query = "SELECT * FROM products WHERE deleted_at IS NULL"
+        params: list[Any] = []
+        if search:
+            query += " AND (name LIKE ? OR attributes LIKE ? OR source_text LIKE ?)"
+            like = f"%{search}%"
+            escaped_like = f"%{json.dumps(search, ensure_ascii=False)[1:-1]}%"  # as stored in JSON
+            params += [like, escaped_like, like]
+        query += " ORDER BY updated_at DESC, id DESC"
+        return [_stored_product(row) for row in self._db.execute(query, params)]
+
+    # -- generations and decisions ---------------------------------------------------------------
+    def record_generation(
+        self, product_id: int, candidates: list[Candidate], *, length: Any = None, tone: str | None = None
+    ) -> list[int]:
+        """Store one request's candidates; returns their ids in candidate order."""
+        if not candidates:
+            return []
+        first = candidates[0]
+        request = {"length": length, "tone": tone, "settings": first.settings.to_dict()}
+        now = time.time()
+        with self._transaction() as db:
+            generation_id = db.execute(
+                "INSERT INTO generations (product_id, kind, language, style, model, request, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (product_id, first.kind, first.language, first.style, first.model,
+                 json.dumps(request, ensure_ascii=False), now),
+            ).lastrowid
+            ids = []
+            for candidate in candidates:
+                details = candidate.to_dict()
+                for key in ("text", "kind", "model", "language", "index", "finish_reason", "style"):
+                    details.pop(key, None)
+                ids.append(int(db.execute(
+                    "INSERT INTO candidates (generation_id, position, generated_text, text, finish_reason, details)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (generation_id, candidate.index, candidate.text, candidate.text, candidate.finish_reason,
+                     json.dumps(details, ensure_ascii=False)),
+                ).lastrowid))
+        return ids
+
+    def decide(self, candidate_id: int, decision: str | None) -> None:
+        """Accept, reject, or (None) clear the decision on a candidate."""
+        if decision is not None and decision not in DECISIONS:
+            raise ValueError(f"decision must be one of {DECISIONS} or None, not {decision!r}")
+        now = time.time()
+        with self._transaction() as db:
+            self._require_candidate(db, candidate_id)
+            db.execute(
+                "UPDATE candidates SET decision = ?, decided_at = ? WHERE id = ?",
+                (decision, now if decision else None, candidate_id),
+            )
+            db.execute(
+                "INSERT INTO decision_log (candidate_id, action, at) VALUES (?, ?, ?)",
+                (candidate_id, decision or "cleared", now),
+            )
+
+    def edit(self, candidate_id: int, text: str) -> None:
+        now = time.time()
+        with self._transaction() as db:
+            self._require_candidate(db, candidate_id)
+            db.execute("UPDATE candidates SET text = ?, edited_at = ? WHERE id = ?", (text, now, candidate_id))
+            db.execute(
+                "INSERT INTO decision_log (candidate_id, action, text, at) VALUES (?, 'edited', ?, ?)",
+                (candidate_id, text, now),
+            )
+
+    @staticmethod
+    def _require_candidate(db: sqlite3.Connection, candidate_id: int) -> None:
+        if db.execute("SELECT 1 FROM candidates WHERE id = ?", (candidate_id,)).fetchone() is None:
+            raise LibraryError(f"There is no candidate #{candidate_id} in the library.")
+
+    def candidates(
+        self,
+        *,
+        product_id: int | None = None,
+        kind: str | None = None,
+        style: str | None = None,
+        decision: str | None = None,
+        since: float | None = None,
+        until: float | None = None,
+    ) -> list[StoredCandidate]:
+        """Candidates, newest generation first; ``decision='undecided'`` selects the open ones."""
+        query = (
+            "SELECT c.*, g.product_id, g.kind, g.language, g.style, g.model, g.created_at"
+            " FROM candidates c JOIN generations g ON g.id = c.generation_id WHERE 1 = 1"
+        )
+        params: list[Any] = []
+        for column, value in (("g.product_id", product_id), ("g.kind", kind), ("g.style", style)):
+            if value is not None:
+                query += f" AND {column} = ?"
+                params.append(value)
+        if decision == "undecided":
+            query += " AND c.decision IS NULL"
+        elif decision is not None:
+            query += " AND c.decision = ?"
+            params.append(decision)
+        if since is not None:
+            query += " AND g.created_at >= ?"
+            params.append(since)
+        if until is not None:
+            query += " AND g.created_at < ?"
+            params.append(until)
+        query += " ORDER BY g.created_at DESC, g.id DESC, c.position"
+        return [_stored_candidate(row) for row in self._db.execute(query, params)]
+
+    def accepted_copy(self, **filters: Any) -> list[StoredCandidate]:
+        """What export and training use: accepted candidates with the user's edits."""
+        return self.candidates(decision="accepted", **filters)
+
+    def decision_history(self, candidate_id: int) -> list[tuple[str, str | None, float]]:
+        rows = self._db.execute(
+            "SELECT action, text, at FROM decision_log WHERE candidate_id = ? ORDER BY id", (candidate_id,)
+        )
+        return [(row["action"], row["text"], row["at"]) for row in rows]
+
+
+def _attributes_json(product: Product) -> str:
+    return json.dumps([list(pair) for pair in product.attributes], ensure_ascii=False)
+
+
+def _stored_product(row: sqlite3.Row) -> StoredProduct:
+    attributes = [tuple(pair) for pair in json.loads(row["attributes"])]
+    product = Product(attributes=attributes, name=row["name"], source_text=row["source_text"])
+    return StoredProduct(row["id"], product, row["external_id"], row["created_at"], row["updated_at"])
+
+
+def _stored_candidate(row: sqlite3.Row) -> StoredCandidate:
+    return StoredCandidate(
+        id=row["id"], generation_id=row["generation_id"], product_id=row["product_id"],
+        position=row["position"], kind=row["kind"], language=row["language"], style=row["style"],
+        model=row["model"], generated_text=row["generated_text"], text=row["text"],
+        finish_reason=row["finish_reason"], decision=row["decision"], created_at=row["created_at"],
+        details=json.loads(row["details"]),
+    )

@@ -1,0 +1,110 @@
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from adcopy_desktop.core.candidates import Candidate, GenerationSettings
+from adcopy_desktop.core.library import MIGRATIONS, Library, LibraryError
+from adcopy_desktop.core.product import parse_product
+
+
+def make_candidates(n=3, kind="title"):
+    settings = GenerationSettings(n=n, seed=4)
+    return [
+        Candidate(text=f"copy {i}", kind=kind, model="tiny", language="en", index=i, settings=settings,
+                  style="qingshan")
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def library(tmp_path):
+    with Library(tmp_path / "library.sqlite3") as lib:
+        yield lib
+
+
+def test_new_library_is_wal_and_migrated(library):
+    assert library.schema_version == len(MIGRATIONS)
+    mode = library._db.execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_products_keep_repeated_keys_and_can_be_searched(library):
+    product = parse_product("类型#上衣*风格#简约*风格#休闲")
+    pid = library.add_product(product, external_id="sku-1")
+    stored = library.get_product(pid)
+    assert stored.product.attributes == product.attributes and stored.external_id == "sku-1"
+    library.add_product(parse_product("Type: denim jacket"))
+    assert [p.id for p in library.list_products("休闲")] == [pid]
+    assert len(library.list_products()) == 2
+    library.update_product(pid, parse_product("类型#外套"))
+    assert library.get_product(pid).product.values("类型") == ["外套"]
+    library.delete_product(pid)
+    assert [p.product.values("Type") for p in library.list_products()] == [["denim jacket"]]
+    with pytest.raises(LibraryError, match=f"#{pid}"):
+        library.get_product(pid)
+
+
+def test_decisions_and_edits_feed_accepted_copy(library):
+    pid = library.add_product(parse_product("Type: jacket"))
+    ids = library.record_generation(pid, make_candidates(), length="short", tone="calm")
+    library.decide(ids[0], "accepted")
+    library.edit(ids[0], "copy 0, edited by the merchant")
+    library.decide(ids[1], "rejected")
+    accepted = library.accepted_copy()
+    assert [c.id for c in accepted] == [ids[0]]
+    assert accepted[0].text == "copy 0, edited by the merchant" and accepted[0].generated_text == "copy 0"
+    assert accepted[0].edited and accepted[0].style == "qingshan"
+    assert accepted[0].details["settings"]["seed"] == 4
+    assert [c.id for c in library.candidates(decision="undecided")] == [ids[2]]
+    assert [a for a, _, _ in library.decision_history(ids[0])] == ["accepted", "edited"]
+    library.decide(ids[0], None)
+    assert library.accepted_copy() == []
+    assert library.candidates(kind="description") == []
+    assert len(library.candidates(product_id=pid, style="qingshan")) == 3
+
+
+def test_bad_decision_and_unknown_candidate(library):
+    with pytest.raises(ValueError):
+        library.decide(1, "maybe")
+    with pytest.raises(LibraryError, match="#99"):
+        library.decide(99, "accepted")
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = tmp_path / "library.sqlite3"
+    Library(path).close()
+    db = sqlite3.connect(path)
+    db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    db.close()
+    with pytest.raises(LibraryError, match="newer AdCopy"):
+        Library(path)
+
+
+def test_not_a_database_is_explained(tmp_path):
+    path = tmp_path / "library.sqlite3"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(LibraryError, match="move it aside"):
+        Library(path)
+
+
+def test_killed_process_keeps_every_committed_write(tmp_path):
+    path = tmp_path / "library.sqlite3"
+    script = textwrap.dedent(f"""
+        import os, signal, sys
+        from adcopy_desktop.core.library import Library
+        from adcopy_desktop.core.product import parse_product
+        lib = Library({str(path)!r})
+        for i in range(50):
+            lib.add_product(parse_product(f"Type: item {{i}}"))
+        print("committed", flush=True)
+        os.kill(os.getpid(), signal.SIGKILL)
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=os.environ)
+    assert out.returncode == -signal.SIGKILL and "committed" in out.stdout
+    with Library(path) as reopened:
+        assert len(reopened.list_products()) == 50
