@@ -67,6 +67,18 @@ def fail(message: str) -> None:
     raise click.ClickException(message)
 
 
+def warn_about_plugin_problems() -> None:
+    """One stderr line per plugin problem of this run, so a failed plugin never goes unnoticed."""
+    from adcopy_desktop.core.plugins import SOURCE_BUILTIN, current_plugin_manager
+
+    manager = current_plugin_manager()
+    if manager is None or not manager.loaded:
+        return
+    for problem in manager.problems:
+        tail = "" if problem.source == SOURCE_BUILTIN else "; it is disabled for this session"
+        click.echo(f"warning: {problem.describe()}{tail}", err=True)
+
+
 class AdCopyGroup(click.Group):
     """Shows AdCopyError messages as clean one-line errors instead of tracebacks."""
 
@@ -80,14 +92,22 @@ class AdCopyGroup(click.Group):
 @click.group(cls=AdCopyGroup, invoke_without_command=True)
 @click.version_option(__version__, prog_name="adcopy")
 @click.option("-v", "--verbose", count=True, help="Log to stderr (-vv for debug).")
+@click.option("--safe-mode", is_flag=True,
+              help="Load no third-party plugins (same as ADCOPY_SAFE_MODE=1).")
 @click.pass_context
-def cli(ctx: click.Context, verbose: int) -> None:
+def cli(ctx: click.Context, verbose: int, safe_mode: bool) -> None:
     """AdCopy Desktop: write marketing copy with a local language model, offline.
 
     Run without a command to open the desktop app (needs a display). User data lives under the
     folders shown by 'adcopy paths'; set ADCOPY_HOME to keep everything in one folder.
+    Plugins: 'adcopy plugins list'; ADCOPY_PLUGINS=a,b loads only those third-party plugins.
     """
     configure_logging(verbose)
+    if safe_mode:
+        from adcopy_desktop.core.plugins import configure_plugins
+
+        configure_plugins(safe_mode=True)
+    ctx.call_on_close(warn_about_plugin_problems)
     if ctx.invoked_subcommand is None:
         if not has_display():
             click.echo(ctx.get_help())
@@ -120,14 +140,21 @@ def cli(ctx: click.Context, verbose: int) -> None:
 @click.option("--format", "output_format", type=click.Choice(FORMAT_CHOICES), default="text", show_default=True,
               help="json: a list of candidates; jsonl: streamed token events, then one line per candidate.")
 @click.option("--show-prompt", is_flag=True, help="Print the prompt the model sees to stderr.")
+@click.option("--style", "style_name", help="Brand style (see adcopy styles list): voice, examples, word rules.")
+@click.option("--backend", "backend_name", help="Generation backend from a plugin (default: onnx).")
+@click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the candidates to this file (exporter chosen by extension, e.g. .csv).")
+@click.option("--exporter", "exporter_name", help="Exporter to use for --export (see adcopy plugins list).")
 def generate(product_text, product_file, kind, n, lang, length, tone, temperature, top_p, top_k,
-             repetition_penalty, max_new_tokens, stop, seed, model_id, provider, output_format, show_prompt):
+             repetition_penalty, max_new_tokens, stop, seed, model_id, provider, output_format, show_prompt,
+             style_name, backend_name, export_path, exporter_name):
     """Generate copy candidates for one product."""
     from adcopy_desktop.core.candidates import GenerationSettings
     from adcopy_desktop.core.generation import CopyGenerator
     from adcopy_desktop.core.model_store import ModelStore
+    from adcopy_desktop.core.plugins import get_plugin_manager
     from adcopy_desktop.core.product import parse_product
-    from adcopy_desktop.core.prompts import CopyRequest, parse_copy_kind, render_prompt_preview
+    from adcopy_desktop.core.prompts import CopyRequest, parse_copy_kind
     from adcopy_desktop.core.settings import load_settings
 
     if bool(product_text) == bool(product_file):
@@ -148,26 +175,34 @@ def generate(product_text, product_file, kind, n, lang, length, tone, temperatur
     product = parse_product(product_text)
     request = CopyRequest(product=product, kind=copy_kind, language=lang, length=_length_value(length), tone=tone)
 
+    plugins = get_plugin_manager()
+    style = plugins.style(style_name) if style_name else None  # unknown: an error listing the styles
+    if export_path is not None:
+        plugins.exporter_for(export_path, exporter_name)  # fail before generating, not after
     store = ModelStore()
-    if model_id is None and store.active_id() is None:
-        click.echo("No model is installed yet: building the default model once (about a minute).", err=True)
-        store.ensure_default_model(progress=ProgressPrinter())
     user_settings = load_settings()
     generator = CopyGenerator(
         store, model_id=model_id, provider=provider or user_settings.execution_provider,
-        threads=user_settings.threads,
+        threads=user_settings.threads, backend=backend_name, plugins=plugins,
     )
-    generator.check_language(request.language or _resolved_language(request))
+    if generator.uses_model_store and model_id is None and store.active_id() is None:
+        click.echo("No model is installed yet: building the default model once (about a minute).", err=True)
+        store.ensure_default_model(progress=ProgressPrinter())
+    styled_request, _ = generator.styled_request(request, style)
+    generator.check_language(styled_request.language or _resolved_language(styled_request))
     if show_prompt:
-        click.echo(render_prompt_preview(request), err=True)
+        click.echo(generator.render_prompt(request, style), err=True)
 
     def on_token(index: int, text: str) -> None:
         if output_format == "jsonl":
             click.echo(json.dumps({"event": "token", "index": index, "text": text}, ensure_ascii=False))
 
     candidates = generator.generate(
-        request, settings, on_token=on_token, max_new_tokens_from_request=max_new_tokens is None
+        request, settings, on_token=on_token, max_new_tokens_from_request=max_new_tokens is None, style=style
     )
+    if export_path is not None:
+        written = plugins.export(candidates, export_path, exporter=exporter_name)
+        click.echo(f"exported {len(candidates)} candidate(s) to {written}", err=True)
     if output_format == "json":
         click.echo(json.dumps([c.to_dict() for c in candidates], ensure_ascii=False, indent=2))
     elif output_format == "jsonl":
@@ -180,7 +215,10 @@ def generate(product_text, product_file, kind, n, lang, length, tone, temperatur
                 f"--- candidate {candidate.index + 1} ({candidate.kind}, {candidate.language}, "
                 f"{t.new_tokens} tokens, {t.tokens_per_s:.1f} tok/s, {candidate.finish_reason})", bold=True))
             click.echo(candidate.text)
-        click.echo(f"model: {generator.info.id} on {generator.model.provider}", err=True)
+            for flag in candidate.flags:
+                click.echo(click.style(f"  ! {flag.get('message') or flag.get('rule')}", fg="yellow"))
+        style_note = f", style {style.name}" if style is not None else ""
+        click.echo(f"model: {generator.model_id} on {generator.provider}{style_note}", err=True)
 
 
 def _length_value(length: str | None):
@@ -305,8 +343,94 @@ def paths() -> None:
     """Show where AdCopy keeps settings, models and logs."""
     folders = user_folders()
     for label, folder in (("config", folders.config), ("data", folders.data), ("cache", folders.cache),
-                          ("models", folders.models), ("logs", folders.logs)):
+                          ("models", folders.models), ("logs", folders.logs), ("plugins", folders.plugins)):
         click.echo(f"{label:7} {folder}")
+
+
+@cli.group()
+def plugins() -> None:
+    """List, install and remove plugins (brand styles, scorers, importers, exporters, backends)."""
+
+
+@plugins.command("list")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def plugins_list(output_format: str) -> None:
+    """Show every plugin: name, version, source, hooks and status (active, disabled, failed)."""
+    from adcopy_desktop.core.plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    infos = manager.plugins()
+    if output_format == "json":
+        click.echo(json.dumps([info.to_dict() for info in infos], ensure_ascii=False, indent=2))
+        return
+    for info in infos:
+        click.echo(f"{info.name:32} {info.version or '-':10} {info.source:14} {info.status}")
+        if info.hooks:
+            click.echo(f"    hooks: {', '.join(info.hooks)}")
+        for kind, names in info.registered.items():
+            click.echo(f"    {kind}s: {', '.join(names)}")
+        if info.reason:
+            click.echo(f"    {info.status}: {info.reason}")
+    if manager.safe_mode:
+        click.echo("(safe mode: third-party plugins are not loaded)")
+
+
+@plugins.command("install")
+@click.argument("wheel", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def plugins_install(wheel: Path) -> None:
+    """Install a plugin from a pure-Python wheel (.whl) into the plugin folder; no pip needed."""
+    from adcopy_desktop.core.plugins import ACTIVE, PluginManager
+    from adcopy_desktop.core.plugins.wheels import install_wheel
+
+    installed = install_wheel(wheel)
+    replaced = f" (replacing {installed.replaced_version})" if installed.replaced_version else ""
+    click.echo(f"Installed {installed.name} {installed.version}{replaced} into {installed.folder}")
+    check = PluginManager(entry_points=[], safe_mode=False, allow=[installed.name], disabled=[])
+    try:
+        info = next((i for i in check.plugins() if i.source != "built-in" and i.matches([installed.name])), None)
+    finally:
+        check.close()
+    if info is None or info.status != ACTIVE:
+        reason = info.reason if info else "it was not found after unpacking"
+        fail(f"{installed.name} is installed but does not load: {reason}. "
+             f"Remove it with: adcopy plugins remove {installed.name}")
+    provides = "; ".join(f"{kind}s: {', '.join(names)}" for kind, names in info.registered.items())
+    click.echo(f"It loads and provides {provides or 'hooks: ' + ', '.join(info.hooks)}.")
+
+
+@plugins.command("remove")
+@click.argument("name")
+def plugins_remove(name: str) -> None:
+    """Remove a plugin installed with 'adcopy plugins install'."""
+    from adcopy_desktop.core.plugins.wheels import remove_plugin
+
+    folder = remove_plugin(name)
+    click.echo(f"Removed {name} ({folder})")
+
+
+@cli.group()
+def styles() -> None:
+    """Brand styles provided by plugins."""
+
+
+@styles.command("list")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def styles_list(output_format: str) -> None:
+    """Show every brand style with its languages and the plugin that provides it."""
+    from adcopy_desktop.core.plugins import get_plugin_manager
+
+    manager = get_plugin_manager()
+    found = manager.styles()
+    if output_format == "json":
+        data = []
+        for name, style in found.items():
+            owner = manager.provider_of("style", name)
+            data.append({**style.to_dict(), "plugin": owner.name if owner else None})
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    for name, style in found.items():
+        owner = manager.provider_of("style", name)
+        click.echo(f"{name:20} {'+'.join(style.languages):6} {style.display_name}  [{owner.name if owner else '?'}]")
 
 
 def _add_subcommands_from_their_modules() -> None:

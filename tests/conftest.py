@@ -26,6 +26,19 @@ def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
+@pytest.fixture(autouse=True)
+def isolated_plugins(isolated_home: Path, monkeypatch: pytest.MonkeyPatch):
+    """Tests never load the plugins installed on this machine: ADCOPY_PLUGINS set but empty allows no
+    third-party plugin (a test opts in by naming one), the plugin folder is inside ADCOPY_HOME, and
+    the process-wide plugin manager is dropped around every test so nothing registered leaks."""
+    from adcopy_desktop.core.plugins import reset_plugin_manager
+
+    monkeypatch.setenv("ADCOPY_PLUGINS", "")
+    reset_plugin_manager()
+    yield
+    reset_plugin_manager()
+
+
 @pytest.fixture(scope="session")
 def tiny_hf_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A tiny random-weight Llama as a Hugging Face folder (safetensors + tokenizer)."""

@@ -68,6 +68,7 @@ def build_tiny_model(
     hidden_size: int = 64,
     layers: int = 2,
     seed: int = 0,
+    context_length: int = 1024,
 ) -> Path:
     """Write a tiny random-weight causal LM (safetensors) with its tokenizer into ``folder``."""
     import torch
@@ -82,7 +83,7 @@ def build_tiny_model(
         num_hidden_layers=layers,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=1024,
+        max_position_embeddings=context_length,
         bos_token_id=1,
         eos_token_id=2,
         pad_token_id=2,

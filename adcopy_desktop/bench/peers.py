@@ -52,6 +52,7 @@ class PeerResult:
     load_s: float
     import_s: float
     peak_rss_mb: float
+    rss_mb: float
     new_tokens: int
     batch_tokens: int
     tokens_per_s: float
@@ -83,6 +84,13 @@ def peak_rss_mb() -> float:
         return psutil.Process().memory_info().peak_wset / 2**20
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def rss_mb() -> float:
+    """Resident memory now, after the runs: what the loaded model keeps while the app is open."""
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
 
 
 class OnnxPeer(Peer):
@@ -255,6 +263,7 @@ def measure(
         load_s=load_s,
         import_s=import_s,
         peak_rss_mb=peak_rss_mb(),
+        rss_mb=rss_mb(),
         new_tokens=min(run.tokens for run in streams),
         batch_tokens=min(run.tokens for run in batches),
         tokens_per_s=_median([run.tokens_per_s for run in streams]),

@@ -42,6 +42,7 @@ INSTALL_HINTS = {
     "transformers": "pip install 'adcopy-desktop[build]' (torch + transformers)",
     "llamacpp": 'CMAKE_ARGS="-DLLAMA_CURL=OFF" pip install llama-cpp-python',
 }
+TARGET_NAMES = {"onnx": "ONNX folder", "transformers": "Hugging Face (hf/) folder", "llamacpp": "GGUF file"}
 DEFAULT_PROMPT = (
     "Write a long, detailed product description for an online shop: a white denim jacket with a "
     "relaxed fit, brass buttons, two chest pockets and a soft cotton lining. Describe the material, "
@@ -102,6 +103,14 @@ def machine_info() -> dict[str, Any]:
         "transformers": _version("transformers"),
         "llama_cpp_python": _version("llama_cpp_python"),
     }
+
+
+def _load_average() -> float | None:
+    """One-minute load average: well above the thread count means other programs took cores."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
 
 
 def prompt_token_ids(onnx_folder: Path, prompt: str) -> list[int]:
@@ -174,8 +183,8 @@ def _peer_target(runtime: str, onnx_folder: Path, hf_folder: Path | None, gguf_p
         return {"status": "not installed", "reason": f"{', '.join(missing)} missing: {INSTALL_HINTS[runtime]}"}
     target = {"onnx": onnx_folder, "transformers": hf_folder, "llamacpp": gguf_path}[runtime]
     if target is None or not Path(target).exists():
-        what = {"onnx": "ONNX folder", "transformers": "Hugging Face (hf/) folder", "llamacpp": "GGUF file"}[runtime]
-        return {"status": "skipped", "reason": f"this model has no {what}" + (f" ({target})" if target else "")}
+        where = f" ({target})" if target else ""
+        return {"status": "skipped", "reason": f"this model has no {TARGET_NAMES[runtime]}{where}"}
     return Path(target)
 
 
@@ -214,6 +223,7 @@ def run_benchmark(
     onnx_folder = Path(onnx_folder)
     threads = threads or default_threads()
     prompt_ids = prompt_token_ids(onnx_folder, prompt)
+    load_before = _load_average()
     results: dict[str, dict[str, Any]] = {}
     for runtime in (OURS, *PEERS):
         target = _peer_target(
@@ -245,6 +255,7 @@ def run_benchmark(
             "threads": threads,
             "decoding": "greedy, end-of-sequence ignored",
         },
+        "load_average": {"before": load_before, "after": _load_average()},
         "runtimes": results,
         "ratios": {peer: compute_ratios(results[OURS], results[peer]) for peer in PEERS},
     }
@@ -283,6 +294,16 @@ def _headers(report: dict[str, Any]) -> list[str]:
     settings = report["settings"]
     return ["runtime", "tokens/s", "first token", f"batch {settings['batch']}x{settings['new_tokens']}",
             "load", "peak RSS"]
+
+
+def _load_note(report: dict[str, Any]) -> str:
+    load = report.get("load_average") or {}
+    if load.get("before") is None:
+        return "system load: not available on this platform"
+    return (
+        f"system load average (1 min) {load['before']:.2f} before, {load['after']:.2f} after; "
+        f"above {report['settings']['threads']} means other programs competed for the cores"
+    )
 
 
 def _times(ratio: float | None) -> str:
@@ -327,6 +348,7 @@ def format_text(report: dict[str, Any]) -> str:
             lines.append(f"{row[0].ljust(widths[0])}  {row[1]}")
     lines.append("")
     lines.extend(_ratio_lines(report))
+    lines.append(_load_note(report))
     if report["runtimes"]["llamacpp"].get("status") == "ok":
         lines.append("llama.cpp batch: the candidates run one after another (no batched sampling in its Python API)")
     return "\n".join(lines)
@@ -344,6 +366,7 @@ def format_markdown(report: dict[str, Any]) -> str:
     lines.append(_summary(report) + ".")
     lines.append("")
     lines.extend(f"- {line}" for line in _ratio_lines(report))
+    lines.append(f"- {_load_note(report)}")
     lines.append(f"- Machine: {_describe_machine(report['machine'])}")
     return "\n".join(lines)
 

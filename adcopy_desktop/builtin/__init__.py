@@ -1,0 +1,17 @@
+"""Built-in plugins: the app's own features, registered through the same hooks as third-party ones.
+
+They load first (so their names win), in safe mode too, and are never disabled after an error
+(errors are still reported). ``disabled_plugins`` in settings can switch off any of them except
+the required ONNX backend.
+"""
+
+# (plugin name, module); the names use a dot, which no installable distribution name can clash with
+BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
+    ("adcopy.onnx-backend", "adcopy_desktop.builtin.onnx_backend"),
+    ("adcopy.plain-style", "adcopy_desktop.builtin.plain_style"),
+    ("adcopy.style-rules", "adcopy_desktop.builtin.style_rules"),
+    ("adcopy.style-compliance", "adcopy_desktop.builtin.compliance_scorer"),
+    ("adcopy.text-import", "adcopy_desktop.builtin.text_import"),
+    ("adcopy.csv-export", "adcopy_desktop.builtin.csv_export"),
+)
+REQUIRED_BUILTINS: frozenset[str] = frozenset({"adcopy.onnx-backend"})

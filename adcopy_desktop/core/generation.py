@@ -1,7 +1,14 @@
-"""Turning a copy request into candidates: prompt, runtime, timing, clean-up.
+"""Turning a copy request into candidates: style, prompt, plugins, backend, clean-up, rules.
 
-``CopyGenerator`` keeps one loaded model so the GUI and the CLI pay the load once; it is the only
-place that joins prompts, the model store and the runtime.
+``CopyGenerator`` keeps one loaded backend (by default the built-in ONNX one over the model store)
+so the GUI and the CLI pay the load once; it is the only place that joins prompts, brand styles,
+plugins, the model store and the runtime.
+
+With a brand style: the style's voice, examples and length rule shape the request; the
+``adjust_prompt`` plugins see the messages; every candidate goes through the ``process_candidate``
+plugins; a candidate with a forbidden word is regenerated (a fresh batch of the offending ones, with
+the seed moved on) up to the style's ``max_regenerations`` times, and flagged if the word stays.
+Regenerated candidates are not streamed through ``on_token``; their final text is in the result.
 """
 
 from __future__ import annotations
@@ -16,11 +23,13 @@ from adcopy_desktop.core.candidates import Candidate, GenerationSettings, Timing
 from adcopy_desktop.core.errors import UnsupportedLanguageError
 from adcopy_desktop.core.languages import language_name
 from adcopy_desktop.core.model_store import ModelInfo, ModelStore
+from adcopy_desktop.core.plugins import BackendContext, BrandStyle, PluginManager, get_plugin_manager
 from adcopy_desktop.core.progress import CancelToken
 from adcopy_desktop.core.prompts import (
     CopyKind,
     CopyRequest,
     build_messages,
+    load_template,
     max_new_tokens_for,
     resolve_language,
 )
@@ -28,6 +37,9 @@ from adcopy_desktop.core.prompts import (
 log = logging.getLogger("adcopy.generation")
 
 TokenCallback = Callable[[int, str], None]  # (candidate index, new text)
+
+DEFAULT_BACKEND = "onnx"
+REGENERATION_SEED_STEP = 1_000_003  # seed offset per regeneration round (a prime, far from user seeds)
 
 SINGLE_LINE_KINDS = {CopyKind.TITLE, CopyKind.SLOGAN}
 _WRAPPING_QUOTES = re.compile(r'^\s*["“”「『\'](.*?)["“”」』\']\s*$', re.S)
@@ -56,13 +68,31 @@ class CopyGenerator:
         model_id: str | None = None,
         provider: str = "auto",
         threads: int | None = None,
+        backend: str | None = None,
+        plugins: PluginManager | None = None,
     ):
         self.store = store or ModelStore()
         self._model_id = model_id
         self._provider = provider
         self._threads = threads
-        self._model = None
+        self._backend_name = backend or DEFAULT_BACKEND
+        self._plugins = plugins
+        self._backend = None
         self._info: ModelInfo | None = None
+
+    @property
+    def plugins(self) -> PluginManager:
+        if self._plugins is None:
+            self._plugins = get_plugin_manager()
+        return self._plugins
+
+    @property
+    def backend_name(self) -> str:
+        return self._backend_name
+
+    @property
+    def uses_model_store(self) -> bool:
+        return self.plugins.backend(self._backend_name).uses_model_store
 
     @property
     def info(self) -> ModelInfo:
@@ -72,21 +102,46 @@ class CopyGenerator:
         return self._info
 
     @property
-    def model(self):
-        if self._model is None:
-            from adcopy_desktop.core.runtime import OnnxCausalLM
-
+    def backend(self):
+        """The loaded generation backend (``GenerationBackend``), loaded on first use."""
+        if self._backend is None:
+            model = self.info if self.uses_model_store else None
             started = time.perf_counter()
-            self._model = OnnxCausalLM.load(
-                self.info.runtime_folder, provider=self._provider, threads=self._threads
+            self._backend = self.plugins.load_backend(
+                self._backend_name,
+                BackendContext(model=model, provider=self._provider, threads=self._threads),
             )
             log.info(
-                "loaded model %s on %s in %.2f s",
-                self.info.id, self._model.provider, time.perf_counter() - started,
+                "loaded %s with the %s backend on %s in %.2f s",
+                self.model_id, self._backend_name, self._backend.provider, time.perf_counter() - started,
             )
-        return self._model
+        return self._backend
+
+    @property
+    def model(self):
+        """The runtime model under the backend (``OnnxCausalLM`` for the built-in ONNX backend)."""
+        backend = self.backend
+        return getattr(backend, "model", backend)
+
+    @property
+    def provider(self) -> str:
+        return self.backend.provider
+
+    @property
+    def model_id(self) -> str:
+        """The model's id, or the backend's name for a backend that does not use the model store."""
+        return self.info.id if self.uses_model_store else self._backend_name
 
     def check_language(self, language: str) -> None:
+        if not self.uses_model_store:
+            languages = self.plugins.backend(self._backend_name).languages
+            if language not in languages:
+                can_write = ", ".join(language_name(code) for code in languages)
+                raise UnsupportedLanguageError(
+                    f"The backend '{self._backend_name}' writes {can_write} only, so it cannot write "
+                    f"{language_name(language)} copy."
+                )
+            return
         info = self.info
         if language in info.languages:
             return
@@ -98,10 +153,54 @@ class CopyGenerator:
             "use ID), then generate again."
         )
 
-    def prompt_ids(self, request: CopyRequest) -> list[int]:
-        tokenizer = self.model.tokenizer
-        messages = build_messages(request, tokenizer.special_token_strings)
-        return tokenizer.encode(tokenizer.apply_chat_template(messages, add_generation_prompt=True))
+    # -- styles and prompts ---------------------------------------------------------------------
+
+    def resolve_style(self, style: str | BrandStyle | None) -> BrandStyle | None:
+        """A style by name (from the plugins; StyleError lists the available ones), or as given."""
+        if style is None or isinstance(style, BrandStyle):
+            return style.validate() if style is not None else None
+        return self.plugins.style(style)
+
+    def styled_request(self, request: CopyRequest, style: str | BrandStyle | None) -> tuple[CopyRequest, BrandStyle | None]:
+        """The request with the style applied (voice, examples, length rule), and the style."""
+        brand = self.resolve_style(style)
+        return (brand.apply(request) if brand is not None else request), brand
+
+    def prompt_messages(self, request: CopyRequest, style: str | BrandStyle | None = None) -> list[dict[str, str]]:
+        """The chat messages the model will see: templates, style, then the ``adjust_prompt`` plugins."""
+        request, brand = self.styled_request(request, style)
+        special = self._backend.special_tokens if self._backend is not None else ()
+        return self._messages(request, brand, resolve_language(request), special)
+
+    def _messages(
+        self, request: CopyRequest, brand: BrandStyle | None, language: str, special_tokens
+    ) -> list[dict[str, str]]:
+        messages = build_messages(request, special_tokens)
+        return self.plugins.adjust_prompt(messages, request=request, style=brand, language=language)
+
+    def render_prompt(self, request: CopyRequest, style: str | BrandStyle | None = None) -> str:
+        """The final messages as a person reads them (``--show-prompt``)."""
+        request, brand = self.styled_request(request, style)
+        language = resolve_language(request)
+        special = self._backend.special_tokens if self._backend is not None else ()
+        length = request.length or load_template(request.kind).default_length
+        header = (
+            f"# kind: {request.kind.value} | language: {language} | length: {length} | "
+            f"max_new_tokens: {max_new_tokens_for(request)}"
+        )
+        if brand is not None:
+            header += f" | style: {brand.name}"
+        parts = [header]
+        for message in self._messages(request, brand, language, special):
+            parts.append(f"=== {message['role']} ===\n{message['content']}")
+        return "\n\n".join(parts) + "\n"
+
+    def prompt_ids(self, request: CopyRequest, style: str | BrandStyle | None = None) -> list[int]:
+        """Token ids of the prompt (backends that tokenise, such as the built-in ONNX one)."""
+        backend = self.backend
+        return backend.prompt_ids(self.prompt_messages(request, style))
+
+    # -- generation -----------------------------------------------------------------------------
 
     def generate(
         self,
@@ -111,35 +210,107 @@ class CopyGenerator:
         on_token: TokenCallback | None = None,
         cancel: CancelToken | None = None,
         max_new_tokens_from_request: bool = False,
+        style: str | BrandStyle | None = None,
     ) -> list[Candidate]:
-        """Generate ``settings.n`` candidates; ``on_token`` receives text as it is produced."""
+        """Generate ``settings.n`` candidates; ``on_token`` receives text as it is produced.
+
+        ``style`` is a style name (see ``adcopy styles list``) or a ``BrandStyle``; the candidates
+        record it, and carry ``flags`` for the style's rules they break."""
+        request, brand = self.styled_request(request, style)
         language = resolve_language(request)
         self.check_language(language)
         if max_new_tokens_from_request:
             settings = replace(settings, max_new_tokens=max_new_tokens_for(request))
-        ids = self.prompt_ids(request)
-        started = time.perf_counter()
+        backend = self.backend
+        messages = self._messages(request, brand, language, backend.special_tokens)
         relay = (lambda event: on_token(event.index, event.text)) if on_token else None
-        completions = self.model.generate(ids, settings, cancel=cancel, on_token=relay)
+        candidates = self._run(messages, settings, request, language, brand, cancel=cancel, relay=relay)
+        if brand is not None:
+            candidates = self._enforce(brand, candidates, messages, settings, request, language, cancel)
+        return candidates
+
+    def _run(
+        self,
+        messages: list[dict[str, str]],
+        settings: GenerationSettings,
+        request: CopyRequest,
+        language: str,
+        brand: BrandStyle | None,
+        *,
+        cancel: CancelToken | None,
+        relay=None,
+        indices: list[int] | None = None,
+    ) -> list[Candidate]:
+        started = time.perf_counter()
+        completions = self.plugins.run_backend(
+            self._backend_name, self.backend, messages, settings, cancel=cancel, on_token=relay
+        )
         total = time.perf_counter() - started
         candidates = []
-        for completion in completions:
-            candidates.append(
-                Candidate(
-                    text=clean_candidate_text(request.kind, completion.text),
-                    kind=request.kind.value,
-                    model=self.info.id,
-                    language=language,
-                    index=completion.index,
-                    finish_reason=completion.finish_reason,
-                    settings=settings,
-                    timings=Timings(
-                        prompt_tokens=len(ids),
-                        new_tokens=len(completion.token_ids),
-                        first_token_s=round(completion.first_token_s, 4),
-                        total_s=round(completion.elapsed_s or total, 4),
-                    ),
-                    provider=self.model.provider,
-                )
+        for position, completion in enumerate(completions):
+            candidate = Candidate(
+                text=clean_candidate_text(request.kind, completion.text),
+                kind=request.kind.value,
+                model=self.model_id,
+                language=language,
+                index=completion.index if indices is None else indices[position],
+                finish_reason=completion.finish_reason,
+                settings=settings,
+                timings=Timings(
+                    prompt_tokens=int(getattr(completion, "prompt_tokens", 0) or 0),
+                    new_tokens=len(getattr(completion, "token_ids", None) or ()),
+                    first_token_s=round(float(getattr(completion, "first_token_s", 0.0) or 0.0), 4),
+                    total_s=round(float(getattr(completion, "elapsed_s", 0.0) or total), 4),
+                ),
+                style=brand.name if brand is not None else None,
+                provider=self.backend.provider,
             )
+            candidates.append(self.plugins.process_candidate(candidate, request=request, style=brand))
+        return candidates
+
+    def _enforce(
+        self,
+        brand: BrandStyle,
+        candidates: list[Candidate],
+        messages: list[dict[str, str]],
+        settings: GenerationSettings,
+        request: CopyRequest,
+        language: str,
+        cancel: CancelToken | None,
+    ) -> list[Candidate]:
+        """Regenerate candidates with forbidden words, then flag every rule a candidate still breaks."""
+
+        def offending(candidate: Candidate) -> bool:
+            return candidate.finish_reason != "cancelled" and bool(brand.forbidden_hits(candidate.text, language))
+
+        pending = [slot for slot, candidate in enumerate(candidates) if offending(candidate)]
+        # Greedy decoding would give the same text again.
+        rounds = brand.max_regenerations if settings.temperature > 0 else 0
+        attempts = dict.fromkeys(pending, 0)
+        for round_number in range(1, rounds + 1):
+            if not pending or (cancel is not None and cancel.cancelled):
+                break
+            retry = replace(
+                settings,
+                n=len(pending),
+                seed=None if settings.seed is None else settings.seed + round_number * REGENERATION_SEED_STEP,
+            )
+            log.info("style %s: regenerating %d candidate(s) with forbidden words (round %d)",
+                     brand.name, len(pending), round_number)
+            fresh = self._run(messages, retry, request, language, brand, cancel=cancel,
+                              indices=[candidates[slot].index for slot in pending])
+            still = []
+            for slot, candidate in zip(pending, fresh):
+                attempts[slot] += 1
+                if candidate.finish_reason != "cancelled":
+                    candidates[slot] = candidate
+                if offending(candidates[slot]):
+                    still.append(slot)
+            pending = still
+        for slot, candidate in enumerate(candidates):
+            flags = brand.check(candidate.text, language, candidate.kind)
+            for flag in flags:
+                if flag["rule"] == "forbidden_word":
+                    flag["regenerations"] = attempts.get(slot, 0)
+            candidate.flags = [*candidate.flags, *flags]
         return candidates

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from adcopy_desktop.core.candidates import Candidate
+from adcopy_desktop.core.candidates import Candidate, GenerationSettings, Timings
 from adcopy_desktop.core.errors import AdCopyError
 from adcopy_desktop.core.product import Product
 from adcopy_desktop.paths import user_folders
@@ -106,6 +106,26 @@ class StoredCandidate:
     @property
     def edited(self) -> bool:
         return self.text != self.generated_text
+
+    def to_candidate(self) -> Candidate:
+        """The stored candidate as a ``Candidate`` with the user's text (for export, scoring, plugins)."""
+        details = self.details
+        settings, timings = details.get("settings"), details.get("timings")
+        try:
+            generation_settings = (
+                GenerationSettings(**{**settings, "stop": tuple(settings.get("stop") or ())})
+                if isinstance(settings, dict) else GenerationSettings()
+            )
+        except (TypeError, ValueError):
+            generation_settings = GenerationSettings()
+        known_timings = {"prompt_tokens", "new_tokens", "first_token_s", "total_s"}
+        return Candidate(
+            text=self.text, kind=self.kind, model=self.model, language=self.language, index=self.position,
+            finish_reason=self.finish_reason, settings=generation_settings,
+            timings=Timings(**{k: v for k, v in (timings or {}).items() if k in known_timings}),
+            style=self.style, provider=str(details.get("provider") or ""),
+            flags=[dict(flag) for flag in details.get("flags") or [] if isinstance(flag, dict)],
+        )
 
 
 def default_library_path() -> Path:

@@ -190,7 +190,8 @@ class BrandStyle:
             required = {w.casefold() for w in _words_for(self.required_words, language)}
             clash = sorted(w for w in _words_for(self.forbidden_words, language) if w.casefold() in required)
             if clash:
-                found.append(f"{', '.join(clash)} both required and forbidden in {language}")
+                listed = ", ".join(f"'{word}'" for word in clash)
+                found.append(f"{listed} {'is' if len(clash) == 1 else 'are'} both required and forbidden in {language}")
         found.extend(_length_problems(self.length_rules, allowed_keys))
         if self.adapter is not None:
             if not isinstance(self.adapter, Path):

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from adcopy_desktop.bench import runner
 from adcopy_desktop.core.model_store import ModelStore
 
-FIGURES = ("tokens_per_s", "first_token_ms", "batch_s", "load_s", "peak_rss_mb")
+FIGURES = ("tokens_per_s", "first_token_ms", "batch_s", "load_s", "peak_rss_mb", "rss_mb")
 TOKENS, BATCH = 6, 2
 
 

@@ -164,7 +164,7 @@ def process_candidate(
 def candidate_accepted(candidate: "Candidate") -> None:
     """The user accepted a candidate (kept it for use).
 
-    Receives a copy of the accepted ``Candidate``. The return value is ignored.
+    Receives a copy of the accepted ``Candidate``. Returns nothing (a return value is ignored).
     Called after the acceptance is recorded (``PluginManager.candidate_accepted``).
     """
 
@@ -173,8 +173,9 @@ def candidate_accepted(candidate: "Candidate") -> None:
 def candidate_rejected(candidate: "Candidate", reason: str | None) -> None:
     """The user rejected a candidate.
 
-    Receives a copy of the ``Candidate`` and the reason the user gave, or None. The return value
-    is ignored. Called after the rejection is recorded (``PluginManager.candidate_rejected``).
+    Receives a copy of the ``Candidate`` and the reason the user gave, or None. Returns nothing
+    (a return value is ignored). Called after the rejection is recorded
+    (``PluginManager.candidate_rejected``).
     """
 
 
@@ -182,8 +183,9 @@ def candidate_rejected(candidate: "Candidate", reason: str | None) -> None:
 def candidate_edited(candidate: "Candidate", previous_text: str) -> None:
     """The user edited a candidate's text.
 
-    Receives a copy of the ``Candidate`` with the new text and the text before the edit. The return
-    value is ignored. Called after the edit is saved (``PluginManager.candidate_edited``).
+    Receives a copy of the ``Candidate`` with the new text and the text before the edit. Returns
+    nothing (a return value is ignored). Called after the edit is saved
+    (``PluginManager.candidate_edited``).
     """
 
 
@@ -192,6 +194,6 @@ def export_finished(exporter: str, path: Path, count: int, candidates: "Sequence
     """An export completed.
 
     Receives the exporter's name, the written ``path``, the number of candidates written and copies
-    of them. The return value is ignored. Called after the exporter returned without error
-    (``PluginManager.export``).
+    of them. Returns nothing (a return value is ignored). Called after the exporter returned
+    without error (``PluginManager.export``); not after a failed export.
     """

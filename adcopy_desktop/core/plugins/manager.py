@@ -1,0 +1,991 @@
+"""Finding, loading and calling plugins: the one place that talks to pluggy.
+
+Discovery order: built-in plugins (``adcopy_desktop/builtin``), then installed packages with an
+entry point in the ``adcopy`` group, then wheels unpacked into the plugin folder
+(``user_folders().plugins``, see ``wheels.py``). Names are unique: a later plugin with the name of
+an earlier one fails to load.
+
+Control: safe mode (``--safe-mode`` / ``ADCOPY_SAFE_MODE=1``) loads no third-party plugin;
+``ADCOPY_PLUGINS=a,b`` loads only the named third-party plugins (set but empty: none);
+``disabled_plugins`` in settings.json names plugins not to load (any but required built-ins).
+
+Isolation: every hook implementation and every registered callable runs in its own error boundary.
+A plugin that fails to import, raises, or returns the wrong type is recorded as a
+``PluginProblem`` (name, version, source, hook, error) and disabled for the session: its hook
+implementations and registrations are removed, and the other plugins' results still arrive.
+Built-in plugins are part of the app and are never disabled; their errors are recorded the same way.
+
+Call sites use the typed methods below (one per hook); nothing else calls ``pm.hook`` directly.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import importlib
+import importlib.metadata
+import importlib.util
+import logging
+import math
+import os
+import re
+import sys
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
+
+import pluggy
+
+from adcopy_desktop.core.errors import AdCopyError, PluginError, StyleError
+from adcopy_desktop.core.plugins import hookspecs
+from adcopy_desktop.core.plugins.hookspecs import PROJECT_NAME
+from adcopy_desktop.core.plugins.registry import (
+    Backend,
+    BackendContext,
+    Exporter,
+    GenerationBackend,
+    Importer,
+    Registered,
+    RegistrationError,
+    Score,
+    ScoreContext,
+    Scorer,
+    resolve_options,
+    validate_registration,
+)
+from adcopy_desktop.core.styles import BrandStyle
+
+if TYPE_CHECKING:
+    from adcopy_desktop.core.candidates import Candidate, GenerationSettings
+    from adcopy_desktop.core.product import Product
+    from adcopy_desktop.core.progress import CancelToken
+    from adcopy_desktop.core.prompts import CopyRequest
+
+log = logging.getLogger("adcopy.plugins")
+
+ENTRY_POINT_GROUP = PROJECT_NAME
+SAFE_MODE_ENV = "ADCOPY_SAFE_MODE"
+ALLOW_ENV = "ADCOPY_PLUGINS"
+ALLOW_ALL = "*"  # allow= value: no allow-list
+
+SOURCE_BUILTIN = "built-in"
+SOURCE_ENTRY_POINT = "entry point"
+SOURCE_FOLDER = "plugin folder"
+SOURCE_REGISTERED = "registered"  # added in-process with add_plugin (tests, embedding)
+
+ACTIVE = "active"
+DISABLED = "disabled"
+FAILED = "failed"
+
+# registry kind -> registration hook
+REGISTRATION_HOOKS: dict[str, str] = {
+    "style": "register_styles",
+    "scorer": "register_scorers",
+    "importer": "register_importers",
+    "exporter": "register_exporters",
+    "backend": "register_backends",
+}
+MESSAGE_ROLES = ("system", "user", "assistant")
+_COMPLETION_FIELDS = {"index": int, "text": str, "finish_reason": str}
+
+
+def canonical_name(name: str) -> str:
+    """Plugin names compare like package names: case and runs of '-', '_', '.' do not matter."""
+    return re.sub(r"[-_.]+", "-", str(name)).strip().lower()
+
+
+def hook_names() -> list[str]:
+    """Every hook in the hookspecs module, in definition order."""
+    return [name for name, value in vars(hookspecs).items() if hasattr(value, f"{PROJECT_NAME}_spec")]
+
+
+@dataclass(frozen=True)
+class PluginProblem:
+    """Why a plugin failed: which plugin, in which hook (or "import", "register"), and the error."""
+
+    name: str
+    version: str
+    source: str
+    hook: str
+    error: str
+
+    def describe(self) -> str:
+        version = f" {self.version}" if self.version else ""
+        return f"plugin '{self.name}'{version} ({self.source}) failed in {self.hook}: {self.error}"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"name": self.name, "version": self.version, "source": self.source, "hook": self.hook,
+                "error": self.error}
+
+
+@dataclass
+class PluginInfo:
+    """One plugin as ``adcopy plugins list`` shows it."""
+
+    name: str
+    version: str
+    source: str  # built-in | entry point | plugin folder | registered
+    location: str = ""  # module, entry point or folder
+    status: str = DISABLED  # active | disabled | failed
+    reason: str | None = None  # why disabled or failed
+    hooks: list[str] = field(default_factory=list)
+    registered: dict[str, list[str]] = field(default_factory=dict)  # kind -> names
+    required: bool = False  # a built-in the app cannot work without (cannot be disabled)
+    aliases: tuple[str, ...] = ()  # other names it answers to (distribution, entry point)
+
+    @property
+    def builtin(self) -> bool:
+        return self.source == SOURCE_BUILTIN
+
+    def matches(self, names: Iterable[str]) -> bool:
+        wanted = {canonical_name(n) for n in names}
+        return bool(wanted & {canonical_name(n) for n in (self.name, *self.aliases)})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "version": self.version, "source": self.source, "location": self.location,
+            "status": self.status, "reason": self.reason, "hooks": list(self.hooks),
+            "registered": {kind: list(names) for kind, names in self.registered.items()},
+        }
+
+
+@dataclass
+class _Found:
+    info: PluginInfo
+    load: Callable[[], object]
+
+
+class PluginManager:
+    """All plugins of one session. Construct one per test; the app uses ``get_plugin_manager()``.
+
+    ``builtins``: True for the app's built-in plugins, False for none, or a list of
+    ``(name, module path or object)``. ``entry_points``: None discovers the ``adcopy`` group of the
+    installed packages; a list replaces that (tests). ``plugin_folder``: None is
+    ``user_folders().plugins``; False scans none. ``safe_mode``, ``allow`` and ``disabled`` default
+    (None) to ``ADCOPY_SAFE_MODE``, ``ADCOPY_PLUGINS`` and the settings' ``disabled_plugins``;
+    ``allow="*"`` means no allow-list.
+    """
+
+    def __init__(
+        self,
+        *,
+        builtins: bool | Sequence[tuple[str, Any]] = True,
+        entry_points: Iterable[importlib.metadata.EntryPoint] | None = None,
+        plugin_folder: Path | None | bool = None,
+        safe_mode: bool | None = None,
+        allow: Iterable[str] | str | None = None,
+        disabled: Iterable[str] | None = None,
+    ) -> None:
+        self._pm = pluggy.PluginManager(PROJECT_NAME)
+        self._pm.add_hookspecs(hookspecs)
+        self._builtins = builtins
+        self._entry_points = list(entry_points) if entry_points is not None else None
+        self._plugin_folder_option = plugin_folder
+        self.safe_mode = _env_flag(SAFE_MODE_ENV) if safe_mode is None else bool(safe_mode)
+        if allow is None:
+            raw = os.environ.get(ALLOW_ENV)
+            allow = ALLOW_ALL if raw is None else [part for part in raw.split(",") if part.strip()]
+        self.allow: frozenset[str] | None = (
+            None if allow == ALLOW_ALL else frozenset(canonical_name(name) for name in allow)
+        )
+        self._disabled_option = disabled
+        self.disabled: frozenset[str] = frozenset()
+        self._lock = threading.RLock()
+        self._loaded = False
+        self._infos: list[PluginInfo] = []
+        self._active: dict[str, tuple[PluginInfo, object]] = {}
+        self._problems: list[PluginProblem] = []
+        self._registries: dict[str, dict[str, Registered[Any]]] = {kind: {} for kind in REGISTRATION_HOOKS}
+        self._added_paths: list[str] = []
+
+    # -- discovery and loading -----------------------------------------------------------------
+
+    @property
+    def plugin_folder(self) -> Path | None:
+        option = self._plugin_folder_option
+        if option is False:
+            return None
+        if option is None or option is True:
+            from adcopy_desktop.paths import user_folders
+
+            return user_folders().plugins
+        return Path(option)
+
+    @property
+    def loaded(self) -> bool:
+        return self._loaded
+
+    def load(self) -> "PluginManager":
+        """Discover and load every plugin once; later calls do nothing."""
+        with self._lock:
+            if self._loaded:
+                return self
+            self._loaded = True
+            if self._disabled_option is None:
+                from adcopy_desktop.core.settings import load_settings
+
+                self._disabled_option = load_settings().disabled_plugins
+            self.disabled = frozenset(canonical_name(name) for name in self._disabled_option)
+            for found in [*self._find_builtins(), *self._find_entry_points(), *self._find_folder_plugins()]:
+                self._load_one(found)
+            log.info(
+                "plugins: %s",
+                ", ".join(f"{info.name} ({info.status})" for info in self._infos) or "none",
+            )
+        return self
+
+    def add_plugin(self, plugin: object, name: str, *, version: str = "", location: str = "") -> PluginInfo:
+        """Register a plugin object in-process (tests, embedding); it loads even in safe mode."""
+        self.load()
+        info = PluginInfo(name=name, version=version, source=SOURCE_REGISTERED,
+                          location=location or getattr(plugin, "__name__", type(plugin).__name__))
+        with self._lock:
+            self._load_one(_Found(info, lambda: plugin))
+        return info
+
+    def _find_builtins(self) -> list[_Found]:
+        if self._builtins is False:
+            return []
+        if self._builtins is True:
+            from adcopy_desktop.builtin import BUILTIN_PLUGINS, REQUIRED_BUILTINS
+
+            entries: Sequence[tuple[str, Any]] = BUILTIN_PLUGINS
+            required = REQUIRED_BUILTINS
+        else:
+            entries, required = self._builtins, frozenset()
+        from adcopy_desktop import __version__
+
+        found = []
+        for name, target in entries:
+            location = target if isinstance(target, str) else getattr(target, "__name__", repr(target))
+            info = PluginInfo(name=name, version=__version__, source=SOURCE_BUILTIN, location=location,
+                              required=name in required)
+            load = functools.partial(importlib.import_module, target) if isinstance(target, str) else (
+                lambda target=target: target
+            )
+            found.append(_Found(info, load))
+        return found
+
+    def _find_entry_points(self) -> list[_Found]:
+        entry_points = self._entry_points
+        if entry_points is None:
+            folder = self.plugin_folder
+            entry_points = [
+                ep for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+                if not (folder and _dist_inside(ep.dist, folder))
+            ]
+        entry_points = [ep for ep in entry_points if ep.group == ENTRY_POINT_GROUP]
+        per_dist: dict[str, int] = {}
+        for ep in entry_points:
+            key = _dist_name(ep) or ep.name
+            per_dist[key] = per_dist.get(key, 0) + 1
+        found = []
+        for ep in sorted(entry_points, key=lambda ep: ((_dist_name(ep) or ep.name).lower(), ep.name)):
+            dist_name = _dist_name(ep)
+            base = canonical_name(dist_name or ep.name)
+            name = base if per_dist[dist_name or ep.name] == 1 else f"{base}:{ep.name}"
+            info = PluginInfo(
+                name=name, version=(ep.dist.version if ep.dist else "") or "", source=SOURCE_ENTRY_POINT,
+                location=f"{ep.name} = {ep.value}", aliases=tuple(n for n in (dist_name, ep.name) if n),
+            )
+            found.append(_Found(info, ep.load))
+        return found
+
+    def _find_folder_plugins(self) -> list[_Found]:
+        root = self.plugin_folder
+        if root is None or not root.is_dir():
+            return []
+        found = []
+        for folder in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+            dist_infos = sorted(folder.glob("*.dist-info"))
+            if not dist_infos:
+                info = PluginInfo(name=canonical_name(folder.name), version="", source=SOURCE_FOLDER,
+                                  location=str(folder))
+                found.append(_Found(info, _raiser(PluginError(
+                    f"{folder} has no .dist-info folder; install plugins with: adcopy plugins install FILE.whl"
+                ))))
+                continue
+            for dist_info in dist_infos:
+                dist = importlib.metadata.PathDistribution(dist_info)
+                dist_name = dist.metadata["Name"] or folder.name
+                entry_points = [ep for ep in dist.entry_points if ep.group == ENTRY_POINT_GROUP]
+                if not entry_points:
+                    info = PluginInfo(name=canonical_name(dist_name), version=dist.version or "",
+                                      source=SOURCE_FOLDER, location=str(folder))
+                    found.append(_Found(info, _raiser(PluginError(
+                        f"it declares no entry point in the '{ENTRY_POINT_GROUP}' group"
+                    ))))
+                    continue
+                for ep in entry_points:
+                    base = canonical_name(dist_name)
+                    name = base if len(entry_points) == 1 else f"{base}:{ep.name}"
+                    info = PluginInfo(name=name, version=dist.version or "", source=SOURCE_FOLDER,
+                                      location=str(folder), aliases=(dist_name, ep.name))
+                    found.append(_Found(info, functools.partial(self._load_from_folder, folder, ep)))
+        return found
+
+    def _load_from_folder(self, folder: Path, ep: importlib.metadata.EntryPoint) -> object:
+        entry = str(folder)
+        if entry not in sys.path:
+            sys.path.append(entry)
+            self._added_paths.append(entry)
+        top = ep.value.split(":")[0].strip().split(".")[0]
+        spec = importlib.util.find_spec(top)
+        origin = _spec_location(spec)
+        if origin is None or not _is_inside(origin, folder):
+            where = f"by {origin}" if origin else "(module not found)"
+            raise PluginError(f"its module '{top}' is not in {folder} but shadowed {where}")
+        return ep.load()
+
+    def _blocked_reason(self, info: PluginInfo) -> str | None:
+        disabled = info.matches(self.disabled)
+        if info.builtin:
+            if disabled and info.required:
+                log.warning("built-in plugin %s is required and cannot be disabled", info.name)
+                return None
+            return "disabled in settings (disabled_plugins)" if disabled else None
+        if info.source == SOURCE_REGISTERED:
+            return None
+        if self.safe_mode:
+            return "safe mode: third-party plugins are not loaded"
+        if self.allow is not None and not info.matches(self.allow):
+            return f"not listed in {ALLOW_ENV}"
+        if disabled:
+            return "disabled in settings (disabled_plugins)"
+        return None
+
+    def _load_one(self, found: _Found) -> None:
+        info = found.info
+        other = next((i for i in self._infos if canonical_name(i.name) == canonical_name(info.name)), None)
+        self._infos.append(info)
+        if other is not None:
+            self._fail(info, "load", f"a plugin named '{other.name}' is already loaded from {other.source} "
+                                     f"({other.location})", loading=True)
+            return
+        reason = self._blocked_reason(info)
+        if reason:
+            info.status, info.reason = DISABLED, reason
+            return
+        try:
+            plugin = found.load()
+        except (Exception, SystemExit) as error:
+            self._fail(info, "import", error, loading=True)
+            return
+        try:
+            self._pm.register(plugin, name=info.name)
+        except Exception as error:
+            self._fail(info, "register", error, loading=True)
+            return
+        callers = self._pm.get_hookcallers(plugin) or []
+        unknown = sorted(caller.name for caller in callers if caller.spec is None)
+        wrappers = sorted(
+            caller.name for caller in callers for impl in caller.get_hookimpls()
+            if impl.plugin is plugin and (impl.wrapper or impl.hookwrapper)
+        )
+        if unknown or wrappers:
+            self._pm.unregister(plugin)
+            if unknown:
+                self._fail(info, "register", _unknown_hooks_message(unknown), loading=True)
+            else:
+                self._fail(info, "register", f"hook wrappers are not supported ({', '.join(wrappers)}); each "
+                                             "implementation runs in its own error boundary", loading=True)
+            return
+        info.hooks = sorted(caller.name for caller in callers)
+        info.status, info.reason = ACTIVE, None
+        self._active[canonical_name(info.name)] = (info, plugin)
+        self._register_items(info, plugin)
+
+    def _register_items(self, info: PluginInfo, plugin: object) -> None:
+        """Run the plugin's registration hooks; commit everything, or nothing if anything is wrong."""
+        staged: dict[str, dict[str, Any]] = {kind: {} for kind in REGISTRATION_HOOKS}
+        for kind, hook in REGISTRATION_HOOKS.items():
+            for impl in self._impls(hook):
+                if impl.plugin is not plugin:
+                    continue
+                collector = _Collector(self, info, kind, staged)
+                try:
+                    result = _invoke(impl, {"register": collector})
+                except (Exception, SystemExit) as error:
+                    self._fail(info, hook, error, loading=True)
+                    return
+                finally:
+                    collector.closed = True
+                if result is not None:
+                    collector.errors.append(
+                        f"it returned {_describe_value(result)}; call register(...) for each item and return nothing"
+                    )
+                if collector.errors:
+                    self._fail(info, hook, "; ".join(collector.errors), loading=True)
+                    return
+        for kind, items in staged.items():
+            for name, item in items.items():
+                self._registries[kind][name] = Registered(item, info.name)
+            if items:
+                info.registered[kind] = sorted(items)
+
+    # -- failures --------------------------------------------------------------------------------
+
+    def _fail(self, info: PluginInfo, hook: str, error: BaseException | str, *, loading: bool = False) -> PluginProblem:
+        """Record a problem; disable the plugin unless it is a built-in past loading."""
+        if isinstance(error, BaseException):
+            text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+            log.warning("plugin %s failed in %s", info.name, hook, exc_info=error)
+        else:
+            text = error
+            log.warning("plugin %s failed in %s: %s", info.name, hook, text)
+        problem = PluginProblem(info.name, info.version, info.source, hook, text)
+        with self._lock:
+            self._problems.append(problem)
+            if loading or not info.builtin:
+                self._disable(info, f"{hook}: {text}")
+        return problem
+
+    def _disable(self, info: PluginInfo, reason: str) -> None:
+        info.status, info.reason = FAILED, reason
+        entry = self._active.get(canonical_name(info.name))
+        if entry is not None and entry[0] is info:
+            del self._active[canonical_name(info.name)]
+            if self._pm.is_registered(entry[1]):
+                self._pm.unregister(entry[1])
+        for registry in self._registries.values():
+            for name in [name for name, reg in registry.items() if reg.plugin == info.name]:
+                del registry[name]
+        info.registered = {}
+
+    # -- what is loaded ----------------------------------------------------------------------------
+
+    def plugins(self) -> list[PluginInfo]:
+        """Every plugin found, in load order, with its status."""
+        self.load()
+        return [copy.deepcopy(info) for info in self._infos]
+
+    @property
+    def problems(self) -> list[PluginProblem]:
+        self.load()
+        return list(self._problems)
+
+    def _active_info(self, name: str) -> PluginInfo | None:
+        entry = self._active.get(canonical_name(name))
+        return entry[0] if entry else None
+
+    def _impls(self, hook: str) -> list[pluggy.HookImpl]:
+        """Implementations in pluggy's call order (last registered first, tryfirst/trylast honoured)."""
+        return [impl for impl in reversed(getattr(self._pm.hook, hook).get_hookimpls())
+                if not (impl.wrapper or impl.hookwrapper)]
+
+    def _registry(self, kind: str) -> dict[str, Registered[Any]]:
+        self.load()
+        return self._registries[kind]
+
+    def _lookup(self, kind: str, name: str) -> Registered[Any]:
+        registry = self._registry(kind)
+        entry = registry.get(name)
+        if entry is None:
+            available = ", ".join(sorted(registry)) or "none"
+            hint = " (safe mode is on: only built-in plugins are loaded)" if self.safe_mode else ""
+            message = f"Unknown {kind} '{name}'. Available {kind}s: {available}{hint}. See: adcopy plugins list"
+            raise StyleError(message) if kind == "style" else PluginError(message)
+        return entry
+
+    def styles(self) -> dict[str, BrandStyle]:
+        return {name: entry.item for name, entry in sorted(self._registry("style").items())}
+
+    def style(self, name: str) -> BrandStyle:
+        """The style called ``name``; StyleError lists the available ones."""
+        return self._lookup("style", name).item
+
+    def scorers(self) -> dict[str, Scorer]:
+        return {name: entry.item for name, entry in sorted(self._registry("scorer").items())}
+
+    def importers(self) -> dict[str, Importer]:
+        return {name: entry.item for name, entry in sorted(self._registry("importer").items())}
+
+    def exporters(self) -> dict[str, Exporter]:
+        return {name: entry.item for name, entry in sorted(self._registry("exporter").items())}
+
+    def backends(self) -> dict[str, Backend]:
+        return {name: entry.item for name, entry in sorted(self._registry("backend").items())}
+
+    def backend(self, name: str) -> Backend:
+        return self._lookup("backend", name).item
+
+    def provider_of(self, kind: str, name: str) -> PluginInfo | None:
+        """The plugin that registered ``name`` as a ``kind`` (style, scorer, ...)."""
+        entry = self._registry(kind).get(name)
+        return self._active_info(entry.plugin) if entry else None
+
+    # -- hooks: generation -------------------------------------------------------------------------
+
+    def adjust_prompt(
+        self, messages: list[dict[str, str]], *, request: "CopyRequest", style: BrandStyle | None, language: str
+    ) -> list[dict[str, str]]:
+        """Run the ``adjust_prompt`` chain; returns the final messages."""
+        self.load()
+        current = _copy_messages(messages)
+        for impl in self._impls("adjust_prompt"):
+            info = self._active_info(impl.plugin_name)
+            if info is None:
+                continue
+            working = _copy_messages(current)
+            ok, result = self._guarded(info, "adjust_prompt", impl, messages=working,
+                                       request=copy.deepcopy(request), style=style, language=language)
+            if not ok:
+                continue
+            proposed = working if result is None else result
+            problem = _messages_problem(proposed)
+            if problem:
+                self._fail(info, "adjust_prompt", f"returned {problem}")
+                continue
+            current = _copy_messages(proposed)
+        return current
+
+    def process_candidate(
+        self, candidate: "Candidate", *, request: "CopyRequest", style: BrandStyle | None
+    ) -> "Candidate":
+        """Run the ``process_candidate`` chain on one candidate; returns the final candidate."""
+        from adcopy_desktop.core.candidates import Candidate
+
+        self.load()
+        current = candidate
+        for impl in self._impls("process_candidate"):
+            info = self._active_info(impl.plugin_name)
+            if info is None:
+                continue
+            working = copy.deepcopy(current)
+            ok, result = self._guarded(info, "process_candidate", impl, candidate=working,
+                                       request=copy.deepcopy(request), style=style)
+            if not ok:
+                continue
+            proposed = working if result is None else result
+            if not isinstance(proposed, Candidate) or not isinstance(proposed.text, str) or not isinstance(
+                proposed.flags, list
+            ):
+                self._fail(info, "process_candidate", f"returned {_describe_value(result)}, not a Candidate "
+                                                      "with text and a list of flags (or None)")
+                continue
+            current = proposed
+        return current
+
+    # -- hooks: events -----------------------------------------------------------------------------
+
+    def candidate_accepted(self, candidate: "Candidate") -> None:
+        self._notify("candidate_accepted", candidate=candidate)
+
+    def candidate_rejected(self, candidate: "Candidate", reason: str | None = None) -> None:
+        self._notify("candidate_rejected", candidate=candidate, reason=reason)
+
+    def candidate_edited(self, candidate: "Candidate", previous_text: str) -> None:
+        self._notify("candidate_edited", candidate=candidate, previous_text=previous_text)
+
+    def export_finished(self, exporter: str, path: Path, count: int, candidates: Sequence["Candidate"]) -> None:
+        self._notify("export_finished", exporter=exporter, path=Path(path), count=count, candidates=candidates)
+
+    def _notify(self, hook: str, **kwargs: Any) -> None:
+        self.load()
+        for impl in self._impls(hook):
+            info = self._active_info(impl.plugin_name)
+            if info is not None:
+                self._guarded(info, hook, impl, **copy.deepcopy(kwargs))
+
+    # -- registered things ---------------------------------------------------------------------------
+
+    def score(
+        self,
+        candidate: "Candidate",
+        *,
+        request: "CopyRequest | None" = None,
+        style: BrandStyle | None = None,
+        scorers: Iterable[str] | None = None,
+        options: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> dict[str, Score]:
+        """Scores from every scorer (or the named ones) that covers the candidate's language; a
+        failing scorer is skipped and its plugin disabled, the others' scores still arrive."""
+        registry = self._registry("scorer")
+        wanted = None if scorers is None else list(scorers)
+        for name in wanted or ():
+            self._lookup("scorer", name)
+        results: dict[str, Score] = {}
+        for name, entry in sorted(registry.items()):
+            if wanted is not None and name not in wanted:
+                continue
+            scorer: Scorer = entry.item
+            info = self._active_info(entry.plugin)
+            if info is None or candidate.language not in scorer.languages:
+                continue
+            context = ScoreContext(request=request, style=style,
+                                   options=self._options(scorer, "scorer", (options or {}).get(name)))
+            ok, value = self._guarded_call(info, f"scorer '{name}'", scorer.score, copy.deepcopy(candidate), context)
+            if not ok:
+                continue
+            score = _to_score(value)
+            if score is None:
+                self._fail(info, f"scorer '{name}'",
+                           f"returned {_describe_value(value)}, not a Score with a value from 0 to 1")
+                continue
+            results[name] = score
+        return results
+
+    def importer_for(self, path: Path, name: str | None = None) -> Importer:
+        if name:
+            return self._lookup("importer", name).item
+        suffix = Path(path).suffix.lower()
+        for importer in self.importers().values():
+            if suffix in importer.extensions:
+                return importer
+        available = ", ".join(f"{i.name} ({' '.join(i.extensions)})" for i in self.importers().values()) or "none"
+        raise PluginError(f"No importer reads '{suffix or Path(path).name}' files. Importers: {available}.")
+
+    def exporter_for(self, path: Path, name: str | None = None) -> Exporter:
+        if name:
+            return self._lookup("exporter", name).item
+        suffix = Path(path).suffix.lower()
+        for exporter in self.exporters().values():
+            if suffix == exporter.extension:
+                return exporter
+        available = ", ".join(f"{e.name} ({e.extension})" for e in self.exporters().values()) or "none"
+        raise PluginError(f"No exporter writes '{suffix or Path(path).name}' files. Exporters: {available}.")
+
+    def import_products(
+        self, path: Path, *, importer: str | None = None, options: Mapping[str, Any] | None = None
+    ) -> list["Product"]:
+        """Products read from ``path`` by the named importer, or the one for its extension."""
+        from adcopy_desktop.core.product import Product
+
+        chosen = self.importer_for(path, importer)
+        info = self._owner("importer", chosen.name)
+        products = self._run_selected(info, f"importer '{chosen.name}'", chosen.read, Path(path),
+                                      self._options(chosen, "importer", options))
+        if not isinstance(products, list) or not all(isinstance(p, Product) for p in products):
+            problem = self._fail(info, f"importer '{chosen.name}'",
+                                 f"returned {_describe_value(products)}, not a list of Product")
+            raise PluginError(_problem_message(problem, info))
+        return products
+
+    def export(
+        self,
+        candidates: Sequence["Candidate"],
+        path: Path,
+        *,
+        exporter: str | None = None,
+        options: Mapping[str, Any] | None = None,
+    ) -> Path:
+        """Write ``candidates`` with the named exporter (or the one for the extension), then fire
+        ``export_finished``."""
+        chosen = self.exporter_for(path, exporter)
+        info = self._owner("exporter", chosen.name)
+        path = Path(path)
+        copies = copy.deepcopy(list(candidates))
+        self._run_selected(info, f"exporter '{chosen.name}'", chosen.write, copies, path,
+                           self._options(chosen, "exporter", options))
+        self.export_finished(chosen.name, path, len(copies), copies)
+        return path
+
+    def load_backend(self, name: str, context: BackendContext) -> GenerationBackend:
+        """Load the backend called ``name``; errors name the plugin that provides it."""
+        backend = self.backend(name)
+        info = self._owner("backend", name)
+        context = BackendContext(model=context.model, provider=context.provider, threads=context.threads,
+                                 options=self._options(backend, "backend", context.options))
+        loaded = self._run_selected(info, f"backend '{name}' load", backend.load, context)
+        generate = getattr(loaded, "generate", None)
+        special = getattr(loaded, "special_tokens", None)
+        if not callable(generate) or not isinstance(getattr(loaded, "provider", None), str) or isinstance(
+            special, str
+        ) or not isinstance(special, (list, tuple)):
+            problem = self._fail(info, f"backend '{name}' load",
+                                 f"returned {_describe_value(loaded)}, not an object with provider, "
+                                 "special_tokens and generate()")
+            raise PluginError(_problem_message(problem, info))
+        return loaded
+
+    def run_backend(
+        self,
+        name: str,
+        backend: GenerationBackend,
+        messages: list[dict[str, str]],
+        settings: "GenerationSettings",
+        *,
+        cancel: "CancelToken | None" = None,
+        on_token: Callable[[Any], None] | None = None,
+    ) -> list[Any]:
+        """Run a loaded backend; checks it returned one completion per candidate."""
+        info = self._owner("backend", name)
+        call = functools.partial(backend.generate, _copy_messages(messages), settings, cancel=cancel,
+                                 on_token=on_token)
+        completions = self._run_selected(info, f"backend '{name}' generate", call)
+        problem_text = _completions_problem(completions, settings.n)
+        if problem_text:
+            problem = self._fail(info, f"backend '{name}' generate", problem_text)
+            raise PluginError(_problem_message(problem, info))
+        return completions
+
+    # -- error boundaries ----------------------------------------------------------------------------
+
+    def _guarded(self, info: PluginInfo, hook: str, impl: pluggy.HookImpl, **kwargs: Any) -> tuple[bool, Any]:
+        try:
+            return True, _invoke(impl, kwargs)
+        except (Exception, SystemExit) as error:
+            self._fail(info, hook, error)
+            return False, None
+
+    def _guarded_call(self, info: PluginInfo, what: str, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+        try:
+            return True, fn(*args)
+        except (Exception, SystemExit) as error:
+            self._fail(info, what, error)
+            return False, None
+
+    def _run_selected(self, info: PluginInfo, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call something the user chose (an exporter, importer, backend): their own errors
+        (AdCopyError, OSError) pass through, anything else becomes a PluginError naming the plugin."""
+        try:
+            return fn(*args)
+        except (AdCopyError, OSError):
+            raise
+        except (Exception, SystemExit) as error:
+            problem = self._fail(info, what, error)
+            raise PluginError(_problem_message(problem, info)) from error
+
+    def _owner(self, kind: str, name: str) -> PluginInfo:
+        info = self.provider_of(kind, name)
+        if info is None:
+            self._lookup(kind, name)  # raises
+            raise PluginError(f"The {kind} '{name}' belongs to a plugin that is no longer active.")
+        return info
+
+    def _options(self, item: Any, kind: str, given: Mapping[str, Any] | None) -> dict[str, Any]:
+        try:
+            return resolve_options(item.settings_schema, given, f"{kind} '{item.name}'")
+        except RegistrationError as error:
+            raise PluginError(str(error)) from None
+
+    # -- teardown -----------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Unregister everything and forget modules imported from plugin folders (tests, reload)."""
+        with self._lock:
+            for _, plugin in list(self._active.values()):
+                if self._pm.is_registered(plugin):
+                    self._pm.unregister(plugin)
+            self._active.clear()
+            for registry in self._registries.values():
+                registry.clear()
+            for entry in self._added_paths:
+                while entry in sys.path:
+                    sys.path.remove(entry)
+                for module_name, module in list(sys.modules.items()):
+                    location = _module_location(module)
+                    if location is not None and _is_inside(location, Path(entry)):
+                        del sys.modules[module_name]
+            self._added_paths.clear()
+            importlib.invalidate_caches()
+
+
+class _Collector:
+    """The ``register`` callback handed to one plugin for one registration hook."""
+
+    def __init__(self, manager: PluginManager, info: PluginInfo, kind: str, staged: dict[str, dict[str, Any]]):
+        self._manager = manager
+        self._info = info
+        self._kind = kind
+        self._staged = staged
+        self.errors: list[str] = []
+        self.closed = False
+
+    def __call__(self, item: Any = None, /, **fields: Any) -> None:
+        if self.closed:
+            raise PluginError(
+                f"plugin '{self._info.name}' called register() after {REGISTRATION_HOOKS[self._kind]} returned; "
+                "register everything inside the hook"
+            )
+        if fields:
+            if item is not None:
+                self.errors.append("pass register() one object or keyword fields, not both")
+                return
+            item = fields
+        try:
+            value = validate_registration(self._kind, item)
+        except RegistrationError as error:
+            self.errors.append(str(error))
+            return
+        existing = self._manager._registries[self._kind].get(value.name)
+        if existing is not None:
+            self.errors.append(f"{self._kind} '{value.name}' is already registered by plugin '{existing.plugin}'")
+        elif value.name in self._staged[self._kind]:
+            self.errors.append(f"{self._kind} '{value.name}' is registered twice")
+        else:
+            self._staged[self._kind][value.name] = value
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _invoke(impl: pluggy.HookImpl, kwargs: Mapping[str, Any]) -> Any:
+    return impl.function(*[kwargs[name] for name in impl.argnames])
+
+
+def _problem_message(problem: PluginProblem, info: PluginInfo) -> str:
+    tail = "" if info.builtin else "; it is disabled for this session"
+    return f"The {problem.describe()}{tail}. See: adcopy plugins list"
+
+
+def _env_flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _raiser(error: Exception) -> Callable[[], object]:
+    def load() -> object:
+        raise error
+
+    return load
+
+
+def _dist_name(ep: importlib.metadata.EntryPoint) -> str | None:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return None
+    try:
+        return dist.metadata["Name"] or getattr(dist, "name", None)
+    except Exception:  # a broken METADATA file
+        return None
+
+
+def _dist_inside(dist: Any, folder: Path) -> bool:
+    try:
+        location = Path(dist.locate_file(""))
+    except Exception:
+        return False
+    return _is_inside(location, folder)
+
+
+def _is_inside(path: Path, folder: Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(Path(folder).resolve())
+        return True
+    except (ValueError, OSError):
+        return False
+
+
+def _spec_location(spec: Any) -> Path | None:
+    if spec is None:
+        return None
+    if spec.origin and spec.origin not in ("built-in", "frozen", "namespace"):
+        return Path(spec.origin)
+    locations = list(spec.submodule_search_locations or [])
+    return Path(locations[0]) if locations else None
+
+
+def _module_location(module: Any) -> Path | None:
+    file = getattr(module, "__file__", None)
+    if file:
+        return Path(file)
+    paths = list(getattr(module, "__path__", None) or [])
+    return Path(paths[0]) if paths else None
+
+
+def _unknown_hooks_message(names: list[str]) -> str:
+    import difflib
+
+    parts = []
+    for name in names:
+        close = difflib.get_close_matches(name, hook_names(), n=1)
+        parts.append(f"'{name}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    return f"it implements unknown hook(s) {', '.join(parts)}"
+
+
+def _describe_value(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def _copy_messages(messages: Any) -> list[dict[str, str]]:
+    return [dict(message) for message in messages]
+
+
+def _messages_problem(messages: Any) -> str | None:
+    if not isinstance(messages, list) or not messages:
+        return f"{_describe_value(messages)}, not a non-empty list of messages"
+    for number, message in enumerate(messages, start=1):
+        if not isinstance(message, dict) or set(message) != {"role", "content"}:
+            return f"message {number} as {_describe_value(message)}, not {{'role': ..., 'content': ...}}"
+        if message["role"] not in MESSAGE_ROLES or not isinstance(message["content"], str):
+            return f"message {number} with role {message['role']!r}; roles are {', '.join(MESSAGE_ROLES)} with text content"
+    return None
+
+
+def _to_score(value: Any) -> Score | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        value = Score(float(value))
+    if not isinstance(value, Score):
+        return None
+    number = value.value
+    if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+        return None
+    if not 0.0 <= number <= 1.0 or not isinstance(value.label, str) or not isinstance(value.explanation, str):
+        return None
+    return value
+
+
+def _completions_problem(completions: Any, expected: int) -> str | None:
+    if not isinstance(completions, list):
+        return f"returned {_describe_value(completions)}, not a list of completions"
+    if len(completions) != expected:
+        return f"returned {len(completions)} completions for {expected} candidates"
+    for completion in completions:
+        for attribute, kind in _COMPLETION_FIELDS.items():
+            if not isinstance(getattr(completion, attribute, None), kind):
+                return f"returned a completion without a valid '{attribute}': {_describe_value(completion)}"
+    return None
+
+
+# -- the session's manager ---------------------------------------------------------------------------
+
+_default_lock = threading.Lock()
+_default_manager: PluginManager | None = None
+_default_options: dict[str, Any] = {}
+
+
+def get_plugin_manager() -> PluginManager:
+    """The process-wide manager the CLI and GUI use, created (not loaded) on first call."""
+    global _default_manager
+    with _default_lock:
+        if _default_manager is None:
+            _default_manager = PluginManager(**_default_options)
+        return _default_manager
+
+
+def current_plugin_manager() -> PluginManager | None:
+    """The process-wide manager if one was created, without creating it."""
+    return _default_manager
+
+
+def configure_plugins(**options: Any) -> None:
+    """Options for the process-wide manager (``safe_mode=True`` ...); replaces a created one."""
+    global _default_manager
+    with _default_lock:
+        _default_options.update(options)
+        if _default_manager is not None:
+            _default_manager.close()
+            _default_manager = None
+
+
+def set_plugin_manager(manager: PluginManager | None) -> None:
+    """Use ``manager`` as the process-wide manager (tests, embedding)."""
+    global _default_manager
+    with _default_lock:
+        _default_manager = manager
+
+
+def reset_plugin_manager() -> None:
+    """Close and forget the process-wide manager and its options (tests call this after each test)."""
+    global _default_manager
+    with _default_lock:
+        if _default_manager is not None:
+            _default_manager.close()
+        _default_manager = None
+        _default_options.clear()

@@ -1,0 +1,58 @@
+"""Words several panels show (decisions, finish reasons, copy kinds, product names), translated once."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication
+
+from adcopy_desktop.core.product import Product
+from adcopy_desktop.core.prompts import CopyKind, copy_kind_label
+from adcopy_desktop.gui.i18n import current_interface_language, kind_label_language
+
+
+def _t(text: str) -> str:
+    return QCoreApplication.translate("Labels", text)
+
+
+def decision_label(decision: str | None) -> str:
+    if decision == "accepted":
+        return _t("Accepted")
+    if decision == "rejected":
+        return _t("Rejected")
+    return _t("Undecided")
+
+
+def finish_label(reason: str) -> str:
+    return {
+        "eos": _t("finished"),
+        "stop": _t("stop string"),
+        "length": _t("length limit"),
+        "cancelled": _t("stopped"),
+    }.get(reason, reason)
+
+
+def kind_label(kind: CopyKind | str) -> str:
+    return copy_kind_label(kind, kind_label_language(current_interface_language()))
+
+
+def product_title(product: Product, limit: int = 48) -> str:
+    """A one-line name for lists: the product's name, else its first values."""
+    title = product.name or " · ".join(value for _, value in product.attributes[:3])
+    title = " ".join(title.split()) or _t("(empty product)")
+    return title if len(title) <= limit else title[: limit - 1] + "…"
+
+
+def language_label(code: str | None) -> str:
+    if code == "zh":
+        return "中文"
+    if code == "en":
+        return "English"
+    return _t("From the product")
+
+
+def size_label(size_bytes: int) -> str:
+    value = float(size_bytes)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
