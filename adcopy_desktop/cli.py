@@ -145,10 +145,15 @@ def cli(ctx: click.Context, verbose: int, safe_mode: bool) -> None:
 @click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the candidates to this file (exporter chosen by extension, e.g. .csv).")
 @click.option("--exporter", "exporter_name", help="Exporter to use for --export (see adcopy plugins list).")
+@click.option("--top", type=click.IntRange(1, 16), help="Best-of-N: rank the -n candidates and keep the best K.")
+@click.option("--rank", "rank_all", is_flag=True, help="Return the candidates best first, with their ranking.")
+@click.option("--channel", help="Sales channel(s) the channel-rules scorer checks, e.g. taobao or amazon.")
+@click.option("--keywords", help="SEO keywords the keyword-coverage scorer looks for, comma-separated.")
 def generate(product_text, product_file, kind, n, lang, length, tone, temperature, top_p, top_k,
              repetition_penalty, max_new_tokens, stop, seed, model_id, provider, output_format, show_prompt,
-             style_name, backend_name, export_path, exporter_name):
+             style_name, backend_name, export_path, exporter_name, top, rank_all, channel, keywords):
     """Generate copy candidates for one product."""
+    from adcopy_desktop.cli_scoring import scorer_options
     from adcopy_desktop.core.candidates import GenerationSettings
     from adcopy_desktop.core.generation import CopyGenerator
     from adcopy_desktop.core.model_store import ModelStore
@@ -175,6 +180,9 @@ def generate(product_text, product_file, kind, n, lang, length, tone, temperatur
     product = parse_product(product_text)
     request = CopyRequest(product=product, kind=copy_kind, language=lang, length=_length_value(length), tone=tone)
 
+    if top is not None and top > n:
+        fail(f"--top {top} keeps more candidates than -n {n} generates; raise -n (best-of-N).")
+    options = scorer_options(channel, keywords)
     plugins = get_plugin_manager()
     style = plugins.style(style_name) if style_name else None  # unknown: an error listing the styles
     if export_path is not None:
@@ -198,7 +206,8 @@ def generate(product_text, product_file, kind, n, lang, length, tone, temperatur
             click.echo(json.dumps({"event": "token", "index": index, "text": text}, ensure_ascii=False))
 
     candidates = generator.generate(
-        request, settings, on_token=on_token, max_new_tokens_from_request=max_new_tokens is None, style=style
+        request, settings, on_token=on_token, max_new_tokens_from_request=max_new_tokens is None, style=style,
+        rank=rank_all or top is not None, top=top, score_options=options,
     )
     if export_path is not None:
         written = plugins.export(candidates, export_path, exporter=exporter_name)
@@ -217,8 +226,19 @@ def generate(product_text, product_file, kind, n, lang, length, tone, temperatur
             click.echo(candidate.text)
             for flag in candidate.flags:
                 click.echo(click.style(f"  ! {flag.get('message') or flag.get('rule')}", fg="yellow"))
+            if candidate.ranking is not None:
+                _echo_ranking(candidate)
         style_note = f", style {style.name}" if style is not None else ""
         click.echo(f"model: {generator.model_id} on {generator.provider}{style_note}", err=True)
+
+
+def _echo_ranking(candidate) -> None:
+    ranking = candidate.ranking
+    scored = ", ".join(f"{entry['scorer']} {entry['value']:.2f}" for entry in candidate.scores
+                       if not entry.get("abstained"))
+    click.echo(click.style(f"  rank {ranking['rank']}, score {ranking['total']:.2f}", bold=True) + f" ({scored})")
+    for reason in ranking.get("reasons", []):
+        click.echo(click.style(f"  sunk: {reason}", fg="red"))
 
 
 def _length_value(length: str | None):
@@ -435,8 +455,12 @@ def styles_list(output_format: str) -> None:
 
 def _add_subcommands_from_their_modules() -> None:
     from adcopy_desktop.bench.runner import bench
+    from adcopy_desktop.cli_scoring import eval_command, quality, score
 
     cli.add_command(bench)
+    cli.add_command(score)
+    cli.add_command(eval_command)
+    cli.add_command(quality)
 
 
 _add_subcommands_from_their_modules()

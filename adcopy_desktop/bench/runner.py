@@ -22,7 +22,7 @@ import click
 import psutil
 
 import adcopy_desktop
-from adcopy_desktop.bench.peers import RESULT_PREFIX
+from adcopy_desktop.bench.peers import QUIET_SHARE, RESULT_PREFIX
 
 OURS = "onnx"
 PEERS = ("transformers", "llamacpp")
@@ -296,6 +296,23 @@ def _headers(report: dict[str, Any]) -> list[str]:
             "load", "peak RSS"]
 
 
+def _noise_lines(report: dict[str, Any]) -> list[str]:
+    lines = []
+    for runtime in (OURS, *PEERS):
+        result = report["runtimes"][runtime]
+        contended, timed = result.get("contended_runs", 0), result.get("timed_runs", 0)
+        if result["status"] != "ok" or not contended:
+            continue
+        if contended == timed:
+            lines.append(f"{result['label']}: other programs used the CPU during every timed run; its figures are low")
+        else:
+            lines.append(
+                f"{result['label']}: {contended} of {timed} timed runs were disturbed by other programs "
+                f"(over {QUIET_SHARE:.0%} of the CPU), repeated and left out of the medians"
+            )
+    return lines
+
+
 def _load_note(report: dict[str, Any]) -> str:
     load = report.get("load_average") or {}
     if load.get("before") is None:
@@ -348,6 +365,7 @@ def format_text(report: dict[str, Any]) -> str:
             lines.append(f"{row[0].ljust(widths[0])}  {row[1]}")
     lines.append("")
     lines.extend(_ratio_lines(report))
+    lines.extend(_noise_lines(report))
     lines.append(_load_note(report))
     if report["runtimes"]["llamacpp"].get("status") == "ok":
         lines.append("llama.cpp batch: the candidates run one after another (no batched sampling in its Python API)")
@@ -365,8 +383,7 @@ def format_markdown(report: dict[str, Any]) -> str:
     lines.append("")
     lines.append(_summary(report) + ".")
     lines.append("")
-    lines.extend(f"- {line}" for line in _ratio_lines(report))
-    lines.append(f"- {_load_note(report)}")
+    lines.extend(f"- {line}" for line in [*_ratio_lines(report), *_noise_lines(report), _load_note(report)])
     lines.append(f"- Machine: {_describe_machine(report['machine'])}")
     return "\n".join(lines)
 

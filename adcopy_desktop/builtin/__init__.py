@@ -11,6 +11,8 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("adcopy.plain-style", "adcopy_desktop.builtin.plain_style"),
     ("adcopy.style-rules", "adcopy_desktop.builtin.style_rules"),
     ("adcopy.style-compliance", "adcopy_desktop.builtin.compliance_scorer"),
+    ("adcopy.copy-scorers", "adcopy_desktop.builtin.copy_scorers"),
+    ("adcopy.quality-model", "adcopy_desktop.builtin.quality_scorer"),
     ("adcopy.text-import", "adcopy_desktop.builtin.text_import"),
     ("adcopy.csv-export", "adcopy_desktop.builtin.csv_export"),
 )

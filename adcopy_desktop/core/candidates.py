@@ -77,6 +77,11 @@ class Candidate:
     # {"rule": "forbidden_word", "severity": "error", "word": "...", "start": 3, "end": 5,
     #  "style": "...", "message": "..."}; see core/styles.py.
     flags: list[dict[str, Any]] = field(default_factory=list)
+    # One entry per scorer (core/scoring.py): {"scorer", "name", "value", "label", "explanation",
+    # "spans": [{"start", "end", "message", "severity"}], "hard_fail", "abstained", "weight"}.
+    scores: list[dict[str, Any]] = field(default_factory=list)
+    # Set when candidates are ranked: {"rank": 1, "total": 0.83, "sunk": False, "reasons": [...]}.
+    ranking: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,4 +96,6 @@ class Candidate:
             "settings": self.settings.to_dict(),
             "timings": self.timings.to_dict(),
             "flags": [dict(flag) for flag in self.flags],
+            "scores": [dict(score) for score in self.scores],
+            "ranking": dict(self.ranking) if self.ranking is not None else None,
         }

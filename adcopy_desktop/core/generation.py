@@ -17,7 +17,7 @@ import logging
 import re
 import time
 from dataclasses import replace
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from adcopy_desktop.core.candidates import Candidate, GenerationSettings, Timings
 from adcopy_desktop.core.errors import UnsupportedLanguageError
@@ -211,11 +211,21 @@ class CopyGenerator:
         cancel: CancelToken | None = None,
         max_new_tokens_from_request: bool = False,
         style: str | BrandStyle | None = None,
+        score: bool = True,
+        rank: bool = False,
+        top: int | None = None,
+        score_options: Mapping[str, Mapping[str, Any]] | None = None,
+        weights: Mapping[str, float] | None = None,
     ) -> list[Candidate]:
         """Generate ``settings.n`` candidates; ``on_token`` receives text as it is produced.
 
         ``style`` is a style name (see ``adcopy styles list``) or a ``BrandStyle``; the candidates
-        record it, and carry ``flags`` for the style's rules they break."""
+        record it, and carry ``flags`` for the style's rules they break.
+
+        ``score``: every active scorer rates each candidate (``Candidate.scores``; ``score_options``
+        are per-scorer settings such as ``{"channel-rules": {"channel": "jd"}}``). ``rank``: return
+        them best first (``Candidate.ranking``; ``weights`` override the style's and the defaults),
+        and with ``top`` only the best ``top`` (best-of-N). See ``core/scoring.py``."""
         request, brand = self.styled_request(request, style)
         language = resolve_language(request)
         self.check_language(language)
@@ -227,6 +237,15 @@ class CopyGenerator:
         candidates = self._run(messages, settings, request, language, brand, cancel=cancel, relay=relay)
         if brand is not None:
             candidates = self._enforce(brand, candidates, messages, settings, request, language, cancel)
+        if score or rank or top is not None:
+            from adcopy_desktop.core import scoring
+
+            scoring.attach_scores(candidates, plugins=self.plugins, request=request, style=brand,
+                                  options=score_options, weights=weights)
+            if rank or top is not None:
+                candidates = scoring.rank(candidates, style=brand, weights=weights)
+                if top is not None:
+                    candidates = candidates[:top]
         return candidates
 
     def _run(

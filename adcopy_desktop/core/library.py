@@ -125,6 +125,8 @@ class StoredCandidate:
             timings=Timings(**{k: v for k, v in (timings or {}).items() if k in known_timings}),
             style=self.style, provider=str(details.get("provider") or ""),
             flags=[dict(flag) for flag in details.get("flags") or [] if isinstance(flag, dict)],
+            # scores judged the generated text: stale once the user edited it
+            scores=[] if self.edited else [dict(s) for s in details.get("scores") or [] if isinstance(s, dict)],
         )
 
 

@@ -95,6 +95,15 @@ class BrandStyle:
     length_rules: Mapping[str, Mapping[str, LengthRule]] = field(default_factory=dict)  # kind -> lang -> rule
     adapter: Path | None = None  # a LoRA adapter folder for this brand (used once training lands)
     max_regenerations: int = DEFAULT_REGENERATIONS
+    # Scoring (docs/scoring.md): SEO keywords per language, extra advertising terms (reported as
+    # errors) and exempt phrases per language, the sales channels whose rules apply, overrides of
+    # those rules (channel -> kind -> {max = 28, ...}), and ranking weights per scorer name.
+    keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    ad_terms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    ad_exempt: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    channels: tuple[str, ...] = ()
+    channel_rules: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
+    score_weights: Mapping[str, float] = field(default_factory=dict)
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -106,6 +115,7 @@ class BrandStyle:
         known = {
             "name", "label", "description", "languages", "voice", "examples", "required_words",
             "forbidden_words", "preferred_phrases", "length_rules", "adapter", "max_regenerations",
+            "keywords", "ad_terms", "ad_exempt", "channels", "channel_rules", "score_weights",
         }
         unknown = sorted(set(data) - known)
         if unknown:
@@ -137,6 +147,12 @@ class BrandStyle:
             length_rules=_length_rules_from(data.get("length_rules", {}), where),
             adapter=adapter,
             max_regenerations=data.get("max_regenerations", DEFAULT_REGENERATIONS),
+            keywords=_words_from(data.get("keywords", {}), "keywords", where),
+            ad_terms=_words_from(data.get("ad_terms", {}), "ad_terms", where),
+            ad_exempt=_words_from(data.get("ad_exempt", {}), "ad_exempt", where),
+            channels=_channels_from(data.get("channels", ()), where),
+            channel_rules=_mapping_from(data.get("channel_rules", {}), "channel_rules", where),
+            score_weights=_mapping_from(data.get("score_weights", {}), "score_weights", where),
         )
 
     # -- checking the style itself ----------------------------------------------------------------
@@ -184,7 +200,8 @@ class BrandStyle:
                 found.append(f"example {number} is in '{example.language}', not one of the style's languages")
             if example.kind is not None and example.kind not in COPY_KINDS:
                 found.append(f"example {number} has unknown kind '{example.kind}'; use {', '.join(COPY_KINDS)}")
-        for field_name in ("required_words", "forbidden_words", "preferred_phrases"):
+        for field_name in ("required_words", "forbidden_words", "preferred_phrases", "keywords", "ad_terms",
+                           "ad_exempt"):
             found.extend(_word_problems(getattr(self, field_name), field_name, allowed_keys))
         for language in languages:
             required = {w.casefold() for w in _words_for(self.required_words, language)}
@@ -203,6 +220,11 @@ class BrandStyle:
             0 <= regenerations <= MAX_REGENERATIONS
         ):
             found.append(f"max_regenerations must be a whole number from 0 to {MAX_REGENERATIONS}")
+        if self.channels or self.channel_rules:
+            from .channels import style_channel_problems
+
+            found.extend(style_channel_problems(self.channels, self.channel_rules))
+        found.extend(_weight_problems(self.score_weights))
         return found
 
     def validate(self) -> "BrandStyle":
@@ -246,6 +268,15 @@ class BrandStyle:
 
     def preferred_for(self, language: str) -> tuple[str, ...]:
         return _words_for(self.preferred_phrases, language)
+
+    def keywords_for(self, language: str) -> tuple[str, ...]:
+        return _words_for(self.keywords, language)
+
+    def ad_terms_for(self, language: str) -> tuple[str, ...]:
+        return _words_for(self.ad_terms, language)
+
+    def ad_exempt_for(self, language: str) -> tuple[str, ...]:
+        return _words_for(self.ad_exempt, language)
 
     def length_rule(self, kind: str, language: str) -> LengthRule | None:
         rules = self.length_rules.get(str(kind)) or {}
@@ -341,6 +372,15 @@ class BrandStyle:
             },
             "adapter": str(self.adapter) if self.adapter else None,
             "max_regenerations": self.max_regenerations,
+            "keywords": {k: list(v) for k, v in self.keywords.items()},
+            "ad_terms": {k: list(v) for k, v in self.ad_terms.items()},
+            "ad_exempt": {k: list(v) for k, v in self.ad_exempt.items()},
+            "channels": list(self.channels),
+            "channel_rules": {
+                channel: {kind: dict(values) for kind, values in per_kind.items()}
+                for channel, per_kind in self.channel_rules.items()
+            },
+            "score_weights": dict(self.score_weights),
         }
 
 
@@ -448,6 +488,32 @@ def _words_from(value: Any, field_name: str, where: str) -> dict[str, tuple[str,
             raise StyleError(f"{where}: {field_name}.{key} must be a list of words.")
         result[str(key)] = tuple(words)
     return result
+
+
+def _channels_from(value: Any, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)) or not all(isinstance(name, str) for name in value):
+        raise StyleError(f"{where}: channels must be a list such as [\"taobao\", \"jd\"].")
+    return tuple(name.strip().lower() for name in value)
+
+
+def _mapping_from(value: Any, field_name: str, where: str) -> dict[str, Any]:
+    if not isinstance(value, Mapping):
+        raise StyleError(f"{where}: {field_name} must be a table.")
+    return dict(value)
+
+
+def _weight_problems(weights: Any) -> list[str]:
+    if not isinstance(weights, Mapping):
+        return ["score_weights must map scorer names to numbers"]
+    found = []
+    for name, weight in weights.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_.-]{0,63}", name):
+            found.append(f"score_weights: {name!r} is not a scorer name")
+        elif isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 <= weight <= 100:
+            found.append(f"score_weights.{name} must be a number from 0 (ignore) to 100")
+    return found
 
 
 def _length_rules_from(value: Any, where: str) -> dict[str, dict[str, LengthRule]]:

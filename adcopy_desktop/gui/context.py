@@ -8,8 +8,10 @@ the models changed, ...) instead of holding references to one another, and start
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, Callable
 
+import shiboken6
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from adcopy_desktop.core.generation import CopyGenerator
@@ -23,6 +25,7 @@ from adcopy_desktop.core.plugins import (
     get_plugin_manager,
 )
 from adcopy_desktop.core.settings import Settings, load_settings, save_settings
+from adcopy_desktop.gui.labels import source_label
 from adcopy_desktop.gui.worker import BackgroundJob, JobTracker, Task
 from adcopy_desktop.paths import user_folders
 
@@ -63,9 +66,12 @@ class AppContext(QObject):
         self._plugins = plugins
         self.settings = settings if settings is not None else load_settings()
         self.jobs = JobTracker(self)
+        self.models_changed.connect(self.drop_generators)  # "Active model" may mean another model now
         self._generators: dict[tuple, CopyGenerator] = {}
+        self.model_lock = threading.Lock()  # one thread loads a generator's model at a time
         self._problems_seen = 0
         self._problems_of: PluginManager | None = None
+        self.closed = False
 
     # -- plugins ----------------------------------------------------------------------------------
 
@@ -102,11 +108,19 @@ class AppContext(QObject):
         new = problems[self._problems_seen:]
         self._problems_seen = len(problems)
         for problem in new:
-            tail = "" if problem.source == SOURCE_BUILTIN else self.tr("; it is disabled for this session")
-            self.message.emit(WARNING, problem.describe() + tail)
+            self.message.emit(WARNING, self.describe_problem(problem))
         if new:
             self.plugins_changed.emit()
         return new
+
+    def describe_problem(self, problem: PluginProblem) -> str:
+        text = self.tr("Plugin '{name}'{version} ({source}) failed in {hook}: {error}").format(
+            name=problem.name, version=f" {problem.version}" if problem.version else "",
+            source=source_label(problem.source),
+            hook=problem.hook, error=problem.error)
+        if problem.source != SOURCE_BUILTIN:
+            text += self.tr("; it is disabled for this session")
+        return text
 
     # -- generation ------------------------------------------------------------------------------
 
@@ -125,6 +139,20 @@ class AppContext(QObject):
 
     def drop_generators(self) -> None:
         self._generators.clear()
+
+    def preload_model(self, model_id: str | None = None) -> BackgroundJob | None:
+        """Load the model in the background before the first Generate (quietly: a missing or
+        damaged model is reported when the user generates)."""
+        if self.closed or (self.store.active_id() is None and model_id is None):
+            return None
+        generator = self.generator(model_id)
+        lock = self.model_lock
+
+        def task(report, cancel):
+            with lock:
+                return generator.backend.provider
+
+        return self.run(self.tr("Loading the model"), task, kind="preload", show_errors=False)
 
     # -- settings -------------------------------------------------------------------------------
 
@@ -149,17 +177,27 @@ class AppContext(QObject):
         on_progress: Callable[[Any], None] | None = None,
         on_finished: Callable[[], None] | None = None,
         show_errors: bool = True,
+        owner: QObject | None = None,
     ) -> BackgroundJob:
-        """Start ``task`` off the UI thread; its failure becomes a visible message naming it."""
+        """Start ``task`` off the UI thread; its failure becomes a visible message naming it.
+
+        ``owner``: the widget the callbacks belong to; they are skipped once it is gone (a window
+        rebuilt in another language while the job ran)."""
         job = BackgroundJob(name, task, kind=kind)
+
+        def guarded(callback):
+            if owner is None:
+                return callback
+            return lambda *args: callback(*args) if shiboken6.isValid(owner) else None
+
         if on_progress is not None:
-            job.signals.progress.connect(on_progress)
+            job.signals.progress.connect(guarded(on_progress))
         if on_success is not None:
-            job.signals.succeeded.connect(on_success)
+            job.signals.succeeded.connect(guarded(on_success))
         if show_errors:
             job.signals.failed.connect(lambda text: self.message.emit(ERROR, text))
         if on_finished is not None:
-            job.signals.finished.connect(on_finished)
+            job.signals.finished.connect(guarded(on_finished))
         return self.jobs.start(job)
 
     def error(self, text: str) -> None:
@@ -170,5 +208,6 @@ class AppContext(QObject):
 
     def close(self) -> None:
         """Stop running work (cancel, then wait briefly for the workers to return)."""
+        self.closed = True
         self.jobs.cancel_all()
         self.jobs.wait_all(10.0)

@@ -9,25 +9,33 @@ from adcopy_desktop.core.prompts import CopyKind, copy_kind_label
 from adcopy_desktop.gui.i18n import current_interface_language, kind_label_language
 
 
-def _t(text: str) -> str:
-    return QCoreApplication.translate("Labels", text)
 
 
 def decision_label(decision: str | None) -> str:
     if decision == "accepted":
-        return _t("Accepted")
+        return QCoreApplication.translate("Labels", "Accepted")
     if decision == "rejected":
-        return _t("Rejected")
-    return _t("Undecided")
+        return QCoreApplication.translate("Labels", "Rejected")
+    return QCoreApplication.translate("Labels", "Undecided")
 
 
 def finish_label(reason: str) -> str:
     return {
-        "eos": _t("finished"),
-        "stop": _t("stop string"),
-        "length": _t("length limit"),
-        "cancelled": _t("stopped"),
+        "eos": QCoreApplication.translate("Labels", "finished"),
+        "stop": QCoreApplication.translate("Labels", "stop string"),
+        "length": QCoreApplication.translate("Labels", "length limit"),
+        "cancelled": QCoreApplication.translate("Labels", "stopped"),
     }.get(reason, reason)
+
+
+def source_label(source: str) -> str:
+    """Where a plugin comes from (built-in, installed package, plugin folder, registered in-process)."""
+    return {
+        "built-in": QCoreApplication.translate("Labels", "built-in"),
+        "entry point": QCoreApplication.translate("Labels", "installed package"),
+        "plugin folder": QCoreApplication.translate("Labels", "plugin folder"),
+        "registered": QCoreApplication.translate("Labels", "registered"),
+    }.get(source, source)
 
 
 def kind_label(kind: CopyKind | str) -> str:
@@ -37,7 +45,7 @@ def kind_label(kind: CopyKind | str) -> str:
 def product_title(product: Product, limit: int = 48) -> str:
     """A one-line name for lists: the product's name, else its first values."""
     title = product.name or " · ".join(value for _, value in product.attributes[:3])
-    title = " ".join(title.split()) or _t("(empty product)")
+    title = " ".join(title.split()) or QCoreApplication.translate("Labels", "(empty product)")
     return title if len(title) <= limit else title[: limit - 1] + "…"
 
 
@@ -46,7 +54,7 @@ def language_label(code: str | None) -> str:
         return "中文"
     if code == "en":
         return "English"
-    return _t("From the product")
+    return QCoreApplication.translate("Labels", "From the product")
 
 
 def size_label(size_bytes: int) -> str:

@@ -1,174 +1,271 @@
-"""The first AdCopy window: one product in, streamed candidates out.
+"""The AdCopy window: writer, library, plugins and models in tabs; menus with the shortcuts.
 
-Deliberately small; the full authoring window (catalog, library, cards, managers) builds on the
-same core calls and the same BackgroundJob.
+The window composes the panels and owns nothing but layout: the shared state (model store,
+library, plugins, settings, running jobs) is the ``AppContext``. Errors from any job or plugin show
+in the message bar at the top; nothing blocks the user's work.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import logging
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QComboBox,
-    QFormLayout,
-    QHBoxLayout,
+    QDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QPlainTextEdit,
-    QPushButton,
-    QSpinBox,
-    QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from adcopy_desktop.core.candidates import GenerationSettings
-from adcopy_desktop.core.generation import CopyGenerator
+from adcopy_desktop import __version__
+from adcopy_desktop.core.errors import AdCopyError
+from adcopy_desktop.core.library import Library
 from adcopy_desktop.core.model_store import ModelStore
-from adcopy_desktop.core.product import parse_product
-from adcopy_desktop.core.progress import ProgressEvent
-from adcopy_desktop.core.prompts import CopyKind, CopyRequest
-from adcopy_desktop.gui.worker import BackgroundJob
+from adcopy_desktop.core.plugins import PluginManager
+from adcopy_desktop.core.settings import Settings
+from adcopy_desktop.gui.context import AppContext, window_settings
+from adcopy_desktop.gui.i18n import current_interface_language, resolve_interface_language
+from adcopy_desktop.gui.library_view import LibraryView
+from adcopy_desktop.gui.message_bar import MessageBar
+from adcopy_desktop.gui.model_manager import ModelManagerPage
+from adcopy_desktop.gui.plugin_manager import PluginManagerPage, SafeModeBanner
+from adcopy_desktop.gui.settings_dialog import SettingsDialog
+from adcopy_desktop.gui.write_page import WritePage
 
-SAMPLE_PRODUCT = "类型#上衣*材质#牛仔布*颜色#白色*风格#简约"
+log = logging.getLogger("adcopy.gui")
+
+WRITER, LIBRARY, PLUGINS, MODELS = range(4)
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, store: ModelStore | None = None):
+    language_change_requested = Signal(str)  # the app controller rebuilds the window in that language
+    language_switch_supported = False  # set by the controller that handles language_change_requested
+
+    def __init__(
+        self,
+        store: ModelStore | None = None,
+        library: Library | None = None,
+        plugins: PluginManager | None = None,
+        settings: Settings | None = None,
+        *,
+        context: AppContext | None = None,
+    ):
         super().__init__()
         self.setWindowTitle(self.tr("AdCopy Desktop"))
-        self.store = store or ModelStore()
-        self.generator: CopyGenerator | None = None
-        self.job: BackgroundJob | None = None
+        self._owns_context = context is None
+        self._owns_library = context is None and library is None
+        self.context = context or AppContext(store, library, plugins, settings)
+        self._closed = False
 
-        self.product_edit = QPlainTextEdit()
-        self.product_edit.setPlaceholderText(
-            self.tr("Product attributes, e.g. %s, or 'key: value' lines") % SAMPLE_PRODUCT
-        )
-        self.kind_box = QComboBox()
-        for kind in CopyKind:
-            self.kind_box.addItem(kind.value.replace("_", " "), kind)
-        self.language_box = QComboBox()
-        self.language_box.addItem(self.tr("From product"), None)
-        self.language_box.addItem("English", "en")
-        self.language_box.addItem("中文", "zh")
-        self.count_spin = QSpinBox()
-        self.count_spin.setRange(1, 8)
-        self.count_spin.setValue(3)
-        self.generate_button = QPushButton(self.tr("Generate"))
-        self.generate_button.setShortcut("Ctrl+Return")
-        self.stop_button = QPushButton(self.tr("Stop"))
-        self.stop_button.setEnabled(False)
-        self.status = QLabel()
-        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-
-        form = QFormLayout()
-        form.addRow(self.tr("Copy kind"), self.kind_box)
-        form.addRow(self.tr("Language"), self.language_box)
-        form.addRow(self.tr("Candidates"), self.count_spin)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.generate_button)
-        buttons.addWidget(self.stop_button)
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.addWidget(QLabel(self.tr("Product")))
-        left_layout.addWidget(self.product_edit)
-        left_layout.addLayout(form)
-        left_layout.addLayout(buttons)
-
-        self.candidate_views: list[QPlainTextEdit] = []
-        self.candidates_panel = QWidget()
-        self.candidates_layout = QVBoxLayout(self.candidates_panel)
-        splitter = QSplitter()
-        splitter.addWidget(left)
-        splitter.addWidget(self.candidates_panel)
-        splitter.setStretchFactor(1, 2)
+        self.writer = WritePage(self.context)
+        self.library_view = LibraryView(self.context)
+        self.plugins_page = PluginManagerPage(self.context)
+        self.models_page = ModelManagerPage(self.context)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.writer, self.tr("Writer"))
+        self.tabs.addTab(self.library_view, self.tr("Library"))
+        self.tabs.addTab(self.plugins_page, self.tr("Plugins"))
+        self.tabs.addTab(self.models_page, self.tr("Models"))
+        self.message_bar = MessageBar()
+        self.safe_banner = SafeModeBanner()
+        self.safe_banner.setVisible(self.context.plugins.safe_mode)
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.addWidget(splitter)
-        layout.addWidget(self.status)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.safe_banner)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.tabs, 1)
         self.setCentralWidget(central)
-        self.resize(1000, 640)
 
-        self.generate_button.clicked.connect(self.start_generation)
-        self.stop_button.clicked.connect(self.stop_generation)
+        self.model_label = QLabel()
+        self.jobs_label = QLabel()
+        self.statusBar().addPermanentWidget(self.jobs_label)
+        self.statusBar().addPermanentWidget(self.model_label)
+        self._make_menus()
+
+        self.context.message.connect(self.message_bar.show_message)
+        self.context.models_changed.connect(self.show_model_status)
+        self.context.jobs.job_started.connect(self._jobs_changed)
+        self.context.jobs.job_finished.connect(self._jobs_changed)
+        self.context.jobs.busy_changed.connect(self.plugins_page.busy_changed)
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.resize(1280, 820)
+        self.restore_layout()
         self.show_model_status()
+        QTimer.singleShot(0, self, self._deferred_start)
+        log.info("main window open on model %s", self.model_label.toolTip() or "none")
+
+    def _deferred_start(self) -> None:
+        """Once the window is up: show plugin problems, load the model, build the cards."""
+        if self._closed or self.context.closed:
+            return
+        self.context.report_plugin_problems()
+        self.writer.prepare()
+
+    # -- menus and shortcuts ---------------------------------------------------------------------
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            action.setStatusTip(tip)
+        action.triggered.connect(lambda checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu(self.tr("&File"))
+        self.new_action = self._action(file_menu, self.tr("New product"), self.new_product, "Ctrl+N")
+        self._action(file_menu, self.tr("Import products…"), self.writer.catalog.choose_import_file, "Ctrl+I")
+        self._action(file_menu, self.tr("Export accepted copy…"), self.library_view.choose_export_file, "Ctrl+E")
+        file_menu.addSeparator()
+        self._action(file_menu, self.tr("Settings…"), self.open_settings, "Ctrl+,")
+        file_menu.addSeparator()
+        self._action(file_menu, self.tr("Quit"), self.close, "Ctrl+Q")
+
+        copy_menu = bar.addMenu(self.tr("&Copy"))
+        self.generate_action = self._action(copy_menu, self.tr("Generate"), self.generate,
+                                            ["Ctrl+Return", "Ctrl+Enter"])
+        self.stop_action = self._action(copy_menu, self.tr("Stop"), self.writer.stop, "Esc")
+        copy_menu.addSeparator()
+        self.accept_action = self._action(copy_menu, self.tr("Accept current candidate"),
+                                          lambda: self.writer.decide_current("accepted"), "Ctrl+Shift+A")
+        self.reject_action = self._action(copy_menu, self.tr("Reject current candidate"),
+                                          lambda: self.writer.decide_current("rejected"), "Ctrl+Shift+R")
+        self._action(copy_menu, self.tr("Regenerate current candidate"),
+                     lambda: self.writer.current_card and self.writer.regenerate(self.writer.current_card),
+                     "Ctrl+Shift+G")
+        self._action(copy_menu, self.tr("Copy current candidate"), self.writer.copy_current, "Ctrl+Shift+C")
+        self._action(copy_menu, self.tr("Compare candidates"), self.writer.compare, "Ctrl+Shift+M")
+        for position in range(8):
+            self._action(copy_menu, self.tr("Go to candidate {number}").format(number=position + 1),
+                         lambda p=position: self.writer.focus_card(p), f"Alt+{position + 1}").setVisible(False)
+        copy_menu.addSeparator()
+        self.next_action = self._action(copy_menu, self.tr("Next product"), lambda: self.writer.next_product(1),
+                                        "Ctrl+PgDown")
+        self._action(copy_menu, self.tr("Previous product"), lambda: self.writer.next_product(-1), "Ctrl+PgUp")
+
+        view_menu = bar.addMenu(self.tr("&View"))
+        for index, label in ((WRITER, self.tr("Writer")), (LIBRARY, self.tr("Library")),
+                             (PLUGINS, self.tr("Plugins")), (MODELS, self.tr("Models"))):
+            self._action(view_menu, label, lambda i=index: self.tabs.setCurrentIndex(i), f"Ctrl+{index + 1}")
+
+        help_menu = bar.addMenu(self.tr("&Help"))
+        self._action(help_menu, self.tr("Keyboard shortcuts"), self.show_shortcuts, "F1")
+        self._action(help_menu, self.tr("About AdCopy"), self.show_about)
+
+    def _tab_changed(self, index: int) -> None:
+        if index == LIBRARY:
+            self.library_view.refresh_if_stale()
+
+    def generate(self):
+        self.tabs.setCurrentIndex(WRITER)
+        return self.writer.generate()
+
+    def new_product(self) -> None:
+        self.tabs.setCurrentIndex(WRITER)
+        self.writer.new_product()
+
+    def shortcut_text(self) -> str:
+        rows = [
+            (self.tr("Generate"), "Ctrl+Enter"), (self.tr("Stop"), "Esc"),
+            (self.tr("Accept current candidate"), "Ctrl+Shift+A"), (self.tr("Reject current candidate"), "Ctrl+Shift+R"),
+            (self.tr("Regenerate current candidate"), "Ctrl+Shift+G"), (self.tr("Copy current candidate"), "Ctrl+Shift+C"),
+            (self.tr("Go to candidate 1–8"), "Alt+1 … Alt+8"), (self.tr("Next product"), "Ctrl+PgDown"),
+            (self.tr("Previous product"), "Ctrl+PgUp"), (self.tr("New product"), "Ctrl+N"),
+            (self.tr("Save product"), "Ctrl+S"), (self.tr("Writer, Library, Plugins, Models"), "Ctrl+1 … Ctrl+4"),
+        ]
+        return "\n".join(f"{keys:18} {label}" for label, keys in rows)
+
+    def show_shortcuts(self) -> None:
+        box = QMessageBox(self)
+        box.setWindowTitle(self.tr("Keyboard shortcuts"))
+        box.setText(f"<pre>{self.shortcut_text()}</pre>")
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.show()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, self.tr("About AdCopy"), self.tr(
+            "AdCopy Desktop {version}: marketing copy from a language model that runs on this computer. "
+            "Nothing leaves the computer unless you export it.").format(version=__version__))
+
+    # -- status ----------------------------------------------------------------------------------
 
     def show_model_status(self) -> None:
         try:
-            info = self.store.active_model()
-        except Exception as exc:
-            self.status.setText(str(exc))
+            info = self.context.store.active_model()
+        except AdCopyError:
+            self.model_label.setText(self.tr("No model installed — see the Models tab"))
+            self.model_label.setToolTip("")
             return
-        self.status.setText(self.tr("Model: %s (%s)") % (info.name, "+".join(info.languages)))
+        languages = "+".join(info.languages)
+        self.model_label.setText(self.tr("Model: {name} ({languages})").format(name=info.name or info.id,
+                                                                                languages=languages))
+        self.model_label.setToolTip(info.id)
 
-    def _reset_candidate_views(self, count: int) -> None:
-        for view in self.candidate_views:
-            view.deleteLater()
-        self.candidate_views = []
-        for _ in range(count):
-            view = QPlainTextEdit()
-            self.candidates_layout.addWidget(view)
-            self.candidate_views.append(view)
+    def _jobs_changed(self, *args) -> None:
+        names = [job.name for job in self.context.jobs.running() if job.kind not in ("events", "scoring")]
+        self.jobs_label.setText(self.tr("Working: {jobs}").format(jobs=", ".join(names)) if names else "")
 
-    def start_generation(self) -> None:
-        try:
-            product = parse_product(self.product_edit.toPlainText())
-        except Exception as exc:
-            QMessageBox.warning(self, self.tr("Product"), str(exc))
+    # -- settings --------------------------------------------------------------------------------
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(self.context.settings, self.context.library.path, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda result: result == QDialog.DialogCode.Accepted and self.apply_settings(
+            dialog.result_settings()))
+        dialog.open()
+        return dialog
+
+    def apply_settings(self, settings: Settings) -> None:
+        self.context.save_settings(settings)
+        language = resolve_interface_language(settings.interface_language)
+        if language == current_interface_language():
             return
-        request = CopyRequest(
-            product=product, kind=self.kind_box.currentData(), language=self.language_box.currentData()
-        )
-        settings = GenerationSettings(n=self.count_spin.value())
-        self._reset_candidate_views(settings.n)
-        if self.generator is None:
-            self.generator = CopyGenerator(self.store)
-        generator = self.generator
-
-        def task(report, cancel):
-            report(ProgressEvent("load", "Loading model"))
-            return generator.generate(
-                request, settings, cancel=cancel, max_new_tokens_from_request=True,
-                on_token=lambda index, text: report((index, text)),
-            )
-
-        self.job = BackgroundJob(self.tr("Generation"), task)
-        self.job.signals.progress.connect(self._on_progress)
-        self.job.signals.succeeded.connect(self._on_candidates)
-        self.job.signals.failed.connect(self._on_failed)
-        self.job.signals.finished.connect(self._on_finished)
-        self.generate_button.setEnabled(False)
-        self.stop_button.setEnabled(True)
-        self.status.setText(self.tr("Generating…"))
-        self.job.start()
-
-    def stop_generation(self) -> None:
-        if self.job is not None:
-            self.job.cancel()
-
-    def _on_progress(self, payload) -> None:
-        if isinstance(payload, ProgressEvent):
-            self.status.setText(payload.message)
+        if self.context.jobs.busy or not self.language_switch_supported:
+            self.context.notice(self.tr("The interface language changes the next time AdCopy starts."))
             return
-        index, text = payload
-        view = self.candidate_views[index]
-        view.moveCursor(view.textCursor().MoveOperation.End)
-        view.insertPlainText(text)
+        self.language_change_requested.emit(language)
 
-    def _on_candidates(self, candidates) -> None:
-        for candidate, view in zip(candidates, self.candidate_views):
-            view.setPlainText(candidate.text)
-        if candidates:
-            timings = candidates[0].timings
-            self.status.setText(
-                self.tr("%d candidates, %.1f tokens/s") % (len(candidates), timings.tokens_per_s)
-            )
+    # -- layout ----------------------------------------------------------------------------------
 
-    def _on_failed(self, message: str) -> None:
-        self.status.setText(message)
-        QMessageBox.warning(self, self.tr("AdCopy"), message)
+    def save_layout(self) -> None:
+        settings = window_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        settings.setValue("window/tab", self.tabs.currentIndex())
+        self.writer.save_state(settings)
+        self.library_view.save_state(settings)
+        settings.sync()
 
-    def _on_finished(self) -> None:
-        self.generate_button.setEnabled(True)
-        self.stop_button.setEnabled(False)
+    def restore_layout(self) -> None:
+        settings = window_settings()
+        geometry = settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        self.writer.restore_state(settings)
+        self.library_view.restore_state(settings)
+        self.tabs.setCurrentIndex(int(settings.value("window/tab", WRITER) or WRITER))
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if not self._closed:
+            self._closed = True
+            self.save_layout()
+            self.writer.stream.end()
+            if self._owns_context:
+                self.context.close()
+                if self._owns_library:
+                    self.context.library.close()
+        super().closeEvent(event)

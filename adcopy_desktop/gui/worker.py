@@ -25,7 +25,7 @@ import threading
 import traceback
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, Qt, QThreadPool, Signal
 
 from adcopy_desktop.core.errors import AdCopyError, Cancelled
 from adcopy_desktop.core.progress import CancelToken
@@ -70,8 +70,9 @@ class _Bridge(QObject):
 def failure_message(name: str, error: BaseException) -> str:
     """What the user reads when a job fails: the job's name, then the error."""
     if isinstance(error, AdCopyError):
-        return f"{name} failed: {error}"
-    return f"{name} failed unexpectedly: {type(error).__name__}: {error}"
+        return QCoreApplication.translate("BackgroundJob", "{name} failed: {error}").format(name=name, error=error)
+    return QCoreApplication.translate("BackgroundJob", "{name} failed unexpectedly: {error}").format(
+        name=name, error=f"{type(error).__name__}: {error}")
 
 
 class _Runnable(QRunnable):
@@ -123,6 +124,8 @@ class BackgroundJob:
         queued = Qt.ConnectionType.QueuedConnection
         for name_ in ("progress", "succeeded", "failed", "cancelled", "finished"):
             getattr(self._bridge, name_).connect(getattr(self.signals, name_), queued)
+        self.delivered = False  # True once ``finished`` reached the UI thread
+        self.signals.finished.connect(self._mark_delivered)
         self._runnable = _Runnable(self)
         self._runnable.setAutoDelete(False)
         self._pool = pool or job_pool()
@@ -136,6 +139,9 @@ class BackgroundJob:
 
     def cancel(self) -> None:
         self.cancel_token.cancel()
+
+    def _mark_delivered(self) -> None:
+        self.delivered = True
 
     @property
     def cancelled(self) -> bool:

@@ -44,7 +44,8 @@ def test_each_runtime_reports_positive_figures(report: dict[str, Any], runtime: 
         assert isinstance(result[name], float) and math.isfinite(result[name]) and result[name] > 0, (name, result)
     assert result["new_tokens"] == TOKENS
     assert result["batch_tokens"] == TOKENS * BATCH
-    assert len(result["runs"]["tokens_per_s"]) == 2
+    assert len(result["runs"]["tokens_per_s"]) >= 2  # disturbed runs are repeated
+    assert 0 <= result["contended_runs"] <= result["timed_runs"]
 
 
 def test_ratios_compare_ours_with_transformers(report: dict[str, Any]) -> None:

@@ -108,3 +108,18 @@ def test_killed_process_keeps_every_committed_write(tmp_path):
     assert out.returncode == -signal.SIGKILL and "committed" in out.stdout
     with Library(path) as reopened:
         assert len(reopened.list_products()) == 50
+
+
+def test_a_stored_candidate_becomes_a_candidate_with_the_users_text(library):
+    pid = library.add_product(parse_product("Type: mug"))
+    original = make_candidates(2)
+    original[1].flags = [{"rule": "forbidden_word", "severity": "error", "word": "best", "message": "no 'best'"}]
+    original[1].provider = "CPUExecutionProvider"
+    ids = library.record_generation(pid, original)
+    library.edit(ids[1], "edited copy")
+    [stored] = [c for c in library.candidates(product_id=pid) if c.id == ids[1]]
+    candidate = stored.to_candidate()
+    assert candidate.text == "edited copy" and candidate.index == 1 and candidate.style == "qingshan"
+    assert candidate.settings == original[1].settings and candidate.flags == original[1].flags
+    assert (candidate.kind, candidate.model, candidate.language, candidate.provider) == (
+        "title", "tiny", "en", "CPUExecutionProvider")

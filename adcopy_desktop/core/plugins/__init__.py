@@ -45,6 +45,7 @@ from adcopy_desktop.core.plugins.registry import (
     Score,
     ScoreContext,
     Scorer,
+    ScoreSpan,
 )
 from adcopy_desktop.core.styles import BrandStyle, LengthRule, StyleExample, load_style_file
 
@@ -74,6 +75,7 @@ __all__ = [
     "Score",
     "ScoreContext",
     "Scorer",
+    "ScoreSpan",
     "StyleExample",
     "canonical_name",
     "configure_plugins",

@@ -31,7 +31,7 @@ import os
 import re
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Sequence
 
@@ -48,9 +48,11 @@ from adcopy_desktop.core.plugins.registry import (
     Importer,
     Registered,
     RegistrationError,
+    SPAN_SEVERITIES,
     Score,
     ScoreContext,
     Scorer,
+    ScoreSpan,
     resolve_options,
     validate_registration,
 )
@@ -928,7 +930,24 @@ def _to_score(value: Any) -> Score | None:
         return None
     if not 0.0 <= number <= 1.0 or not isinstance(value.label, str) or not isinstance(value.explanation, str):
         return None
-    return value
+    if not isinstance(value.hard_fail, bool) or not isinstance(value.abstained, bool):
+        return None
+    spans = value.spans
+    if isinstance(spans, list):
+        spans = tuple(spans)
+    if not isinstance(spans, tuple) or not all(_valid_span(span) for span in spans):
+        return None
+    return value if spans is value.spans else replace(value, spans=spans)
+
+
+def _valid_span(span: Any) -> bool:
+    return (
+        isinstance(span, ScoreSpan)
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in (span.start, span.end))
+        and 0 <= span.start <= span.end
+        and isinstance(span.message, str)
+        and span.severity in SPAN_SEVERITIES
+    )
 
 
 def _completions_problem(completions: Any, expected: int) -> str | None:

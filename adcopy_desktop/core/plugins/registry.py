@@ -35,15 +35,42 @@ class RegistrationError(ValueError):
 
 
 @dataclass(frozen=True)
+class ScoreSpan:
+    """A stretch of the candidate's text a score points at: ``text[start:end]`` and why."""
+
+    start: int
+    end: int
+    message: str = ""
+    severity: str = "info"  # info | warning | error
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"start": self.start, "end": self.end, "message": self.message, "severity": self.severity}
+
+
+SPAN_SEVERITIES = ("info", "warning", "error")
+
+
+@dataclass(frozen=True)
 class Score:
-    """A scorer's verdict: ``value`` in [0, 1] (1 is best), a short label, and why."""
+    """A scorer's verdict: ``value`` in [0, 1] (1 is best), a short label, and why.
+
+    Optional: ``spans`` (``ScoreSpan``) highlight the parts of the text the verdict is about;
+    ``hard_fail`` marks a candidate that must not be used as it is (an advertising-law term, a
+    forbidden word): ranking sinks it below every other candidate and says why; ``abstained``
+    means the scorer has no verdict for this candidate (nothing to check, or a learned scorer not
+    trained well enough yet): ranking ignores it and ``value`` is only a placeholder."""
 
     value: float
     label: str = ""
     explanation: str = ""
+    spans: tuple[ScoreSpan, ...] = ()
+    hard_fail: bool = False
+    abstained: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "label": self.label, "explanation": self.explanation}
+        return {"value": self.value, "label": self.label, "explanation": self.explanation,
+                "spans": [span.to_dict() for span in self.spans], "hard_fail": self.hard_fail,
+                "abstained": self.abstained}
 
 
 @dataclass(frozen=True)

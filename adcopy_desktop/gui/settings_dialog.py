@@ -1,0 +1,104 @@
+"""Settings: interface language, execution provider, threads; where the app keeps its folders."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from adcopy_desktop.core.library import default_library_path
+from adcopy_desktop.core.settings import EXECUTION_PROVIDER_CHOICES, Settings
+from adcopy_desktop.gui.i18n import INTERFACE_LANGUAGES, normalize_interface_language
+from adcopy_desktop.paths import user_folders
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, library_path=None, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("Settings"))
+        self.original = settings
+        self.language_box = QComboBox()
+        self.language_box.addItem(self.tr("Follow the system"), None)
+        for code, name in INTERFACE_LANGUAGES.items():
+            self.language_box.addItem(name, code)
+        self.language_box.setCurrentIndex(
+            max(self.language_box.findData(normalize_interface_language(settings.interface_language)), 0))
+        self.provider_box = QComboBox()
+        labels = {"auto": self.tr("Automatic (CUDA, then DirectML, then CPU)"), "cpu": "CPU", "cuda": "CUDA",
+                  "directml": "DirectML"}
+        for choice in EXECUTION_PROVIDER_CHOICES:
+            self.provider_box.addItem(labels.get(choice, choice), choice)
+        self.provider_box.setCurrentIndex(max(self.provider_box.findData(settings.execution_provider), 0))
+        self.threads_spin = QSpinBox()
+        self.threads_spin.setRange(0, 256)
+        self.threads_spin.setSpecialValueText(self.tr("Automatic"))
+        self.threads_spin.setValue(settings.threads or 0)
+
+        form = QFormLayout()
+        form.addRow(self.tr("Interface language"), self.language_box)
+        form.addRow(self.tr("Execution provider"), self.provider_box)
+        form.addRow(self.tr("Threads"), self.threads_spin)
+
+        folders = user_folders()
+        rows = (
+            (self.tr("Settings"), folders.config),
+            (self.tr("Library"), library_path or default_library_path()),
+            (self.tr("Models"), folders.models),
+            (self.tr("Plugins"), folders.plugins),
+            (self.tr("Logs"), folders.logs),
+        )
+        folder_box = QGroupBox(self.tr("Folders"))
+        folder_form = QFormLayout(folder_box)
+        for label, path in rows:
+            folder_form.addRow(label, self._folder_row(path))
+        hint = QLabel(self.tr("Set ADCOPY_HOME before starting AdCopy to keep all of them in one folder."))
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color:palette(mid);")
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(folder_box)
+        layout.addWidget(hint)
+        layout.addWidget(buttons)
+
+    def _folder_row(self, path) -> QWidget:
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        label = QLabel(str(path))
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        open_button = QPushButton(self.tr("Open"))
+        path = Path(path)
+        target = path if path.is_dir() else path.parent
+        open_button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(target))))
+        layout.addWidget(label, 1)
+        layout.addWidget(open_button)
+        return row
+
+    def result_settings(self) -> Settings:
+        """The settings as chosen in the dialog (others, such as disabled plugins, unchanged)."""
+        return dataclasses.replace(
+            self.original,
+            interface_language=self.language_box.currentData(),
+            execution_provider=self.provider_box.currentData(),
+            threads=self.threads_spin.value() or None,
+        )

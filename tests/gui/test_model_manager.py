@@ -1,0 +1,61 @@
+"""The models tab: list with size and origin, import with progress (cancellable), choose the active model."""
+
+from adcopy_desktop.core.progress import ProgressEvent
+
+from .conftest import wait_for_job
+
+
+def test_lists_models_with_size_origin_and_active_mark(qtbot, open_window):
+    window = open_window()
+    page = window.models_page
+    assert [m.id for m in page.models] == ["tiny-llama"]
+    texts = [page.table.item(0, column).text() for column in range(page.table.columnCount())]
+    assert texts[0] == "●" and texts[1] == "tiny-llama" and texts[3] == "en+zh"
+    assert texts[4].endswith(("KB", "MB")) and texts[5] == "ok" and texts[6].startswith("model folder ")
+    assert page.build_default_button.isHidden() is False  # the default model is not installed here
+
+
+def test_import_a_model_folder_with_progress_then_use_it(qtbot, open_window, tiny_hf_model):
+    window = open_window()
+    page = window.models_page
+    progress = []
+    job = page.import_model(tiny_hf_model, name="tiny second")
+    job.signals.progress.connect(lambda event: progress.append(event))
+    assert not page.progress_box.isHidden() and not page.import_folder_button.isEnabled()
+    wait_for_job(qtbot, job, timeout=300_000)
+    assert job.outcome == "succeeded", window.message_bar.texts()
+    assert progress and all(isinstance(event, ProgressEvent) for event in progress)
+    assert page.progress_box.isHidden()
+    assert sorted(m.id for m in page.models) == ["tiny-llama", "tiny-second"]
+    assert page.selected_id() == "tiny-second"
+    models = [window.writer.panel.model_box.itemData(i) for i in range(window.writer.panel.model_box.count())]
+    assert "tiny-second" in models
+    assert page.use_selected()
+    assert window.context.store.active_id() == "tiny-second"
+    assert "tiny second" in window.model_label.text()
+    page.select("tiny-llama")
+    assert page.remove_selected()
+    assert [m.id for m in page.models] == ["tiny-second"]
+
+
+def test_a_refused_import_names_the_problem(qtbot, open_window, tmp_path):
+    window = open_window()
+    folder = tmp_path / "pickles"
+    folder.mkdir()
+    (folder / "config.json").write_text('{"model_type": "llama", "architectures": ["LlamaForCausalLM"]}')
+    (folder / "pytorch_model.bin").write_bytes(b"not really")
+    job = window.models_page.import_model(folder)
+    wait_for_job(qtbot, job)
+    assert job.outcome == "failed"
+    assert window.message_bar.text.startswith("Importing pickles failed")
+
+
+def test_cancelling_an_import_installs_nothing(qtbot, open_window, tiny_hf_model):
+    window = open_window()
+    page = window.models_page
+    job = page.import_model(tiny_hf_model, name="never")
+    page.cancel()
+    wait_for_job(qtbot, job, timeout=120_000)
+    assert job.outcome == "cancelled"
+    assert [m.id for m in window.context.store.list_models()] == ["tiny-llama"]
+    assert "nothing was installed" in window.message_bar.text

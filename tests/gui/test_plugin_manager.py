@@ -1,0 +1,159 @@
+"""Plugins in the window: a failing plugin shows its error and the app goes on; the manager lists,
+enables, disables and installs plugins; safe mode shows a banner."""
+
+from adcopy_desktop.core.plugins import FAILED, PluginManager, Score, Scorer, hookimpl
+from adcopy_desktop.core.plugins.testing import plugin_manager_for
+from adcopy_desktop.core.settings import load_settings
+from tests.core.plugins.helpers import build_wheel
+
+from .conftest import add_product, generate, wait_for_job
+
+
+class BrokenPostProcessor:
+    """Raises in process_candidate and registers a scorer that raises too."""
+
+    plugin_name = "acme-broken"
+    version = "0.3"
+
+    @hookimpl
+    def process_candidate(self, candidate, request, style):
+        raise RuntimeError("acme licence server unreachable")
+
+    @hookimpl
+    def register_scorers(self, register):
+        register(Scorer(name="acme-score", label="Acme score", score=self._score))
+
+    @staticmethod
+    def _score(candidate, context):
+        raise ValueError("acme scorer exploded")
+
+
+class BrokenAtLoad:
+    plugin_name = "acme-styles"
+    version = "1.2"
+
+    @hookimpl
+    def register_styles(self, register):
+        raise ImportError("acme_brand_pack is missing")
+
+
+class GoodScorer:
+    plugin_name = "length-scorer"
+
+    @hookimpl
+    def register_scorers(self, register):
+        register(Scorer(name="length", label="Length", languages=("en", "zh"),
+                        score=lambda c, ctx: Score(min(1.0, len(c.text) / 100), "ok", f"{len(c.text)} characters")))
+
+
+def test_a_failing_plugin_shows_its_error_and_the_app_goes_on(qtbot, open_window):
+    manager = plugin_manager_for(BrokenPostProcessor(), BrokenAtLoad(), GoodScorer())
+    window = open_window(plugins=manager)
+    qtbot.waitUntil(lambda: any("acme-styles" in text for text in window.message_bar.texts()))
+    page = window.plugins_page
+    assert page.row_texts("acme-styles")[:4] == ["acme-styles", "1.2", "registered", "failed"]
+    assert "acme_brand_pack is missing" in page.row_texts("acme-styles")[4]
+
+    add_product(qtbot, window, "Type: teapot")
+    job = generate(qtbot, window, n=2)
+    assert job.outcome == "succeeded"
+    cards = window.writer.cards
+    assert all(card.candidate_id is not None for card in cards)  # generation went on without the plugin
+    messages = " | ".join(window.message_bar.texts())
+    assert "Plugin 'acme-broken' 0.3 (registered) failed in process_candidate: RuntimeError: acme licence server" \
+        in messages
+    assert "disabled for this session" in messages
+    assert page.info("acme-broken").status == FAILED
+    assert "acme licence server unreachable" in page.row_texts("acme-broken")[4]
+    # the other scorers still score; the failed plugin's scorer is gone with it
+    scorers = {line.scorer for line in cards[0].scores}
+    assert scorers == set(window.context.plugins.scorers()) and "length" in scorers and "acme-score" not in scorers
+    assert "Length" in cards[0].scores_label.text()
+
+    # and the next generation runs without the broken plugin
+    job = generate(qtbot, window, n=1)
+    assert job.outcome == "succeeded"
+
+
+def test_the_manager_lists_name_version_source_status(qtbot, open_window):
+    window = open_window()
+    page = window.plugins_page
+    rows = {info.name: page.row_texts(info.name) for info in page.infos}
+    assert rows["adcopy.onnx-backend"][2:4] == ["built-in", "active"]
+    assert "backend: onnx" in rows["adcopy.onnx-backend"][4]
+    assert page.banner.isHidden() and window.safe_banner.isHidden()
+
+
+def test_disabling_a_scorer_plugin_removes_its_scores_and_enabling_brings_them_back(qtbot, open_window):
+    window = open_window()
+    page = window.plugins_page
+    page.select("adcopy.style-compliance")
+    assert page.disable_button.isEnabled() and not page.enable_button.isEnabled()
+    page.disable_button.click()
+    assert load_settings().disabled_plugins == ["adcopy.style-compliance"]
+    assert page.info("adcopy.style-compliance").status == "disabled"
+    add_product(qtbot, window, "Type: candle")
+    generate(qtbot, window, n=1)
+    card = window.writer.cards[0]
+    assert "style-compliance" not in {line.scorer for line in card.scores}
+    if not window.context.plugins.scorers():
+        assert card.scores == [] and "No scorers active" in card.scores_label.text()
+
+    page.select("adcopy.style-compliance")
+    page.enable_button.click()
+    assert load_settings().disabled_plugins == []
+    assert page.info("adcopy.style-compliance").status == "active"
+    generate(qtbot, window, n=1)
+    scorers = [line.scorer for line in window.writer.cards[0].scores]
+    assert "style-compliance" in scorers and scorers == sorted(window.context.plugins.scorers())
+
+
+def test_the_required_backend_cannot_be_disabled(qtbot, open_window):
+    window = open_window()
+    page = window.plugins_page
+    page.select("adcopy.onnx-backend")
+    assert not page.disable_button.isEnabled()
+
+
+def test_install_a_plugin_from_a_wheel_file(qtbot, open_window, tmp_path, monkeypatch):
+    monkeypatch.setenv("ADCOPY_PLUGINS", "adcopy-style-throwaway")  # tests opt in by name
+    window = open_window()
+    wheel, _ = build_wheel(tmp_path)
+    job = window.plugins_page.install(wheel)
+    wait_for_job(qtbot, job)
+    assert job.outcome == "succeeded", window.message_bar.texts()
+    page = window.plugins_page
+    assert page.row_texts("adcopy-style-throwaway")[:4] == ["adcopy-style-throwaway", "1.0", "plugin folder", "active"]
+    assert "Installed adcopy-style-throwaway 1.0" in window.message_bar.text
+    styles = [window.writer.panel.style_box.itemData(i) for i in range(window.writer.panel.style_box.count())]
+    assert "wheelstyle" in styles
+    page.select("adcopy-style-throwaway")
+    assert page.remove_button.isEnabled()
+    assert page.remove_selected()
+    assert page.info("adcopy-style-throwaway") is None
+
+
+def test_a_broken_wheel_is_refused_with_a_message(qtbot, open_window, tmp_path):
+    window = open_window()
+    wheel, _ = build_wheel(tmp_path, corrupt="adcopy_style_throwaway-1.0.dist-info/METADATA")
+    job = window.plugins_page.install(wheel)
+    wait_for_job(qtbot, job)
+    assert job.outcome == "failed"
+    assert window.message_bar.text.startswith("Installing adcopy_style_throwaway-1.0-py3-none-any.whl failed")
+
+
+def test_safe_mode_shows_a_banner(qtbot, open_window):
+    manager = PluginManager(entry_points=[], plugin_folder=False, safe_mode=True, allow="*", disabled=[])
+    window = open_window(plugins=manager)
+    assert not window.safe_banner.isHidden() and not window.plugins_page.banner.isHidden()
+    assert "Safe mode" in window.safe_banner.text()
+
+
+def test_with_no_scorer_the_cards_say_so(qtbot, open_window):
+    manager = PluginManager(builtins=[("adcopy.onnx-backend", "adcopy_desktop.builtin.onnx_backend")],
+                            entry_points=[], plugin_folder=False, safe_mode=False, allow="*", disabled=[])
+    window = open_window(plugins=manager)
+    add_product(qtbot, window, "Type: candle")
+    generate(qtbot, window, n=1)
+    card = window.writer.cards[0]
+    assert card.scores == [] and "No scorers active" in card.scores_label.text()
