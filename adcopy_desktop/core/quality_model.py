@@ -949,8 +949,3 @@ def loaded_model() -> QualityModel | None:
 def forget_loaded_model() -> None:
     with _loaded_lock:
         _loaded.clear()
-
-
-def iter_examples(texts: Iterable[str], labels: Iterable[float]) -> list[Example]:
-    """Examples from parallel lists (tests, notebooks)."""
-    return [Example(text, float(label)) for text, label in zip(texts, labels)]
