@@ -96,6 +96,7 @@ class CandidateCard(QFrame):
         self.decision_chip = QLabel()
         self.decision_chip.setAutoFillBackground(True)
         self.decision_chip.setMargin(2)
+        self.rank_label = QLabel()  # place among the cards by the weighted scores, or why it sank
         self.meta = QLabel()
         muted = self.meta.palette()
         muted.setColor(QPalette.ColorRole.WindowText, muted.color(QPalette.ColorRole.Mid).darker(130))
@@ -136,6 +137,7 @@ class CandidateCard(QFrame):
         header = QHBoxLayout()
         header.addWidget(self.title)
         header.addWidget(self.decision_chip)
+        header.addWidget(self.rank_label)
         header.addStretch(1)
         header.addWidget(self.meta)
         buttons = QHBoxLayout()
@@ -231,6 +233,22 @@ class CandidateCard(QFrame):
         self.set_flags(candidate.flags)
         self.set_decision(decision)
         self._update_buttons()
+
+    def show_rank(self, ranking: dict | None, count: int) -> None:
+        """Rank 1 is the best candidate by the weighted scores; a hard failure sinks it, with why."""
+        if not ranking:
+            self.rank_label.setText("")
+            self.rank_label.setToolTip("")
+            return
+        if ranking.get("sunk"):
+            self.rank_label.setText(self.tr("Sunk: rule broken"))
+            self.rank_label.setStyleSheet("color: #b3261e;")
+            self.rank_label.setToolTip("\n".join(ranking.get("reasons", [])))
+            return
+        self.rank_label.setText(self.tr("Rank {rank} of {count} · {total:.2f}").format(
+            rank=ranking.get("rank", "?"), count=count, total=ranking.get("total", 0.0)))
+        self.rank_label.setStyleSheet("")
+        self.rank_label.setToolTip(self.tr("Weighted mean of the scores (weights from the brand style)"))
 
     def set_decision(self, decision: str | None) -> None:
         self.decision = decision

@@ -84,6 +84,8 @@ class LibraryView(QWidget):
         self.table.setWordWrap(True)
         self.table.setAlternatingRowColors(True)
         self.count_label = QLabel()
+        self.quality_label = QLabel()
+        self.quality_label.setWordWrap(True)
         self.accept_button = QPushButton(self.tr("Accept"))
         self.reject_button = QPushButton(self.tr("Reject"))
         self.clear_button = QPushButton(self.tr("Clear decision"))
@@ -113,6 +115,7 @@ class LibraryView(QWidget):
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
+        layout.addWidget(self.quality_label)
 
         for box in (self.product_box, self.kind_box, self.style_box, self.decision_box):
             box.currentIndexChanged.connect(self.refresh)
@@ -203,6 +206,27 @@ class LibraryView(QWidget):
         self._fill_products()
         self._mark_stale()
 
+    def quality_text(self) -> str:
+        """The learned scorer's held-out ROC-AUC, and whether ranking uses it yet."""
+        from adcopy_desktop.core.quality_model import quality_status
+
+        status = quality_status(self.context.library)
+        report = status["report"]
+        if report is None:
+            return self.tr(
+                "Learned quality model: not trained yet ({decisions} decisions so far; it needs at least "
+                "{needed} accepted and {needed} rejected)."
+            ).format(decisions=status.get("decisions", 0), needed=status["min_per_class"])
+        auc = "–" if report["auc"] is None else f"{report['auc']:.3f}"
+        if report["usable"]:
+            return self.tr(
+                "Learned quality model: held-out ROC-AUC {auc} on {examples} examples; used for ranking."
+            ).format(auc=auc, examples=report["examples"])
+        return self.tr(
+            "Learned quality model: held-out ROC-AUC {auc} on {examples} examples; not used for ranking "
+            "yet ({reason})."
+        ).format(auc=auc, examples=report["examples"], reason=report["reason"])
+
     def refresh_if_stale(self) -> None:
         if self._stale:
             self.refresh()
@@ -234,6 +258,7 @@ class LibraryView(QWidget):
                     cell.setForeground(QColor(DECISION_COLORS[item.decision]))
                 self.table.setItem(row, column, cell)
         self.count_label.setText(self.tr("{count} candidates").format(count=len(self.rows)))
+        self.quality_label.setText(self.quality_text())
         if selected is not None:
             self.select_candidate(selected)
         self._update_buttons()

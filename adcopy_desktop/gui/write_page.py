@@ -249,6 +249,7 @@ class WritePage(QWidget):
             for card, item, lines in zip(cards, result.stored, result.scores):
                 if card in self.cards and card.candidate_id == item.id:
                     card.set_scores(lines)
+            self._show_ranks()
             self.context.report_plugin_problems()
 
         self._rescore_job = self.context.run(self.tr("Scoring"), task, kind="scoring", on_success=done, owner=self)
@@ -372,6 +373,25 @@ class WritePage(QWidget):
             card.set_candidate(candidate, candidate_id)
             card.set_scores(lines)
         self._backups = {}
+        self._show_ranks()
+
+    def _show_ranks(self) -> None:
+        """Rank every shown card together, so a regenerated card takes its place among the others."""
+        from adcopy_desktop.core import scoring
+
+        shown = [card for card in self.cards if card.candidate is not None and card.candidate.scores]
+        if not shown:
+            return
+        style = None
+        style_name = shown[0].origin.style if shown[0].origin is not None else None
+        if style_name:
+            try:
+                style = self.context.plugins.style(style_name)
+            except AdCopyError:
+                style = None
+        scoring.rank([card.candidate for card in shown], style=style)
+        for card in shown:
+            card.show_rank(card.candidate.ranking, len(shown))
 
     def _restore(self, card: CandidateCard, backup) -> None:
         candidate, candidate_id, decision, text, scores = backup

@@ -30,6 +30,18 @@
     <context>
         <name>CandidateCard</name>
         <message>
+            <source>Sunk: rule broken</source>
+            <translation>已沉底：违反规则</translation>
+        </message>
+        <message>
+            <source>Rank {rank} of {count} · {total:.2f}</source>
+            <translation>排名 {rank}/{count} · {total:.2f}</translation>
+        </message>
+        <message>
+            <source>Weighted mean of the scores (weights from the brand style)</source>
+            <translation>各项评分的加权平均（权重来自品牌风格）</translation>
+        </message>
+        <message>
             <source>Candidate {number}</source>
             <translation>候选 {number}</translation>
         </message>
@@ -375,6 +387,18 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
     </context>
     <context>
         <name>LibraryView</name>
+        <message>
+            <source>Learned quality model: not trained yet ({decisions} decisions so far; it needs at least {needed} accepted and {needed} rejected).</source>
+            <translation>学习型质量模型：尚未训练（目前 {decisions} 条决定；至少需要 {needed} 条采用和 {needed} 条弃用）。</translation>
+        </message>
+        <message>
+            <source>Learned quality model: held-out ROC-AUC {auc} on {examples} examples; used for ranking.</source>
+            <translation>学习型质量模型：留出集 ROC-AUC {auc}（{examples} 条样本）；已用于排序。</translation>
+        </message>
+        <message>
+            <source>Learned quality model: held-out ROC-AUC {auc} on {examples} examples; not used for ranking yet ({reason}).</source>
+            <translation>学习型质量模型：留出集 ROC-AUC {auc}（{examples} 条样本）；暂不用于排序（{reason}）。</translation>
+        </message>
         <message>
             <source>All kinds</source>
             <translation>全部类型</translation>

@@ -93,3 +93,19 @@ def test_export_writes_the_accepted_copy_with_edits(qtbot, open_window, tmp_path
         rows = list(csv.DictReader(stream))
     assert [row["text"] for row in rows] == ["Boils fast, pours clean.", "Keeps tea hot for an hour."]
     assert "Exported 2 accepted candidates" in window.message_bar.text
+
+
+def test_library_tab_reports_the_learned_scorer_auc(qtbot, open_window):
+    from adcopy_desktop.core import quality_model as qm
+    from tests.core.test_quality_model import synthetic_history
+
+    window = open_window()
+    view = window.library_view
+    window.tabs.setCurrentWidget(view)
+    view.refresh()
+    assert "not trained yet" in view.quality_label.text()
+    qm.train(synthetic_history(200, seed=1), features="ngrams").save()
+    view.refresh()
+    text = view.quality_label.text()
+    assert "ROC-AUC 1.000" in text or "ROC-AUC 0.9" in text, text
+    assert "used for ranking" in text and "not used" not in text

@@ -263,3 +263,14 @@ def test_the_gui_uses_plugins_only_through_the_plugin_manager():
     sources = Path(adcopy_desktop.gui.__file__).parent.glob("*.py")
     offenders = [path.name for path in sources if "adcopy_desktop.builtin" in path.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_cards_show_their_rank_among_the_candidates(qtbot, open_window):
+    from .conftest import add_product, generate
+
+    window = open_window()
+    add_product(qtbot, window, "Type: mug\nColor: blue")
+    generate(qtbot, window, n=3)
+    ranks = [card.rank_label.text() for card in window.writer.cards]
+    assert all(text for text in ranks), ranks
+    assert any(text.startswith("Rank 1 of 3") or text.startswith("Sunk") for text in ranks), ranks
