@@ -1,8 +1,9 @@
 """One runtime's side of ``adcopy bench``, run in its own process so its peak RSS is its own.
 
 ``python -m adcopy_desktop.bench.peers --runtime onnx|transformers|llamacpp ...`` loads one model,
-warms it up, then times a single greedy stream and an N-candidate batch ``--repeats`` times and
-prints one line: RESULT_PREFIX followed by JSON. Every runtime gets the same prompt token ids and
+warms it up, then times a single greedy stream and an N-candidate batch ``--repeats`` times (or,
+with ``--driven``, whenever the parent asks on stdin) and prints one line: RESULT_PREFIX followed
+by JSON. Every runtime gets the same prompt token ids and
 produces exactly ``--tokens`` new tokens per candidate (end-of-sequence is ignored), so the work is
 the same and the figures compare like with like. Runs during which other programs took a noticeable
 share of the CPU are timed again and left out of the medians when undisturbed runs remain.
@@ -19,8 +20,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TextIO, TypeVar
 
+if TYPE_CHECKING:
+    from adcopy_desktop.core.candidates import GenerationSettings
+    from adcopy_desktop.core.runtime import TokenEvent
+
+READY_PREFIX = "ADCOPY_BENCH_READY "
+RUN_PREFIX = "ADCOPY_BENCH_RUN "
 RESULT_PREFIX = "ADCOPY_BENCH_RESULT "
 RUNTIMES = ("onnx", "transformers", "llamacpp")
 WARMUP_TOKENS = 8
@@ -115,7 +122,7 @@ class OnnxPeer(Peer):
         self.model.tokenizer.eos_token_ids = set()
         self.notes = [f"provider {self.model.provider}"]
 
-    def _settings(self, new_tokens: int, rows: int):
+    def _settings(self, new_tokens: int, rows: int) -> GenerationSettings:
         from adcopy_desktop.core.candidates import GenerationSettings
 
         return GenerationSettings(
@@ -137,7 +144,7 @@ class OnnxPeer(Peer):
     def batch(self, prompt_ids: list[int], new_tokens: int, rows: int) -> BatchRun:
         tokens = 0
 
-        def count(event) -> None:
+        def count(event: TokenEvent) -> None:
             nonlocal tokens
             tokens += event.token_id >= 0
 
@@ -295,58 +302,122 @@ def _quiet(runs: list[Run]) -> list[Run]:
     return _quiet_only(runs) or list(runs)
 
 
-def measure(
-    load: Callable[[], Peer],
-    runtime: str,
-    prompt_ids: list[int],
-    new_tokens: int,
-    batch: int,
-    repeats: int,
-    import_s: float = 0.0,
-) -> PeerResult:
-    """Load, warm up with a short run, then time ``repeats`` streams and batches; report medians.
+class Session:
+    """A loaded peer and the runs timed on it so far; medians come from the undisturbed runs."""
 
-    Runs that other programs disturbed are taken again (within RETRY_FACTOR x repeats), so a
-    shared machine still yields ``repeats`` undisturbed runs when it has quiet moments.
-    """
+    def __init__(
+        self, runtime: str, peer: Peer, prompt_ids: list[int], new_tokens: int, batch: int,
+        load_s: float, import_s: float,
+    ) -> None:
+        self.runtime = runtime
+        self.peer = peer
+        self.prompt_ids = prompt_ids
+        self.new_tokens = new_tokens
+        self.rows = batch
+        self.load_s = load_s
+        self.import_s = import_s
+        self.streams: list[StreamRun] = []
+        self.batches: list[BatchRun] = []
+        peer.stream(prompt_ids, min(WARMUP_TOKENS, new_tokens))
+
+    def stream(self) -> StreamRun:
+        run = _timed(partial(self.peer.stream, self.prompt_ids, self.new_tokens))
+        self.streams.append(run)
+        return run
+
+    def batch(self) -> BatchRun:
+        run = _timed(partial(self.peer.batch, self.prompt_ids, self.new_tokens, self.rows))
+        self.batches.append(run)
+        return run
+
+    def needs(self, repeats: int) -> list[str]:
+        """Which kinds of run still lack ``repeats`` undisturbed timings."""
+        return [
+            kind for kind, runs in (("stream", self.streams), ("batch", self.batches))
+            if len(_quiet_only(runs)) < repeats
+        ]
+
+    def result(self) -> PeerResult:
+        streams, batches = self.streams, self.batches
+        kept_streams, kept_batches = _quiet(streams), _quiet(batches)
+        return PeerResult(
+            runtime=self.runtime,
+            load_s=self.load_s,
+            import_s=self.import_s,
+            peak_rss_mb=peak_rss_mb(),
+            rss_mb=rss_mb(),
+            new_tokens=min(run.tokens for run in streams),
+            batch_tokens=min(run.tokens for run in batches),
+            tokens_per_s=_median([run.tokens_per_s for run in kept_streams]),
+            first_token_ms=_median([run.first_token_s for run in kept_streams]) * 1000,
+            batch_s=_median([run.elapsed_s for run in kept_batches]),
+            contended_runs=sum(run.others_cpu > QUIET_SHARE for run in [*streams, *batches]),
+            timed_runs=len(streams) + len(batches),
+            runs={
+                "tokens_per_s": [run.tokens_per_s for run in streams],
+                "first_token_ms": [run.first_token_s * 1000 for run in streams],
+                "batch_s": [run.elapsed_s for run in batches],
+                "stream_others_cpu": [run.others_cpu for run in streams],
+                "batch_others_cpu": [run.others_cpu for run in batches],
+            },
+            notes=list(self.peer.notes),
+        )
+
+
+def open_session(args: argparse.Namespace) -> Session:
+    """Import the runtime, load the model (timed apart from the import) and warm it up."""
+    prompt_ids = [int(token) for token in args.prompt_ids.split(",")]
+    import_s = _import_runtime(args.runtime)
+    load: Callable[[], Peer]
+    if args.runtime == "onnx":
+        load = partial(OnnxPeer, Path(args.folder), args.threads)
+    elif args.runtime == "transformers":
+        load = partial(TransformersPeer, Path(args.folder), args.threads)
+    else:
+        context = max(512, len(prompt_ids) + args.tokens + 16)
+        load = partial(LlamaCppPeer, Path(args.folder), args.threads, context)
     started = time.perf_counter()
     peer = load()
     load_s = time.perf_counter() - started
-    peer.stream(prompt_ids, min(WARMUP_TOKENS, new_tokens))
-    streams: list[StreamRun] = []
-    batches: list[BatchRun] = []
+    return Session(args.runtime, peer, prompt_ids, args.tokens, args.batch, load_s, import_s)
+
+
+def run_alone(session: Session, repeats: int) -> PeerResult:
+    """Time ``repeats`` streams and batches back to back, taking disturbed runs again.
+
+    Disturbed runs are retried within RETRY_FACTOR x repeats, so a shared machine still yields
+    ``repeats`` undisturbed runs when it has quiet moments.
+    """
     for _ in range(repeats * RETRY_FACTOR):
-        need_stream = len(_quiet_only(streams)) < repeats
-        need_batch = len(_quiet_only(batches)) < repeats
-        if not (need_stream or need_batch):
+        needed = session.needs(repeats)
+        if not needed:
             break
-        if need_stream:
-            streams.append(_timed(partial(peer.stream, prompt_ids, new_tokens)))
-        if need_batch:
-            batches.append(_timed(partial(peer.batch, prompt_ids, new_tokens, batch)))
-    kept_streams, kept_batches = _quiet(streams), _quiet(batches)
-    return PeerResult(
-        runtime=runtime,
-        load_s=load_s,
-        import_s=import_s,
-        peak_rss_mb=peak_rss_mb(),
-        rss_mb=rss_mb(),
-        new_tokens=min(run.tokens for run in streams),
-        batch_tokens=min(run.tokens for run in batches),
-        tokens_per_s=_median([run.tokens_per_s for run in kept_streams]),
-        first_token_ms=_median([run.first_token_s for run in kept_streams]) * 1000,
-        batch_s=_median([run.elapsed_s for run in kept_batches]),
-        contended_runs=sum(run.others_cpu > QUIET_SHARE for run in [*streams, *batches]),
-        timed_runs=len(streams) + len(batches),
-        runs={
-            "tokens_per_s": [run.tokens_per_s for run in streams],
-            "first_token_ms": [run.first_token_s * 1000 for run in streams],
-            "batch_s": [run.elapsed_s for run in batches],
-            "stream_others_cpu": [run.others_cpu for run in streams],
-            "batch_others_cpu": [run.others_cpu for run in batches],
-        },
-        notes=list(peer.notes),
-    )
+        for kind in needed:
+            getattr(session, kind)()
+    return session.result()
+
+
+def serve(session: Session, commands: TextIO) -> PeerResult:
+    """Run what the parent asks for, one line at a time: "stream", "batch", then "done".
+
+    The parent takes turns between runtimes this way, so a slow minute on a shared machine
+    lands on all of them instead of on whichever was running then.
+    """
+    _emit(READY_PREFIX, {"load_s": session.load_s, "import_s": session.import_s})
+    for line in commands:
+        command = line.strip()
+        if command == "done":
+            break
+        if command not in ("stream", "batch"):
+            raise SystemExit(f"unknown command {command!r}")
+        run = getattr(session, command)()
+        _emit(RUN_PREFIX, {"kind": command, "others_cpu": run.others_cpu, "elapsed_s": run.elapsed_s})
+    return session.result()
+
+
+def _emit(prefix: str, data: dict) -> None:
+    sys.stdout.write(prefix + json.dumps(data) + "\n")
+    sys.stdout.flush()
 
 
 def _import_runtime(runtime: str) -> float:
@@ -362,20 +433,6 @@ def _import_runtime(runtime: str) -> float:
     return time.perf_counter() - started
 
 
-def run_peer(args: argparse.Namespace) -> PeerResult:
-    prompt_ids = [int(token) for token in args.prompt_ids.split(",")]
-    import_s = _import_runtime(args.runtime)
-    load: Callable[[], Peer]
-    if args.runtime == "onnx":
-        load = partial(OnnxPeer, Path(args.folder), args.threads)
-    elif args.runtime == "transformers":
-        load = partial(TransformersPeer, Path(args.folder), args.threads)
-    else:
-        context = max(512, len(prompt_ids) + args.tokens + 16)
-        load = partial(LlamaCppPeer, Path(args.folder), args.threads, context)
-    return measure(load, args.runtime, prompt_ids, args.tokens, args.batch, args.repeats, import_s)
-
-
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m adcopy_desktop.bench.peers", description=__doc__.split("\n")[0])
     parser.add_argument("--runtime", choices=RUNTIMES, required=True)
@@ -385,14 +442,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--driven", action="store_true",
+                        help="wait for stream/batch/done lines on stdin instead of timing --repeats runs")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    result = run_peer(parse_args(argv))
-    sys.stdout.flush()
-    print(RESULT_PREFIX + json.dumps(asdict(result)), flush=True)
+    args = parse_args(argv)
+    session = open_session(args)
+    result = serve(session, sys.stdin) if args.driven else run_alone(session, args.repeats)
+    _emit(RESULT_PREFIX, asdict(result))
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """``adcopy bench``: the app's runtime against transformers eager and llama.cpp, same prompt and weights.
 
-Each runtime runs in a child process (``adcopy_desktop.bench.peers``) one after the other, so its
-peak RSS is its own and no two runtimes compete for the cores. The parent only tokenizes the
-prompt once (so every runtime gets the same ids), collects the JSON lines and works out ratios.
+Each runtime runs in its own child process (``adcopy_desktop.bench.peers``), so its peak RSS is its
+own. The parent tokenizes the prompt once (every runtime gets the same ids), then has the children
+take turns, one timed run at a time: no two runtimes compete for the cores, and a slow minute on a
+shared machine lands on all of them rather than on whichever ran then. It collects their JSON lines
+and works out the ratios.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ import importlib.util
 import json
 import os
 import platform
+import queue
 import signal
 import subprocess
 import sys
+import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,7 +28,7 @@ import click
 import psutil
 
 import adcopy_desktop
-from adcopy_desktop.bench.peers import QUIET_SHARE, RESULT_PREFIX
+from adcopy_desktop.bench.peers import QUIET_SHARE, READY_PREFIX, RESULT_PREFIX, RETRY_FACTOR, RUN_PREFIX
 
 OURS = "onnx"
 PEERS = ("transformers", "llamacpp")
@@ -48,7 +54,8 @@ DEFAULT_PROMPT = (
     "relaxed fit, brass buttons, two chest pockets and a soft cotton lining. Describe the material, "
     "the fit, how to style it for each season, care instructions and why it makes a good gift."
 )
-PEER_TIMEOUT_S = 1800.0
+PEER_TIMEOUT_S = 1800.0  # for one load or one run
+SETTLE_S = 0.5  # between runs, so the last runtime's spinning worker threads have gone idle
 
 Progress = Callable[[str], None]
 
@@ -134,49 +141,157 @@ def _last_lines(text: str, count: int = 3) -> str:
     return " | ".join(lines[-count:]) or "no output"
 
 
-def run_peer_process(
-    runtime: str,
-    target: Path,
+class PeerFailed(Exception):
+    """A child that crashed, stopped answering or never got ready; the message says why."""
+
+
+class PeerProcess:
+    """One runtime's child process, told line by line on stdin which run to time next."""
+
+    def __init__(
+        self, runtime: str, target: Path, prompt_ids: list[int], *, new_tokens: int, batch: int, threads: int,
+    ) -> None:
+        command = [
+            sys.executable, "-m", "adcopy_desktop.bench.peers", "--driven",
+            "--runtime", runtime,
+            "--folder", str(target),
+            "--prompt-ids", ",".join(map(str, prompt_ids)),
+            "--tokens", str(new_tokens),
+            "--batch", str(batch),
+            "--threads", str(threads),
+        ]
+        self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
+        self._process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
+            text=True, encoding="utf-8", errors="replace", env=_child_env(),
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._pump, daemon=True).start()
+
+    def _pump(self) -> None:
+        assert self._process.stdout is not None
+        for line in self._process.stdout:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    def send(self, command: str) -> None:
+        assert self._process.stdin is not None
+        try:
+            self._process.stdin.write(command + "\n")
+            self._process.stdin.flush()
+        except OSError:
+            raise PeerFailed(self._why_ended()) from None
+
+    def expect(self, prefix: str, timeout_s: float = PEER_TIMEOUT_S) -> dict[str, Any]:
+        """The JSON of the next line that starts with ``prefix``; other output is ignored."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise PeerFailed(f"no answer within {timeout_s:.0f} s") from None
+            if line is None:
+                raise PeerFailed(self._why_ended())
+            if line.startswith(prefix):
+                return json.loads(line[len(prefix):])
+
+    def _why_ended(self) -> str:
+        try:
+            code = self._process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            return "closed its output but kept running"
+        if code < 0:
+            try:
+                ended = f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                ended = f"killed by signal {-code}"
+        else:
+            ended = f"exit code {code}"
+        self._stderr.seek(0)
+        return f"{ended}: {_last_lines(self._stderr.read())}"
+
+    def close(self, grace_s: float = 0.0) -> None:
+        """Stop the child, after ``grace_s`` seconds to exit on its own."""
+        try:
+            self._process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        for stream in (self._process.stdin, self._process.stdout):
+            if stream is not None:
+                stream.close()
+        self._stderr.close()
+
+
+def measure_peers(
+    targets: dict[str, Path],
     prompt_ids: list[int],
     *,
     new_tokens: int,
     batch: int,
     repeats: int,
     threads: int,
-    timeout_s: float = PEER_TIMEOUT_S,
-) -> dict[str, Any]:
-    """Run one runtime in a fresh interpreter; its figures with status "ok", or why it failed."""
-    command = [
-        sys.executable, "-m", "adcopy_desktop.bench.peers",
-        "--runtime", runtime,
-        "--folder", str(target),
-        "--prompt-ids", ",".join(map(str, prompt_ids)),
-        "--tokens", str(new_tokens),
-        "--batch", str(batch),
-        "--repeats", str(repeats),
-        "--threads", str(threads),
-    ]
+    progress: Progress | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Load each runtime in its own process, one after another, then time them in turns.
+
+    Taking turns spreads a slow minute of a shared machine over every runtime. A run disturbed by
+    other programs is taken again (up to RETRY_FACTOR x repeats rounds) until each runtime has
+    ``repeats`` undisturbed streams and batches.
+    """
+    say = progress or (lambda line: None)
+    results: dict[str, dict[str, Any]] = {}
+    running: dict[str, PeerProcess] = {}
+
+    def fail(runtime: str, reason: str) -> None:
+        results[runtime] = {"status": "failed", "reason": reason}
+        running.pop(runtime).close()
+        say(f"{LABELS[runtime]}: failed: {reason}")
+
     try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, encoding="utf-8", errors="replace",
-            timeout=timeout_s, env=_child_env(),
-        )
-    except subprocess.TimeoutExpired:
-        return {"status": "failed", "reason": f"no result within {timeout_s:.0f} s"}
-    for line in reversed(done.stdout.splitlines()):
-        if line.startswith(RESULT_PREFIX):
-            return {"status": "ok", **json.loads(line[len(RESULT_PREFIX):])}
-    if done.returncode < 0:
-        try:
-            ended = f"killed by {signal.Signals(-done.returncode).name}"
-        except ValueError:
-            ended = f"killed by signal {-done.returncode}"
-    else:
-        ended = f"exit code {done.returncode}"
-    return {"status": "failed", "reason": f"{ended}: {_last_lines(done.stderr or done.stdout)}"}
+        for runtime, target in targets.items():
+            say(f"{LABELS[runtime]}: loading {target}")
+            running[runtime] = PeerProcess(
+                runtime, target, prompt_ids, new_tokens=new_tokens, batch=batch, threads=threads
+            )
+            try:
+                ready = running[runtime].expect(READY_PREFIX)
+                say(f"{LABELS[runtime]}: loaded in {ready['load_s']:.2f} s")
+            except PeerFailed as exc:
+                fail(runtime, str(exc))
+        quiet = {runtime: {"stream": 0, "batch": 0} for runtime in running}
+        for round_number in range(1, repeats * RETRY_FACTOR + 1):
+            if all(min(quiet[name].values()) >= repeats for name in running):
+                break
+            for kind in ("stream", "batch"):
+                for runtime in [name for name in running if quiet[name][kind] < repeats]:
+                    time.sleep(SETTLE_S)
+                    try:
+                        running[runtime].send(kind)
+                        run = running[runtime].expect(RUN_PREFIX)
+                    except PeerFailed as exc:
+                        fail(runtime, str(exc))
+                        continue
+                    disturbed = run["others_cpu"] > QUIET_SHARE
+                    quiet[runtime][kind] += not disturbed
+                    say(f"round {round_number}: {LABELS[runtime]} {kind} {run['elapsed_s']:.2f} s"
+                        + (f" (disturbed: others used {run['others_cpu']:.0%} of the CPU)" if disturbed else ""))
+        for runtime in list(running):
+            try:
+                running[runtime].send("done")
+                results[runtime] = {"status": "ok", **running[runtime].expect(RESULT_PREFIX)}
+                running.pop(runtime).close(grace_s=10.0)
+            except PeerFailed as exc:
+                fail(runtime, str(exc))
+    finally:
+        for process in running.values():
+            process.close()
+    return results
 
 
-def _peer_target(runtime: str, onnx_folder: Path, hf_folder: Path | None, gguf_path: Path | None) -> dict[str, Any] | Path:
+def _peer_target(
+    runtime: str, onnx_folder: Path, hf_folder: Path | None, gguf_path: Path | None
+) -> dict[str, Any] | Path:
     """The folder or file a runtime loads, or the reason it cannot run here."""
     missing = [name for name in REQUIRED_MODULES[runtime] if not module_present(name)]
     if missing:
@@ -225,24 +340,24 @@ def run_benchmark(
     prompt_ids = prompt_token_ids(onnx_folder, prompt)
     load_before = _load_average()
     results: dict[str, dict[str, Any]] = {}
+    targets: dict[str, Path] = {}
     for runtime in (OURS, *PEERS):
         target = _peer_target(
             runtime, onnx_folder,
             Path(hf_folder) if hf_folder else None,
             Path(gguf_path) if gguf_path else None,
         )
-        if isinstance(target, dict):
-            results[runtime] = {"label": LABELS[runtime], **target}
+        if isinstance(target, Path):
+            targets[runtime] = target
         else:
-            if progress:
-                progress(f"{LABELS[runtime]}: {repeats} x ({new_tokens} tokens + batch of {batch}) ...")
-            figures = run_peer_process(
-                runtime, target, prompt_ids,
-                new_tokens=new_tokens, batch=batch, repeats=repeats, threads=threads,
-            )
-            results[runtime] = {"label": LABELS[runtime], "source": str(target), **figures}
-        if progress:
-            progress(f"{LABELS[runtime]}: {results[runtime]['status']}")
+            results[runtime] = target
+    measured = measure_peers(
+        targets, prompt_ids, new_tokens=new_tokens, batch=batch, repeats=repeats, threads=threads,
+        progress=progress,
+    )
+    for runtime, figures in measured.items():
+        results[runtime] = {"source": str(targets[runtime]), **figures}
+    results = {runtime: {"label": LABELS[runtime], **results[runtime]} for runtime in (OURS, *PEERS)}
     return {
         "model": model or onnx_folder.parent.name,
         "machine": machine_info(),
@@ -428,7 +543,8 @@ def bench_command(
 @click.option("--tokens", default=128, show_default=True, type=click.IntRange(1, 4096),
               help="New tokens per candidate.")
 @click.option("--batch", default=4, show_default=True, type=click.IntRange(1, 16), help="Candidates in the batch run.")
-@click.option("--repeats", default=3, show_default=True, type=click.IntRange(1, 50), help="Timed runs; medians are shown.")
+@click.option("--repeats", default=3, show_default=True, type=click.IntRange(1, 50),
+              help="Undisturbed timed runs per runtime; medians are shown.")
 @click.option("--threads", type=click.IntRange(1, 512), help="CPU threads for every runtime (default: physical cores).")
 @click.option("--gguf", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="GGUF file for the llama.cpp peer (default: the model's GGUF source, if any).")
@@ -438,8 +554,9 @@ def bench(model: str | None, tokens: int, batch: int, repeats: int, threads: int
           output_format: str) -> None:
     """Compare generation speed and memory with transformers and llama.cpp on the same model.
 
-    Each runtime runs in its own process, one after the other, on the same prompt ids, greedy,
-    with exactly --tokens new tokens per candidate. llama.cpp joins when llama-cpp-python is installed.
+    Each runtime runs in its own process (its own peak RSS); they take turns, one timed run at a
+    time, on the same prompt ids, greedy, with exactly --tokens new tokens per candidate.
+    llama.cpp joins when llama-cpp-python is installed. Close other heavy programs first.
     """
     from adcopy_desktop.core.errors import AdCopyError
 

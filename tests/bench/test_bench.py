@@ -90,21 +90,26 @@ def test_llama_cpp_without_gguf_is_skipped(monkeypatch: pytest.MonkeyPatch, tiny
 
 
 def test_a_peer_that_fails_says_why(tmp_path: Path) -> None:
-    result = runner.run_peer_process("onnx", tmp_path, [1, 2, 3], new_tokens=2, batch=1, repeats=1, threads=1)
-    assert result["status"] == "failed"
-    assert "model.onnx" in result["reason"]
+    results = runner.measure_peers(
+        {"onnx": tmp_path}, [1, 2, 3], new_tokens=2, batch=1, repeats=1, threads=1
+    )
+    assert results["onnx"]["status"] == "failed"
+    assert "model.onnx" in results["onnx"]["reason"]
 
 
 def test_bench_command_uses_the_active_model(tiny_store: ModelStore, monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
 
-    def fake_peer(runtime: str, target: Path, prompt_ids: list[int], **options: Any) -> dict[str, Any]:
-        calls.append((runtime, target, options))
+    def fake_measure(targets: dict[str, Path], prompt_ids: list[int], **options: Any) -> dict[str, Any]:
+        calls.append((targets, options))
         figures = {name: 1.0 for name in FIGURES}
-        return {"status": "ok", **figures, "new_tokens": options["new_tokens"],
-                "batch_tokens": options["new_tokens"] * options["batch"], "runs": {}, "notes": []}
+        return {
+            runtime: {"status": "ok", **figures, "new_tokens": options["new_tokens"],
+                      "batch_tokens": options["new_tokens"] * options["batch"], "runs": {}, "notes": []}
+            for runtime in targets
+        }
 
-    monkeypatch.setattr(runner, "run_peer_process", fake_peer)
+    monkeypatch.setattr(runner, "measure_peers", fake_measure)
     monkeypatch.setattr(runner, "module_present", _hide_llama_cpp)
     outcome = CliRunner().invoke(
         runner.bench, ["--tokens", "5", "--batch", "3", "--repeats", "1", "--threads", "1", "--format", "json"]
@@ -112,9 +117,11 @@ def test_bench_command_uses_the_active_model(tiny_store: ModelStore, monkeypatch
     assert outcome.exit_code == 0, outcome.output
     report = json.loads(outcome.stdout)
     assert report["model"] == "tiny-llama"
-    assert [runtime for runtime, _, _ in calls] == ["onnx", "transformers"]
-    assert calls[0][1] == tiny_store.get("tiny-llama").runtime_folder
-    assert calls[1][1].name == "hf"
+    ((targets, options),) = calls
+    assert list(targets) == ["onnx", "transformers"]
+    assert targets["onnx"] == tiny_store.get("tiny-llama").runtime_folder
+    assert targets["transformers"].name == "hf"
+    assert options["new_tokens"] == 5 and options["batch"] == 3 and options["threads"] == 1
     assert report["ratios"]["transformers"] == {
         "tokens_per_s": 1.0, "batch_speedup": 1.0, "first_token_speedup": 1.0, "peak_rss": 1.0
     }
@@ -124,3 +131,19 @@ def test_bench_command_without_a_model_explains(monkeypatch: pytest.MonkeyPatch)
     outcome = CliRunner().invoke(runner.bench, ["--repeats", "1"])
     assert outcome.exit_code != 0
     assert "adcopy models build" in outcome.output
+
+
+def test_peer_alone_prints_one_result_line(tiny_folder: Path) -> None:
+    import subprocess
+    import sys
+
+    from adcopy_desktop.bench.peers import RESULT_PREFIX
+
+    done = subprocess.run(
+        [sys.executable, "-m", "adcopy_desktop.bench.peers", "--runtime", "onnx", "--folder", str(tiny_folder / "onnx"),
+         "--prompt-ids", "1,5,9", "--tokens", "3", "--batch", "2", "--repeats", "1", "--threads", "1"],
+        capture_output=True, text=True, check=True, timeout=300,
+    )
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
+    result = json.loads(line[len(RESULT_PREFIX):])
+    assert result["runtime"] == "onnx" and result["new_tokens"] == 3 and result["batch_tokens"] == 6
