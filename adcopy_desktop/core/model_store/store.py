@@ -58,6 +58,10 @@ log = logging.getLogger("adcopy.models")
 ACTIVE_POINTER = "active.json"
 BUILD_PREFIX = ".build-"
 BUILD_EXTRAS = ("torch", "transformers", "optimum.exporters.onnx", "gguf")
+# fp32: the exact export. int4: 4-bit weight-only matmuls, about twice the tokens/s on CPU but
+# measurably less faithful to the float model (docs/benchmarks.md), so it is opt-in.
+PRECISIONS = ("fp32", "int4")
+DEFAULT_PRECISION = "fp32"
 
 
 @dataclass
@@ -219,6 +223,7 @@ class ModelStore:
         name: str | None = None,
         languages: list[str] | None = None,
         activate: bool = False,
+        precision: str = DEFAULT_PRECISION,
         progress: ProgressCallback = ignore_progress,
         cancel: CancelToken | None = None,
     ) -> ModelInfo:
@@ -226,7 +231,7 @@ class ModelStore:
         model_id = self._free_id(slugify(name or source.display_name))
         info = self.build(
             source, model_id=model_id, name=name or source.display_name, languages=languages,
-            progress=progress, cancel=cancel,
+            precision=precision, progress=progress, cancel=cancel,
         )
         if activate or self.active_id() is None:
             info = self.set_active(model_id)
@@ -253,10 +258,13 @@ class ModelStore:
         model_id: str,
         name: str,
         languages: list[str] | None = None,
+        precision: str = DEFAULT_PRECISION,
         progress: ProgressCallback = ignore_progress,
         cancel: CancelToken | None = None,
         replace: bool = False,
     ) -> ModelInfo:
+        if precision not in PRECISIONS:
+            raise ModelError(f"Unknown precision '{precision}': use one of {', '.join(PRECISIONS)}.")
         require_build_extras()
         self.root.mkdir(parents=True, exist_ok=True)
         self._remove_stale_builds()
@@ -265,7 +273,7 @@ class ModelStore:
             raise ModelError(f"A model named '{model_id}' already exists.")
         staging = Path(tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{model_id}-", dir=self.root))
         try:
-            metadata = run_builder(source, staging, model_id, name, progress, cancel, self.root)
+            metadata = run_builder(source, staging, model_id, name, progress, cancel, self.root, precision)
             if languages:
                 metadata["languages"] = languages
             progress(ProgressEvent("manifest", "Writing checksums", 0.95))
@@ -335,6 +343,7 @@ def run_builder(
     progress: ProgressCallback,
     cancel: CancelToken | None,
     models_root: Path,
+    precision: str = "fp32",
 ) -> dict[str, Any]:
     """Run the builder child process, relay its progress, and return its metadata."""
     (staging / ".owner").write_text(str(os.getpid()))
@@ -344,7 +353,7 @@ def run_builder(
     command = [
         sys.executable, "-m", "adcopy_desktop.core.model_store.builder",
         "--kind", source.kind, "--source", str(source.path), "--out", str(staging),
-        "--id", model_id, "--name", name,
+        "--id", model_id, "--name", name, "--precision", precision,
     ]
     progress(ProgressEvent("start", f"Building {name} from {source.path.name}", 0.0))
     with log_path.open("w", encoding="utf-8") as log_file:

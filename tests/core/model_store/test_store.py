@@ -120,3 +120,27 @@ def test_qwen2_folder_imports_and_writes_chinese(tmp_path):
     candidates = CopyGenerator(store).generate(request, GenerationSettings(n=2, max_new_tokens=6, seed=1))
     assert [c.language for c in candidates] == ["zh", "zh"]
     assert all(c.model == info.id and c.timings.new_tokens > 0 for c in candidates)
+
+
+def test_fp32_is_the_default_and_int4_quantises_every_matmul(tiny_models_root, tiny_hf_model, tmp_path):
+    import onnx
+
+    def op_types(info):
+        graph = onnx.load(str(info.runtime_folder / "model.onnx"), load_external_data=False).graph
+        return {node.op_type for node in graph.node}
+
+    exact = ModelStore(tiny_models_root).active_model()
+    assert json.loads((exact.folder / "manifest.json").read_text())["precision"] == "fp32"
+    assert "MatMulNBits" not in op_types(exact)
+
+    store = ModelStore(tmp_path / "models")
+    int4 = store.import_model(tiny_hf_model, precision="int4")
+    manifest = json.loads((int4.folder / "manifest.json").read_text())
+    assert manifest["precision"] == "int4" and "MatMulNBits" in op_types(int4)
+    graph = onnx.load(str(int4.runtime_folder / "model.onnx"), load_external_data=False).graph
+    quantised = sum(node.op_type == "MatMulNBits" for node in graph.node)
+    assert quantised == 2 * 7 + 1  # q, k, v, o, gate, up, down per layer, and the tied lm_head
+    assert manifest["export_check"]["int4_in_float_top5"] >= 0.75
+    assert int4.size_bytes < exact.size_bytes
+    with pytest.raises(ModelError, match="Unknown precision"):
+        store.import_model(tiny_hf_model, precision="int2")
