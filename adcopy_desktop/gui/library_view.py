@@ -12,15 +12,12 @@ from pathlib import Path
 from PySide6.QtCore import QDate, QSettings, Qt
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDateEdit,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -28,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from adcopy_desktop.core.library import StoredCandidate
 from adcopy_desktop.core.prompts import CopyKind
+from adcopy_desktop.gui.tables import read_only_table
 from adcopy_desktop.gui.context import AppContext
 from adcopy_desktop.gui.labels import decision_label, finish_label, kind_label, product_title
 
@@ -69,19 +67,10 @@ class LibraryView(QWidget):
             edit.setDisplayFormat("yyyy-MM-dd")
             edit.hide()
 
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([
+        self.table = read_only_table([
             self.tr("Date"), self.tr("Product"), self.tr("Kind"), self.tr("Language"), self.tr("Style"),
             self.tr("Decision"), self.tr("Text"),
         ])
-        header = self.table.horizontalHeader()
-        for column in range(len(COLUMNS) - 1):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(True)
         self.table.setAlternatingRowColors(True)
         self.count_label = QLabel()
         self.quality_label = QLabel()

@@ -6,14 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QProgressBar,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -22,6 +19,7 @@ from PySide6.QtWidgets import (
 from adcopy_desktop.core.errors import AdCopyError
 from adcopy_desktop.core.model_store import DEFAULT_MODEL_ID, ModelInfo
 from adcopy_desktop.core.progress import ProgressEvent
+from adcopy_desktop.gui.tables import read_only_table
 from adcopy_desktop.gui.context import AppContext
 from adcopy_desktop.gui.labels import size_label
 from adcopy_desktop.gui.worker import BackgroundJob
@@ -33,19 +31,10 @@ class ModelManagerPage(QWidget):
         self.context = context
         self.models: list[ModelInfo] = []
         self.job: BackgroundJob | None = None
-        self.table = QTableWidget(0, 7)
-        self.table.setHorizontalHeaderLabels([
+        self.table = read_only_table([
             self.tr("Active"), self.tr("Name"), self.tr("Architecture"), self.tr("Languages"), self.tr("Size"),
             self.tr("Status"), self.tr("Origin"),
-        ])
-        header = self.table.horizontalHeader()
-        for column in range(6):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        ], single_selection=True)
         self.use_button = QPushButton(self.tr("Use this model"))
         self.import_folder_button = QPushButton(self.tr("Import model folder…"))
         self.import_gguf_button = QPushButton(self.tr("Import GGUF file…"))

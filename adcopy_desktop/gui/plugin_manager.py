@@ -7,13 +7,10 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -21,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from adcopy_desktop.core.plugins import ACTIVE, DISABLED, FAILED, SOURCE_FOLDER, PluginInfo, canonical_name
 from adcopy_desktop.core.settings import Settings
+from adcopy_desktop.gui.tables import read_only_table
 from adcopy_desktop.gui.context import AppContext
 from adcopy_desktop.gui.labels import source_label
 
@@ -44,19 +42,9 @@ class PluginManagerPage(QWidget):
         self.infos: list[PluginInfo] = []
         self.banner = SafeModeBanner()
         self.banner.hide()
-        self.table = QTableWidget(0, 5)
-        self.table.setHorizontalHeaderLabels([
+        self.table = read_only_table([
             self.tr("Name"), self.tr("Version"), self.tr("Source"), self.tr("Status"), self.tr("Error / provides"),
-        ])
-        header = self.table.horizontalHeader()
-        for column in range(4):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setWordWrap(True)
+        ], single_selection=True)
         self.enable_button = QPushButton(self.tr("Enable"))
         self.disable_button = QPushButton(self.tr("Disable"))
         self.install_button = QPushButton(self.tr("Install from wheel…"))
