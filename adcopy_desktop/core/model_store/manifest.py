@@ -10,13 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from adcopy_desktop.core.errors import CorruptModelError
 
 MANIFEST_NAME = "manifest.json"
 VERIFIED_STAMP_NAME = ".verified.json"
+OWNER_NAME = ".owner"  # pid of the process a folder in progress belongs to
 MANIFEST_FORMAT = 1
 
 
@@ -35,15 +37,32 @@ def describe_files(folder: Path, relative_paths: Iterable[str]) -> dict[str, dic
     }
 
 
-def write_json_atomically(path: Path, data: Any) -> None:
-    """Write, fsync, rename: readers see the old file or the new one, never half of one."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with tmp.open("w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    _fsync_folder(path.parent)
+TEMP_SUFFIX = ".tmp"
+
+
+def write_json_atomically(path: Path, data: Any, *, before_replace: Callable[[], None] | None = None) -> None:
+    """Write, fsync, rename, fsync the folder: readers see the old file or the new one, never half
+    of one, and after a power cut the rename is on disk too. The temporary name is unique per
+    process and thread; a leftover of a killed writer starts with "." and ends with ".tmp".
+    ``before_replace`` runs between the written temporary file and the rename (crash tests)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}{TEMP_SUFFIX}")
+    try:
+        with tmp.open("w", encoding="utf-8") as handle:
+            json.dump(data, handle, ensure_ascii=False, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if before_replace is not None:
+            before_replace()
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_folder(path.parent)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename or a new entry in ``folder`` durable (no-op where folders cannot be opened)."""
+    _fsync_folder(folder)
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -61,7 +80,7 @@ def write_manifest(folder: Path, metadata: dict[str, Any]) -> dict[str, Any]:
     files = [
         p.relative_to(folder).as_posix()
         for p in folder.rglob("*")
-        if p.is_file() and p.name not in (MANIFEST_NAME, VERIFIED_STAMP_NAME)
+        if p.is_file() and p.name not in (MANIFEST_NAME, VERIFIED_STAMP_NAME, OWNER_NAME)
     ]
     manifest = {"format": MANIFEST_FORMAT, **metadata, "files": describe_files(folder, files)}
     write_json_atomically(folder / MANIFEST_NAME, manifest)
