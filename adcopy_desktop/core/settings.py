@@ -21,6 +21,15 @@ class Settings:
     threads: int | None = None  # None: one per physical core
     interface_language: str | None = None  # None: follow the system
     disabled_plugins: list[str] = field(default_factory=list)  # plugin names not to load
+    auto_training_after: int = 0  # train by itself after this many newly accepted copies (0: off)
+    keep_model_versions: int = 3  # trained versions kept per model (the active ones are always kept)
+    # shops the user connected: [{"target": "shopify", "shop_url": ..., "api_version": ...}]; no secrets
+    # (tokens and keys live in the OS keyring, core/secrets.py)
+    shops: list[dict] = field(default_factory=list)
+    export_retry_base_s: float = 1.0  # first wait after a failed shop request (doubles, with jitter)
+    export_retry_max_s: float = 60.0  # longest wait between tries
+    export_max_attempts: int = 8  # tries per item per run; unfinished items stay in the outbox
+    training: dict = field(default_factory=dict)  # TrainingConfig values the user changed, by name
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -42,6 +51,15 @@ def load_settings(path: Path | None = None) -> Settings:
     ):
         log.warning("disabled_plugins in %s must be a list of plugin names; ignoring it", path)
         settings.disabled_plugins = []
+    if not isinstance(settings.auto_training_after, int) or settings.auto_training_after < 0:
+        log.warning("auto_training_after in %s must be a whole number (0 = off); using 0", path)
+        settings.auto_training_after = 0
+    if not isinstance(settings.keep_model_versions, int) or settings.keep_model_versions < 1:
+        log.warning("keep_model_versions in %s must be at least 1; using 3", path)
+        settings.keep_model_versions = 3
+    if not isinstance(settings.training, dict):
+        log.warning("training in %s must be a table of training settings; ignoring it", path)
+        settings.training = {}
     return settings
 
 

@@ -24,3 +24,14 @@ def test_broken_or_invalid_settings_fall_back_to_defaults():
     assert load_settings() == Settings()
     path.write_text(json.dumps({"execution_provider": "quantum"}))
     assert load_settings().execution_provider == "auto"
+
+
+def test_training_settings_default_off_and_bad_values_fall_back():
+    settings = load_settings()
+    assert (settings.auto_training_after, settings.keep_model_versions, settings.training) == (0, 3, {})
+    save_settings(Settings(auto_training_after=20, keep_model_versions=5, training={"epochs": 2}))
+    assert load_settings().auto_training_after == 20 and load_settings().training == {"epochs": 2}
+    path = user_folders().settings_file
+    path.write_text(json.dumps({"auto_training_after": -4, "keep_model_versions": "many", "training": [1]}))
+    settings = load_settings()
+    assert (settings.auto_training_after, settings.keep_model_versions, settings.training) == (0, 3, {})
