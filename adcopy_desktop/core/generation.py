@@ -9,12 +9,19 @@ With a brand style: the style's voice, examples and length rule shape the reques
 plugins; a candidate with a forbidden word is regenerated (a fresh batch of the offending ones, with
 the seed moved on) up to the style's ``max_regenerations`` times, and flagged if the word stays.
 Regenerated candidates are not streamed through ``on_token``; their final text is in the result.
+
+Without a fixed ``model_id`` the generator follows the model store's pointer: before each
+generation it asks for the active model of the request's style (a style with its own trained
+version uses it, the others the global one; one stat of the pointer file when nothing changed) and
+loads the new model when it differs. A generation already running finishes on the model it started
+with, so training can swap in a new version while the app keeps writing.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from dataclasses import replace
 from typing import Any, Callable, Mapping
@@ -79,6 +86,7 @@ class CopyGenerator:
         self._plugins = plugins
         self._backend = None
         self._info: ModelInfo | None = None
+        self._load_lock = threading.RLock()  # one thread loads or swaps the backend at a time
 
     @property
     def plugins(self) -> PluginManager:
@@ -96,26 +104,49 @@ class CopyGenerator:
 
     @property
     def info(self) -> ModelInfo:
-        if self._info is None:
-            model_id = self._model_id or self.store.active_model().id
-            self._info = self.store.verified(model_id)
-        return self._info
+        with self._load_lock:
+            if self._info is None:
+                model_id = self._model_id or self.store.active_model().id
+                self._info = self.store.verified(model_id)
+            return self._info
 
     @property
     def backend(self):
         """The loaded generation backend (``GenerationBackend``), loaded on first use."""
-        if self._backend is None:
-            model = self.info if self.uses_model_store else None
-            started = time.perf_counter()
-            self._backend = self.plugins.load_backend(
-                self._backend_name,
-                BackendContext(model=model, provider=self._provider, threads=self._threads),
-            )
-            log.info(
-                "loaded %s with the %s backend on %s in %.2f s",
-                self.model_id, self._backend_name, self._backend.provider, time.perf_counter() - started,
-            )
-        return self._backend
+        with self._load_lock:
+            if self._backend is None:
+                model = self.info if self.uses_model_store else None
+                started = time.perf_counter()
+                self._backend = self.plugins.load_backend(
+                    self._backend_name,
+                    BackendContext(model=model, provider=self._provider, threads=self._threads),
+                )
+                log.info(
+                    "loaded %s with the %s backend on %s in %.2f s",
+                    self.model_id, self._backend_name, self._backend.provider, time.perf_counter() - started,
+                )
+            return self._backend
+
+    def wanted_model_id(self, style: str | None = None) -> str | None:
+        """The model a generation with ``style`` should use now (None: the backend needs none)."""
+        if not self.uses_model_store:
+            return None
+        if self._model_id is not None:
+            return self._model_id
+        return self.store.active_id(style) or self.store.active_model().id
+
+    def follow_active_model(self, style: str | None = None) -> tuple[Any, ModelInfo | None]:
+        """The backend and model for a generation with ``style``, after loading another model if
+        the pointer moved (a trained version swapped in, a rollback, a style's own version). The
+        previous backend stays valid for whoever still holds it."""
+        wanted = self.wanted_model_id(style)
+        with self._load_lock:
+            if wanted is not None and (self._info is None or self._info.id != wanted):
+                if self._info is not None:
+                    log.info("the active model changed from %s to %s; loading it", self._info.id, wanted)
+                info = self.store.verified(wanted)
+                self._backend, self._info = None, info
+            return self.backend, (self.info if self.uses_model_store else None)
 
     @property
     def model(self):
@@ -132,7 +163,7 @@ class CopyGenerator:
         """The model's id, or the backend's name for a backend that does not use the model store."""
         return self.info.id if self.uses_model_store else self._backend_name
 
-    def check_language(self, language: str) -> None:
+    def check_language(self, language: str, info: ModelInfo | None = None) -> None:
         if not self.uses_model_store:
             languages = self.plugins.backend(self._backend_name).languages
             if language not in languages:
@@ -142,7 +173,7 @@ class CopyGenerator:
                     f"{language_name(language)} copy."
                 )
             return
-        info = self.info
+        info = info or self.info
         if language in info.languages:
             return
         can_write = ", ".join(language_name(code) for code in info.languages) or "no known language"
@@ -228,15 +259,18 @@ class CopyGenerator:
         and with ``top`` only the best ``top`` (best-of-N). See ``core/scoring.py``."""
         request, brand = self.styled_request(request, style)
         language = resolve_language(request)
-        self.check_language(language)
+        backend, info = self.follow_active_model(brand.name if brand is not None else None)
+        self.check_language(language, info)
         if max_new_tokens_from_request:
             settings = replace(settings, max_new_tokens=max_new_tokens_for(request))
-        backend = self.backend
+        model_id = info.id if info is not None else self._backend_name
+        loaded = (backend, model_id)  # this generation's model, even if another is swapped in meanwhile
         messages = self._messages(request, brand, language, backend.special_tokens)
         relay = (lambda event: on_token(event.index, event.text)) if on_token else None
-        candidates = self._run(messages, settings, request, language, brand, cancel=cancel, relay=relay)
+        candidates = self._run(messages, settings, request, language, brand, cancel=cancel, relay=relay,
+                               loaded=loaded)
         if brand is not None:
-            candidates = self._enforce(brand, candidates, messages, settings, request, language, cancel)
+            candidates = self._enforce(brand, candidates, messages, settings, request, language, cancel, loaded)
         if score or rank or top is not None:
             from adcopy_desktop.core import scoring
 
@@ -259,10 +293,12 @@ class CopyGenerator:
         cancel: CancelToken | None,
         relay=None,
         indices: list[int] | None = None,
+        loaded: tuple[Any, str] | None = None,
     ) -> list[Candidate]:
+        backend, model_id = loaded if loaded is not None else (self.backend, self.model_id)
         started = time.perf_counter()
         completions = self.plugins.run_backend(
-            self._backend_name, self.backend, messages, settings, cancel=cancel, on_token=relay
+            self._backend_name, backend, messages, settings, cancel=cancel, on_token=relay
         )
         total = time.perf_counter() - started
         candidates = []
@@ -270,7 +306,7 @@ class CopyGenerator:
             candidate = Candidate(
                 text=clean_candidate_text(request.kind, completion.text),
                 kind=request.kind.value,
-                model=self.model_id,
+                model=model_id,
                 language=language,
                 index=completion.index if indices is None else indices[position],
                 finish_reason=completion.finish_reason,
@@ -282,7 +318,7 @@ class CopyGenerator:
                     total_s=round(float(getattr(completion, "elapsed_s", 0.0) or total), 4),
                 ),
                 style=brand.name if brand is not None else None,
-                provider=self.backend.provider,
+                provider=backend.provider,
             )
             candidates.append(self.plugins.process_candidate(candidate, request=request, style=brand))
         return candidates
@@ -296,6 +332,7 @@ class CopyGenerator:
         request: CopyRequest,
         language: str,
         cancel: CancelToken | None,
+        loaded: tuple[Any, str] | None = None,
     ) -> list[Candidate]:
         """Regenerate candidates with forbidden words, then flag every rule a candidate still breaks."""
 
@@ -317,7 +354,7 @@ class CopyGenerator:
             log.info("style %s: regenerating %d candidate(s) with forbidden words (round %d)",
                      brand.name, len(pending), round_number)
             fresh = self._run(messages, retry, request, language, brand, cancel=cancel,
-                              indices=[candidates[slot].index for slot in pending])
+                              indices=[candidates[slot].index for slot in pending], loaded=loaded)
             still = []
             for slot, candidate in zip(pending, fresh):
                 attempts[slot] += 1

@@ -109,7 +109,9 @@ def generation_task(
     def task(report, cancel) -> GenerationOutcome:
         report(ProgressEvent("load", "Loading the model"))
         with load_lock or contextlib.nullcontext():
-            generator.backend  # loaded once; waits for a preload in progress
+            # loaded once (waits for a preload in progress); another model if the style has its own
+            # version or training swapped in a new one
+            generator.follow_active_model(style)
         brand = generator.resolve_style(style) if style else None
         candidates = generator.generate(
             request, settings, on_token=on_token, cancel=cancel, max_new_tokens_from_request=True, style=brand,
