@@ -261,7 +261,8 @@ def models() -> None:
 @models.command("list")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def models_list(output_format: str) -> None:
-    """Show installed models with size, source, languages and which is active."""
+    """Show installed models with size, source, languages and which is active; trained versions
+    with their parent, style and held-out metrics."""
     from adcopy_desktop.core.model_store import ModelStore
 
     infos = ModelStore().list_models()
@@ -271,18 +272,25 @@ def models_list(output_format: str) -> None:
     if not infos:
         click.echo("No models installed. Build the default one with: adcopy models build")
         return
+    from adcopy_desktop.cli_models import version_line
+
     for info in infos:
         marker = "*" if info.active else " "
         if info.problem:
             click.echo(f"{marker} {info.id:32} DAMAGED: {info.problem}")
             continue
         source = info.source.get("kind", "?")
-        if source != "default":
+        if info.version is not None:
+            source = f"trained from {info.parent}"
+        elif source != "default":
             source = f"{source}: {info.source.get('path', '')}"
+        styles = f"  [active for style {', '.join(info.active_styles)}]" if info.active_styles else ""
         click.echo(
             f"{marker} {info.id:32} {info.size_bytes / 1e6:8.0f} MB  {info.architecture:8} "
-            f"{'+'.join(info.languages):6} {info.parameters / 1e6:6.0f}M params  {source}"
+            f"{'+'.join(info.languages):6} {info.parameters / 1e6:6.0f}M params  {source}{styles}"
         )
+        if info.version is not None:
+            click.echo(version_line(info))
     click.echo("(* = active)")
 
 
@@ -461,9 +469,11 @@ def styles_list(output_format: str) -> None:
 
 def _add_subcommands_from_their_modules() -> None:
     from adcopy_desktop.bench.runner import bench
+    from adcopy_desktop.cli_models import models_rollback
     from adcopy_desktop.cli_scoring import eval_command, quality, score
 
     cli.add_command(bench)
+    models.add_command(models_rollback)
     cli.add_command(score)
     cli.add_command(eval_command)
     cli.add_command(quality)

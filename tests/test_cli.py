@@ -123,3 +123,57 @@ def test_plain_adcopy_without_display_prints_help(monkeypatch):
     result = run()
     assert result.exit_code == 0
     assert "generate" in result.output
+
+
+def _trained_version(store, parent_id, *, style=None, loss=1.5):
+    import shutil
+
+    staging = store.new_version_staging(parent_id)
+    shutil.copytree(store.get(parent_id).folder / "hf", staging / "hf")
+    shutil.copytree(store.get(parent_id).folder / "onnx", staging / "onnx")
+    evaluation = {"old": {"heldout_loss": 2.0, "rouge_l": 0.1}, "new": {"heldout_loss": loss, "rouge_l": 0.25},
+                  "margin": 0.02, "decision": "accepted", "reasons": []}
+    return store.commit_version(staging, parent_id=parent_id, style=style,
+                                metadata={"training": {"epochs": 1}, "evaluation": evaluation})
+
+
+def test_models_list_shows_versions_with_parent_style_and_held_out_metrics(tiny_store):
+    v1 = _trained_version(tiny_store, "tiny-llama")
+    styled = _trained_version(tiny_store, v1.id, style="plain", loss=1.25)
+    data = json.loads(run("models", "list", "--format", "json").stdout)
+    by_id = {m["id"]: m for m in data}
+    assert list(by_id) == ["tiny-llama", "tiny-llama-v1", "tiny-llama-v2"]
+    assert by_id["tiny-llama"]["version"] is None and by_id["tiny-llama"]["parent"] is None
+    assert by_id["tiny-llama-v1"]["active"] is True and by_id["tiny-llama-v1"]["version"] == 1
+    assert by_id[styled.id]["parent"] == v1.id and by_id[styled.id]["style"] == "plain"
+    assert by_id[styled.id]["active_styles"] == ["plain"] and by_id[styled.id]["active"] is False
+    assert by_id[styled.id]["evaluation"]["new"]["heldout_loss"] == 1.25
+    text = run("models", "list").stdout
+    assert "* tiny-llama-v1" in text and "trained from tiny-llama" in text
+    assert "version 2 of tiny-llama, parent tiny-llama-v1, style plain" in text
+    assert "heldout_loss 1.25 (was 2)" in text and "gate accepted" in text
+    assert "[active for style plain]" in text
+
+
+def test_models_rollback_to_the_parent_a_named_version_and_per_style(tiny_store):
+    v1 = _trained_version(tiny_store, "tiny-llama")
+    v2 = _trained_version(tiny_store, v1.id)
+    result = run("models", "rollback")
+    assert result.exit_code == 0, result.output
+    assert f"Active model: {v1.id} (was {v2.id})" in result.output
+    assert tiny_store.active_id() == v1.id
+    result = run("models", "rollback", v2.id, "--format", "json")
+    assert json.loads(result.stdout) == {"previous": v1.id, "active": v2.id, "style": None}
+    styled = _trained_version(tiny_store, v2.id, style="plain")
+    result = run("models", "rollback", "--style", "plain")
+    assert result.exit_code == 0 and "for style plain: tiny-llama-v2" in result.output
+    assert tiny_store.active_id("plain") == v2.id and styled.id != v2.id
+    assert "rollback" in run("models", "--help").output
+
+
+def test_models_rollback_explains_what_cannot_be_done(tiny_store):
+    result = run("models", "rollback")
+    assert result.exit_code != 0 and "base model" in result.output and "adcopy models rollback VERSION" in result.output
+    result = run("models", "rollback", "nope")
+    assert result.exit_code != 0 and "no model 'nope'" in result.output
+    assert tiny_store.active_id() == "tiny-llama"
