@@ -88,3 +88,26 @@ def default_store(default_models_root: Path, isolated_home: Path):
     models.parent.mkdir(parents=True, exist_ok=True)
     models.symlink_to(default_models_root, target_is_directory=True)
     return ModelStore(models)
+
+
+@pytest.fixture(autouse=True)
+def no_system_keyring():
+    """No test reads or writes the machine's keyring: the fail backend unless a test sets another."""
+    import keyring
+    import keyring.backends.fail
+
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    yield
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+
+
+@pytest.fixture
+def memory_keyring():
+    """An in-memory keyring backend (a real ``keyring`` backend class) for this test."""
+    import keyring
+
+    from tests.keyrings import MemoryKeyring
+
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    return backend

@@ -15,5 +15,9 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("adcopy.quality-model", "adcopy_desktop.builtin.quality_scorer"),
     ("adcopy.text-import", "adcopy_desktop.builtin.text_import"),
     ("adcopy.csv-export", "adcopy_desktop.builtin.csv_export"),
+    ("adcopy.xlsx-export", "adcopy_desktop.builtin.xlsx_export"),
+    ("adcopy.json-export", "adcopy_desktop.builtin.json_export"),
+    ("adcopy.shopify-csv-export", "adcopy_desktop.builtin.shopify_csv"),
+    ("adcopy.shop-targets", "adcopy_desktop.builtin.shop_targets"),
 )
 REQUIRED_BUILTINS: frozenset[str] = frozenset({"adcopy.onnx-backend"})

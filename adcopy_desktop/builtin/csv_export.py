@@ -15,7 +15,9 @@ from pathlib import Path
 from adcopy_desktop.core.plugins import Exporter, hookimpl
 
 NAME = "csv"
-COLUMNS = ("index", "kind", "language", "style", "text", "flags", "model", "finish_reason")
+# the last four are filled for copy exported from the library (ExportedCandidate), empty otherwise
+COLUMNS = ("index", "kind", "language", "style", "text", "flags", "model", "finish_reason",
+           "product_id", "product", "external_id", "candidate_id")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
@@ -28,8 +30,14 @@ def neutralize(value: object) -> str:
 def row_for(candidate) -> list[str]:
     flags = "; ".join(str(flag.get("message") or flag.get("rule", "")) for flag in candidate.flags)
     values = (candidate.index + 1, candidate.kind, candidate.language, candidate.style or "", candidate.text,
-              flags, candidate.model, candidate.finish_reason)
+              flags, candidate.model, candidate.finish_reason, _or_empty(getattr(candidate, "product_id", None)),
+              getattr(candidate, "product_name", ""), getattr(candidate, "external_id", ""),
+              _or_empty(getattr(candidate, "candidate_id", None)))
     return [neutralize(value) for value in values]
+
+
+def _or_empty(value: object) -> object:
+    return "" if value is None else value
 
 
 def write(candidates, path: Path, options) -> None:

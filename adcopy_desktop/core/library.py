@@ -70,6 +70,65 @@ MIGRATIONS: list[str] = [
     CREATE INDEX candidates_by_generation ON candidates(generation_id, position);
     CREATE INDEX candidates_by_decision ON candidates(decision);
     """,
+    # the export outbox (core/outbox.py owns these tables); never holds credentials
+    """
+    CREATE TABLE export_jobs (
+        id INTEGER PRIMARY KEY,
+        target TEXT NOT NULL,              -- exporter name: shopify, woocommerce, ...
+        destination TEXT NOT NULL,         -- the shop URL
+        options TEXT NOT NULL,             -- JSON: the exporter's non-secret settings
+        filters TEXT NOT NULL,             -- JSON: what was selected for export
+        status TEXT NOT NULL CHECK (status IN ('open', 'finished', 'cancelled')),
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        finished_at REAL
+    );
+    CREATE TABLE export_items (
+        id INTEGER PRIMARY KEY,
+        job_id INTEGER NOT NULL REFERENCES export_jobs(id),
+        product_id INTEGER REFERENCES products(id),
+        external_key TEXT NOT NULL,        -- Shopify handle / GID, WooCommerce id / SKU
+        payload TEXT NOT NULL,             -- JSON: the shop fields to set
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'done', 'failed', 'superseded')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        remote_id TEXT,                    -- the shop's product id once resolved
+        sent_at REAL,
+        confirmed_at REAL,
+        UNIQUE (job_id, external_key)
+    );
+    CREATE INDEX export_items_by_job ON export_items(job_id, status);
+    CREATE INDEX export_jobs_by_status ON export_jobs(status, target)
+    """,
+    # catalog imports keep each product's source rows; bulk generation jobs (core/batch.py)
+    """
+    ALTER TABLE products ADD COLUMN source_format TEXT;     -- shopify | woocommerce | csv | xlsx | jsonl
+    ALTER TABLE products ADD COLUMN source_record TEXT;     -- JSON: original header and rows
+    CREATE INDEX products_by_source ON products(source_format, external_id);
+    CREATE TABLE batch_jobs (
+        id INTEGER PRIMARY KEY,
+        job_key TEXT NOT NULL,             -- catalog + options: the same command finds its job again
+        catalog TEXT NOT NULL,             -- the catalog file, or '' for products chosen in the app
+        options TEXT NOT NULL,             -- JSON: kinds, n, style, language, settings
+        status TEXT NOT NULL CHECK (status IN ('open', 'stopped', 'finished')),
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE batch_items (
+        job_id INTEGER NOT NULL REFERENCES batch_jobs(id),
+        position INTEGER NOT NULL,
+        product_id INTEGER NOT NULL REFERENCES products(id),
+        kind TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'done', 'failed')),
+        generation_id INTEGER REFERENCES generations(id),
+        error TEXT,
+        seconds REAL,
+        finished_at REAL,
+        PRIMARY KEY (job_id, product_id, kind)
+    );
+    CREATE INDEX batch_jobs_by_key ON batch_jobs(job_key, id);
+    CREATE INDEX batch_items_by_status ON batch_items(job_id, status, position)
+    """,
 ]
 
 

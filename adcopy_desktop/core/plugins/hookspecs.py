@@ -83,23 +83,42 @@ def register_importers(register: RegisterImporter) -> None:
     """Provide product import sources.
 
     Receives ``register``; call ``register(Importer(name=..., read=fn, extensions=(".csv",)))``.
-    ``fn(path, options)`` returns a list of ``Product``; raise ``ProductParseError`` (or another
-    ``AdCopyError``) for a file the user must fix. Returns nothing.
+    ``fn(path, options)`` returns a list of ``Product``, or an ``ImportResult``
+    (``adcopy_desktop.core.catalog``) with ``ImportedProduct`` items (product, shop id, source
+    rows) and the rows it skipped with their reasons (``RowProblem``: row, column, message). With
+    ``takes_context=True`` it is called as ``fn(path, options, context)``, ``context`` being an
+    ``ImportContext`` (progress callback, cancel token, confirmed column mapping). Raise
+    ``ProductParseError`` or ``CatalogError`` (or another ``AdCopyError``) for a file the user
+    must fix; report single bad rows in the result instead. Returns nothing.
 
-    Called once, when plugins load; importers run when the user imports a file
-    (``PluginManager.import_products``), chosen by name or by file extension.
+    Called once, when plugins load; importers run when the user imports a file (``adcopy import``,
+    the import dialog, ``PluginManager.import_catalog``/``import_products``), chosen by name or
+    by file extension. The built-in ones read Shopify and WooCommerce CSV, generic CSV, XLSX and
+    JSON lines (``builtin/catalog_import.py``).
     """
 
 
 @hookspec
 def register_exporters(register: RegisterExporter) -> None:
-    """Provide export targets.
+    """Provide export targets: files or shops.
 
-    Receives ``register``; call ``register(Exporter(name=..., write=fn, extension=".csv"))``.
-    ``fn(candidates, path, options)`` writes the copy to ``path``. Returns nothing.
+    Receives ``register``; call it once per target. Returns nothing.
 
-    Called once, when plugins load; exporters run when the user exports
-    (``PluginManager.export``, ``adcopy generate --export FILE``), chosen by name or extension.
+    - A file: ``register(Exporter(name=..., write=fn, extension=".csv"))``;
+      ``fn(candidates, path, options)`` writes the copy to ``path``. With ``products=True``, ``fn``
+      receives one ``ProductCopy`` per product instead (copy mapped to shop fields, original import
+      record included; ``core/product_copy.py``).
+    - A shop: ``register(Exporter(name=..., connect=fn, credentials=("token",),
+      settings_schema={"shop_url": ..., ...}))``; ``fn(options, credentials)`` returns a
+      ``ShopClient`` (``core/shops``: ``batch_size``, ``destination``, ``send(items)`` returning one
+      ``ItemResult`` per item, raising ``TransientShopError``/``ShopError``). The core sends
+      through the outbox: items are stored before any request, marked done only when the shop
+      confirmed them, retried with backoff, resumed after a crash. Credentials come from the OS
+      keyring; never log or store them.
+
+    Called once, when plugins load; exporters run when the user exports (``adcopy export --to
+    NAME``, the export dialog, ``PluginManager.export``/``export_products``/``connect_shop``,
+    ``adcopy generate --export FILE``), chosen by name or, for candidate files, by extension.
     """
 
 
@@ -191,9 +210,10 @@ def candidate_edited(candidate: "Candidate", previous_text: str) -> None:
 
 @hookspec
 def export_finished(exporter: str, path: Path, count: int, candidates: "Sequence[Candidate]") -> None:
-    """An export completed.
+    """A file export completed.
 
     Receives the exporter's name, the written ``path``, the number of candidates written and copies
-    of them. Returns nothing (a return value is ignored). Called after the exporter returned
-    without error (``PluginManager.export``); not after a failed export.
+    of them. Returns nothing (a return value is ignored). Called after a file exporter returned
+    without error (``PluginManager.export``/``export_products``); not after a failed export, and
+    not for shop targets (their results are in the outbox).
     """

@@ -45,6 +45,7 @@ from adcopy_desktop.core.plugins.registry import (
     BackendContext,
     Exporter,
     GenerationBackend,
+    ImportContext,
     Importer,
     Registered,
     RegistrationError,
@@ -60,6 +61,7 @@ from adcopy_desktop.core.styles import BrandStyle
 
 if TYPE_CHECKING:
     from adcopy_desktop.core.candidates import Candidate, GenerationSettings
+    from adcopy_desktop.core.catalog import ImportResult
     from adcopy_desktop.core.product import Product
     from adcopy_desktop.core.progress import CancelToken
     from adcopy_desktop.core.prompts import CopyRequest
@@ -642,27 +644,52 @@ class PluginManager:
         if name:
             return self._lookup("exporter", name).item
         suffix = Path(path).suffix.lower()
-        for exporter in self.exporters().values():
+        file_exporters = [e for e in self.exporters().values() if not e.is_shop and not e.products]
+        for exporter in file_exporters:
             if suffix == exporter.extension:
                 return exporter
-        available = ", ".join(f"{e.name} ({e.extension})" for e in self.exporters().values()) or "none"
+        available = ", ".join(f"{e.name} ({e.extension})" for e in file_exporters) or "none"
         raise PluginError(f"No exporter writes '{suffix or Path(path).name}' files. Exporters: {available}.")
 
     def import_products(
         self, path: Path, *, importer: str | None = None, options: Mapping[str, Any] | None = None
     ) -> list["Product"]:
         """Products read from ``path`` by the named importer, or the one for its extension."""
+        return self.import_catalog(path, importer=importer, options=options).products
+
+    def import_catalog(
+        self,
+        path: Path,
+        *,
+        importer: str | None = None,
+        options: Mapping[str, Any] | None = None,
+        progress: Callable[[Any], None] | None = None,
+        cancel: "CancelToken | None" = None,
+        mapping: Any = None,
+    ) -> "ImportResult":
+        """What the named importer (or the one for the extension) read from ``path``, as an
+        ``ImportResult``; a plain list of products from an older importer is wrapped in one."""
+        from adcopy_desktop.core.catalog import ImportedProduct, ImportResult
         from adcopy_desktop.core.product import Product
 
         chosen = self.importer_for(path, importer)
         info = self._owner("importer", chosen.name)
-        products = self._run_selected(info, f"importer '{chosen.name}'", chosen.read, Path(path),
-                                      self._options(chosen, "importer", options))
-        if not isinstance(products, list) or not all(isinstance(p, Product) for p in products):
+        args: list[Any] = [Path(path), self._options(chosen, "importer", options)]
+        if chosen.takes_context:
+            args.append(ImportContext(progress=progress or (lambda event: None), cancel=cancel, mapping=mapping))
+        result = self._run_selected(info, f"importer '{chosen.name}'", chosen.read, *args)
+        if isinstance(result, list) and all(isinstance(p, Product) for p in result):
+            result = ImportResult(items=[ImportedProduct(p) for p in result], rows_read=len(result),
+                                  format=chosen.name)
+        elif not isinstance(result, ImportResult) or not all(
+            isinstance(item, ImportedProduct) and isinstance(item.product, Product) for item in result.items
+        ):
             problem = self._fail(info, f"importer '{chosen.name}'",
-                                 f"returned {_describe_value(products)}, not a list of Product")
+                                 f"returned {_describe_value(result)}, not a list of Product or an ImportResult")
             raise PluginError(_problem_message(problem, info))
-        return products
+        if not result.format:
+            result.format = chosen.name
+        return result
 
     def export(
         self,
@@ -675,6 +702,9 @@ class PluginManager:
         """Write ``candidates`` with the named exporter (or the one for the extension), then fire
         ``export_finished``."""
         chosen = self.exporter_for(path, exporter)
+        if chosen.is_shop or chosen.products:
+            raise PluginError(f"The exporter '{chosen.name}' does not write candidates to a file; "
+                              f"use 'adcopy export --to {chosen.name}'.")
         info = self._owner("exporter", chosen.name)
         path = Path(path)
         copies = copy.deepcopy(list(candidates))
@@ -682,6 +712,47 @@ class PluginManager:
                            self._options(chosen, "exporter", options))
         self.export_finished(chosen.name, path, len(copies), copies)
         return path
+
+    def export_products(
+        self,
+        products: Sequence[Any],
+        path: Path,
+        *,
+        exporter: str,
+        options: Mapping[str, Any] | None = None,
+    ) -> Path:
+        """Write ``ProductCopy`` records with a file exporter that takes products (``products=True``),
+        then fire ``export_finished`` with their candidates."""
+        chosen = self._lookup("exporter", exporter).item
+        if chosen.is_shop or not chosen.products:
+            raise PluginError(f"The exporter '{chosen.name}' does not take products.")
+        info = self._owner("exporter", chosen.name)
+        path = Path(path)
+        copies = copy.deepcopy(list(products))
+        self._run_selected(info, f"exporter '{chosen.name}'", chosen.write, copies, path,
+                           self._options(chosen, "exporter", options))
+        candidates = [candidate for record in copies for candidate in getattr(record, "candidates", [])]
+        self.export_finished(chosen.name, path, len(candidates), candidates)
+        return path
+
+    def shop_options(self, exporter: str, options: Mapping[str, Any] | None) -> dict[str, Any]:
+        """A shop target's settings: its schema's defaults, overridden by ``options`` (checked)."""
+        chosen = self._lookup("exporter", exporter).item
+        return self._options(chosen, "exporter", options)
+
+    def connect_shop(self, exporter: str, options: Mapping[str, Any], credentials: Mapping[str, str]) -> Any:
+        """A ``ShopClient`` from the named shop target; errors name the plugin."""
+        chosen = self._lookup("exporter", exporter).item
+        if not chosen.is_shop:
+            raise PluginError(f"The exporter '{chosen.name}' writes files, not to a shop.")
+        info = self._owner("exporter", chosen.name)
+        client = self._run_selected(info, f"exporter '{chosen.name}' connect", chosen.connect,
+                                    self._options(chosen, "exporter", options), dict(credentials))
+        if not callable(getattr(client, "send", None)) or not isinstance(getattr(client, "batch_size", None), int):
+            problem = self._fail(info, f"exporter '{chosen.name}' connect",
+                                 f"returned {_describe_value(client)}, not a ShopClient with send() and batch_size")
+            raise PluginError(_problem_message(problem, info))
+        return client
 
     def load_backend(self, name: str, context: BackendContext) -> GenerationBackend:
         """Load the backend called ``name``; errors name the plugin that provides it."""

@@ -19,6 +19,7 @@ from adcopy_desktop.core.styles import BrandStyle, load_style_file
 if TYPE_CHECKING:
     from adcopy_desktop.core.candidates import Candidate, GenerationSettings
     from adcopy_desktop.core.model_store import ModelInfo
+    from adcopy_desktop.core.catalog import ImportResult
     from adcopy_desktop.core.product import Product
     from adcopy_desktop.core.progress import CancelToken
     from adcopy_desktop.core.prompts import CopyRequest
@@ -96,26 +97,58 @@ class Scorer:
 
 @dataclass(frozen=True)
 class Importer:
-    """Reads products from a file: ``read(path, options)`` returns a list of ``Product``."""
+    """Reads products from a file: ``read(path, options)`` returns a list of ``Product``, or an
+    ``ImportResult`` (``core/catalog``) that also carries skipped rows with their reasons, the
+    encoding and format found, and each product's shop id and source rows. With
+    ``takes_context=True`` it is called as ``read(path, options, context)`` and gets an
+    ``ImportContext`` (progress callback, cancel token, confirmed column mapping)."""
 
     name: str
-    read: Callable[[Path, Mapping[str, Any]], "list[Product]"]
+    read: Callable[..., "list[Product] | ImportResult"]
     extensions: tuple[str, ...]  # ".csv", ".xlsx" ... (lower case, with the dot)
     label: str = ""
     description: str = ""
     settings_schema: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    takes_context: bool = False
+
+
+@dataclass(frozen=True)
+class ImportContext:
+    """What a ``takes_context`` importer gets besides the path and options."""
+
+    progress: Callable[[Any], None]  # takes ``ProgressEvent``s
+    cancel: "CancelToken | None" = None
+    mapping: Any = None  # a ``ColumnMapping`` the user confirmed for a generic table, or None
 
 
 @dataclass(frozen=True)
 class Exporter:
-    """Writes copy to a file: ``write(candidates, path, options)``; the return value is ignored."""
+    """Where accepted copy goes: a file or a shop.
+
+    - A file exporter has ``write(records, path, options)`` and an ``extension``; the records are
+      ``Candidate`` objects (from the library: ``ExportedCandidate``, which adds the product), or,
+      with ``products=True``, one ``ProductCopy`` per product with the copy mapped to shop fields
+      (``core/product_copy.py``). The return value is ignored.
+    - A shop target has ``connect(options, credentials)`` returning a ``ShopClient``
+      (``core/shops``) and no ``write``; its items go through the outbox (``core/outbox.py``), so
+      each is confirmed by the shop before it counts as done. Its settings must include
+      ``shop_url``; ``credentials`` names the secrets it needs, which the core reads from the OS
+      keyring (``core/secrets.py``) and passes to ``connect``; they never appear in options.
+    """
 
     name: str
-    write: Callable[[Sequence["Candidate"], Path, Mapping[str, Any]], Any]
-    extension: str  # ".csv" (lower case, with the dot)
+    write: Callable[[Sequence[Any], Path, Mapping[str, Any]], Any] | None = None
+    extension: str = ""  # ".csv" (lower case, with the dot); empty for shop targets
     label: str = ""
     description: str = ""
     settings_schema: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    products: bool = False
+    connect: Callable[[Mapping[str, Any], Mapping[str, str]], Any] | None = None
+    credentials: tuple[str, ...] = ()
+
+    @property
+    def is_shop(self) -> bool:
+        return self.connect is not None
 
 
 @dataclass(frozen=True)
@@ -207,12 +240,12 @@ def validate_registration(kind: str, value: Any) -> Any:
         raise RegistrationError(f"{kind} '{value.name}': label and description must be text")
     validate_settings_schema(value.settings_schema, f"{kind} '{value.name}'")
     callable_field = {"scorer": "score", "importer": "read", "exporter": "write", "backend": "load"}[kind]
-    if not callable(getattr(value, callable_field)):
+    if kind == "exporter":
+        _check_exporter(value)
+    elif not callable(getattr(value, callable_field)):
         raise RegistrationError(f"{kind} '{value.name}': {callable_field} must be callable")
     if kind == "importer":
         _check_extensions(value.extensions, f"importer '{value.name}'")
-    if kind == "exporter":
-        _check_extensions((value.extension,), f"exporter '{value.name}'")
     if kind in ("scorer", "backend"):
         languages = value.languages
         if isinstance(languages, str) or not languages or any(code not in SUPPORTED_LANGUAGES for code in languages):
@@ -248,6 +281,27 @@ def _check_name(name: Any, kind: str) -> None:
             f"{kind} name {name!r} must be 1-64 lowercase letters, digits, '.', '-' or '_', starting with "
             "a letter or digit"
         )
+
+
+def _check_exporter(value: "Exporter") -> None:
+    where = f"exporter '{value.name}'"
+    if value.connect is not None:
+        if value.write is not None or not callable(value.connect):
+            raise RegistrationError(f"{where}: a shop target has a callable connect and no write")
+        if "shop_url" not in value.settings_schema:
+            raise RegistrationError(f"{where}: a shop target needs a 'shop_url' setting")
+        if isinstance(value.credentials, str) or not all(
+            isinstance(name, str) and re.fullmatch(r"[a-z][a-z0-9_]{0,63}", name) for name in value.credentials
+        ):
+            raise RegistrationError(f"{where}: credentials must be a list of lower-case names like ['token']")
+        if value.extension:
+            _check_extensions((value.extension,), where)
+        return
+    if not callable(value.write):
+        raise RegistrationError(f"{where}: write must be callable")
+    if value.credentials:
+        raise RegistrationError(f"{where}: only shop targets (with connect) take credentials")
+    _check_extensions((value.extension,), where)
 
 
 def _check_extensions(extensions: Any, where: str) -> None:

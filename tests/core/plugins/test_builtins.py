@@ -29,6 +29,10 @@ def test_every_builtin_is_a_plugin_of_the_public_hooks(make_manager):
     assert set(infos) == {name for name, _ in BUILTIN_PLUGINS}
     assert infos["adcopy.plain-style"].registered == {"style": ["plain"]}
     assert infos["adcopy.csv-export"].registered == {"exporter": ["csv"]}
+    assert infos["adcopy.xlsx-export"].registered == {"exporter": ["xlsx"]}
+    assert infos["adcopy.json-export"].registered == {"exporter": ["json"]}
+    assert infos["adcopy.shopify-csv-export"].registered == {"exporter": ["shopify-csv"]}
+    assert infos["adcopy.shop-targets"].registered == {"exporter": ["shopify", "woocommerce"]}
     assert infos["adcopy.text-import"].registered == {"importer": ["text"]}
     assert infos["adcopy.style-compliance"].registered == {"scorer": ["style-compliance"]}
     assert infos["adcopy.onnx-backend"].registered == {"backend": ["onnx"]}
@@ -97,7 +101,7 @@ def test_text_importer_errors_name_the_file_and_line(make_manager, tmp_path):
     with pytest.raises(ProductParseError, match=r"bad.txt, product at line 3: .*材质牛仔布"):
         manager.import_products(bad)
     (tmp_path / "x.pdf").write_text("")
-    with pytest.raises(Exception, match=r"No importer reads '.pdf' files. Importers: text \(.txt .jsonl\)"):
+    with pytest.raises(Exception, match=r"No importer reads '.pdf' files. Importers: .*text \(.txt .jsonl\)"):
         manager.import_products(tmp_path / "x.pdf")
 
 
@@ -137,8 +141,10 @@ def test_csv_export_options_are_checked(make_manager, tmp_path):
     assert not path.read_bytes().startswith(b"\xef\xbb\xbf")
     with pytest.raises(PluginError, match="excel_bom' must be true or false"):
         manager.export([candidate], tmp_path / "plain.csv", options={"excel_bom": "yes"})
-    with pytest.raises(PluginError, match=r"No exporter writes '.xlsx' files. Exporters: csv \(.csv\)"):
-        manager.export([candidate], tmp_path / "copy.xlsx")
+    with pytest.raises(PluginError, match=r"No exporter writes '.pdf' files. Exporters: csv \(.csv\), xlsx \(.xlsx\)"):
+        manager.export([candidate], tmp_path / "copy.pdf")
+    with pytest.raises(PluginError, match="use 'adcopy export --to shopify'"):
+        manager.export([candidate], tmp_path / "copy.csv", exporter="shopify")
 
 
 def test_neutralize():
