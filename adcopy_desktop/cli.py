@@ -470,6 +470,7 @@ def styles_list(output_format: str) -> None:
 def _add_subcommands_from_their_modules() -> None:
     from adcopy_desktop.bench.runner import bench
     from adcopy_desktop.cli_models import models_rollback
+    from adcopy_desktop.cli_catalog import batch, import_command, products
     from adcopy_desktop.cli_scoring import eval_command, quality, score
 
     cli.add_command(bench)
@@ -477,6 +478,9 @@ def _add_subcommands_from_their_modules() -> None:
     cli.add_command(score)
     cli.add_command(eval_command)
     cli.add_command(quality)
+    cli.add_command(import_command)
+    cli.add_command(products)
+    cli.add_command(batch)
 
 
 _add_subcommands_from_their_modules()

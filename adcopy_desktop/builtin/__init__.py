@@ -14,6 +14,7 @@ BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("adcopy.copy-scorers", "adcopy_desktop.builtin.copy_scorers"),
     ("adcopy.quality-model", "adcopy_desktop.builtin.quality_scorer"),
     ("adcopy.text-import", "adcopy_desktop.builtin.text_import"),
+    ("adcopy.catalog-import", "adcopy_desktop.builtin.catalog_import"),
     ("adcopy.csv-export", "adcopy_desktop.builtin.csv_export"),
     ("adcopy.xlsx-export", "adcopy_desktop.builtin.xlsx_export"),
     ("adcopy.json-export", "adcopy_desktop.builtin.json_export"),

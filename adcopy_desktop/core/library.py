@@ -14,7 +14,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator, Protocol
 
 from adcopy_desktop.core.candidates import Candidate, GenerationSettings, Timings
 from adcopy_desktop.core.errors import AdCopyError
@@ -136,6 +136,21 @@ class LibraryError(AdCopyError):
     """The library file cannot be opened or is from a newer AdCopy."""
 
 
+class ImportEntry(Protocol):
+    """One imported product (``core.catalog.ImportedProduct`` has these fields)."""
+
+    product: Product
+    external_id: str | None
+    source_record: dict[str, Any] | None
+
+
+@dataclass
+class ImportCounts:
+    added: int
+    updated: int
+    ids: list[int]  # library ids in the order of the entries
+
+
 @dataclass
 class StoredProduct:
     id: int
@@ -143,6 +158,8 @@ class StoredProduct:
     external_id: str | None
     created_at: float
     updated_at: float
+    source_format: str | None = None  # the importer's format when imported (shopify, woocommerce, ...)
+    source_record: dict[str, Any] | None = None  # {"header": [...], "rows": [[...]], "rows_at": [...]}
 
 
 @dataclass
@@ -187,6 +204,34 @@ class StoredCandidate:
             # scores judged the generated text: stale once the user edited it
             scores=[] if self.edited else [dict(s) for s in details.get("scores") or [] if isinstance(s, dict)],
         )
+
+
+@dataclass
+class BatchJob:
+    id: int
+    job_key: str
+    catalog: str
+    options: dict[str, Any]
+    status: str  # open | stopped | finished
+    created_at: float
+    updated_at: float
+    counts: dict[str, int]  # pending / done / failed items
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+@dataclass
+class BatchItem:
+    job_id: int
+    position: int
+    product_id: int
+    kind: str
+    status: str  # pending | done | failed
+    generation_id: int | None
+    error: str | None
+    seconds: float | None
 
 
 def default_library_path() -> Path:
@@ -263,6 +308,50 @@ class Library:
             )
             return int(cursor.lastrowid)
 
+    def product_by_external_id(self, source_format: str, external_id: str) -> StoredProduct | None:
+        """The imported product a shop knows as ``external_id`` (Shopify handle, WooCommerce id/SKU)."""
+        row = self._db.execute(
+            "SELECT * FROM products WHERE source_format = ? AND external_id = ? AND deleted_at IS NULL"
+            " ORDER BY id DESC LIMIT 1", (source_format, external_id),
+        ).fetchone()
+        return _stored_product(row) if row is not None else None
+
+    def import_products(self, entries: Iterable[ImportEntry], *, source_format: str) -> ImportCounts:
+        """Add imported products, or update the ones imported before under the same source format
+        and external id (so importing a file again changes no product ids). One transaction."""
+        now = time.time()
+        inserts: list[tuple[Any, ...]] = []
+        updates: list[tuple[Any, ...]] = []
+        ids: list[int] = []
+        with self._transaction() as db:
+            existing = {
+                row[0]: row[1] for row in db.execute(
+                    "SELECT external_id, MAX(id) FROM products WHERE source_format = ? AND external_id IS NOT NULL"
+                    " AND deleted_at IS NULL GROUP BY external_id", (source_format,))
+            }
+            next_id = db.execute("SELECT COALESCE(MAX(id), 0) FROM products").fetchone()[0] + 1
+            for entry in entries:
+                product = entry.product
+                record = json.dumps(entry.source_record, ensure_ascii=False) if entry.source_record else None
+                known = existing.get(entry.external_id) if entry.external_id else None
+                if known is not None:
+                    updates.append((product.name, _attributes_json(product), product.source_text, record, now, known))
+                    ids.append(known)
+                    continue
+                inserts.append((next_id, product.name, _attributes_json(product), product.source_text,
+                                entry.external_id, source_format, record, now, now))
+                ids.append(next_id)
+                if entry.external_id:
+                    existing[entry.external_id] = next_id
+                next_id += 1
+            db.executemany(
+                "INSERT INTO products (id, name, attributes, source_text, external_id, source_format, source_record,"
+                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
+            db.executemany(
+                "UPDATE products SET name = ?, attributes = ?, source_text = ?, source_record = ?, updated_at = ?"
+                " WHERE id = ?", updates)
+        return ImportCounts(added=len(inserts), updated=len(updates), ids=ids)
+
     def update_product(self, product_id: int, product: Product) -> None:
         with self._transaction() as db:
             changed = db.execute(
@@ -299,9 +388,11 @@ class Library:
 
     # -- generations and decisions ---------------------------------------------------------------
     def record_generation(
-        self, product_id: int, candidates: list[Candidate], *, length: Any = None, tone: str | None = None
+        self, product_id: int, candidates: list[Candidate], *, length: Any = None, tone: str | None = None,
+        batch_item: tuple[int, str, float] | None = None,
     ) -> list[int]:
-        """Store one request's candidates; returns their ids in candidate order."""
+        """Store one request's candidates; returns their ids in candidate order. ``batch_item``
+        (job id, kind, seconds) marks that bulk-generation item done in the same transaction."""
         if not candidates:
             return []
         first = candidates[0]
@@ -325,6 +416,14 @@ class Library:
                     (generation_id, candidate.index, candidate.text, candidate.text, candidate.finish_reason,
                      json.dumps(details, ensure_ascii=False)),
                 ).lastrowid))
+            if batch_item is not None:
+                job_id, kind, seconds = batch_item
+                db.execute(
+                    "UPDATE batch_items SET status = 'done', generation_id = ?, error = NULL, seconds = ?,"
+                    " finished_at = ? WHERE job_id = ? AND product_id = ? AND kind = ?",
+                    (generation_id, seconds, now, job_id, product_id, kind),
+                )
+                db.execute("UPDATE batch_jobs SET updated_at = ? WHERE id = ?", (now, job_id))
         return ids
 
     def decide(self, candidate_id: int, decision: str | None) -> None:
@@ -402,6 +501,101 @@ class Library:
         )
         return [(row["action"], row["text"], row["at"]) for row in rows]
 
+    def generation_request(self, generation_id: int) -> tuple[Product, dict[str, Any]]:
+        """The product (deleted ones too: their copy still teaches) and the stored request of a
+        generation (length, tone, settings), so training can rebuild the prompt generation saw."""
+        row = self._db.execute(
+            "SELECT p.*, g.request FROM generations g JOIN products p ON p.id = g.product_id WHERE g.id = ?",
+            (generation_id,),
+        ).fetchone()
+        if row is None:
+            raise LibraryError(f"There is no generation #{generation_id} in the library.")
+        try:
+            request = json.loads(row["request"])
+        except ValueError:
+            request = {}
+        return _stored_product(row).product, request if isinstance(request, dict) else {}
+
+    # -- bulk generation jobs (core/batch.py) ------------------------------------------------------
+    def create_batch_job(
+        self, job_key: str, catalog: str, options: dict[str, Any], items: Iterable[tuple[int, str]]
+    ) -> int:
+        """A job over (product id, kind) items, all pending."""
+        now = time.time()
+        with self._transaction() as db:
+            job_id = int(db.execute(
+                "INSERT INTO batch_jobs (job_key, catalog, options, status, created_at, updated_at)"
+                " VALUES (?, ?, ?, 'open', ?, ?)",
+                (job_key, catalog, json.dumps(options, ensure_ascii=False, sort_keys=True), now, now),
+            ).lastrowid)
+            db.executemany(
+                "INSERT OR IGNORE INTO batch_items (job_id, position, product_id, kind) VALUES (?, ?, ?, ?)",
+                [(job_id, position, product_id, kind) for position, (product_id, kind) in enumerate(items)],
+            )
+        return job_id
+
+    def add_batch_items(self, job_id: int, items: Iterable[tuple[int, str]]) -> int:
+        """Add (product id, kind) items a job lacks (products new to a re-imported catalog)."""
+        with self._transaction() as db:
+            start = db.execute("SELECT COALESCE(MAX(position), -1) + 1 FROM batch_items WHERE job_id = ?",
+                               (job_id,)).fetchone()[0]
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO batch_items (job_id, position, product_id, kind) VALUES (?, ?, ?, ?)",
+                [(job_id, start + offset, product_id, kind) for offset, (product_id, kind) in enumerate(items)],
+            )
+            return db.total_changes - before
+
+    def unfinished_batch_job(self, job_key: str) -> int | None:
+        """The newest open or stopped job for ``job_key`` (what ``adcopy batch`` resumes)."""
+        row = self._db.execute(
+            "SELECT id FROM batch_jobs WHERE job_key = ? AND status != 'finished' ORDER BY id DESC LIMIT 1", (job_key,)
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def batch_job(self, job_id: int) -> BatchJob:
+        row = self._db.execute("SELECT * FROM batch_jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            raise LibraryError(f"There is no bulk generation job #{job_id}; 'adcopy batch --jobs' lists them.")
+        counts = {status: 0 for status in ("pending", "done", "failed")}
+        for status, count in self._db.execute(
+            "SELECT status, COUNT(*) FROM batch_items WHERE job_id = ? GROUP BY status", (job_id,)
+        ):
+            counts[status] = count
+        return BatchJob(row["id"], row["job_key"], row["catalog"], json.loads(row["options"]), row["status"],
+                        row["created_at"], row["updated_at"], counts)
+
+    def batch_jobs(self) -> list[BatchJob]:
+        return [self.batch_job(row[0]) for row in self._db.execute("SELECT id FROM batch_jobs ORDER BY id DESC")]
+
+    def batch_items(self, job_id: int, status: str | None = None) -> list[BatchItem]:
+        query = "SELECT * FROM batch_items WHERE job_id = ?"
+        params: list[Any] = [job_id]
+        if status is not None:
+            query += " AND status = ?"
+            params.append(status)
+        query += " ORDER BY position"
+        return [BatchItem(row["job_id"], row["position"], row["product_id"], row["kind"], row["status"],
+                          row["generation_id"], row["error"], row["seconds"])
+                for row in self._db.execute(query, params)]
+
+    def fail_batch_item(self, job_id: int, product_id: int, kind: str, error: str) -> None:
+        now = time.time()
+        with self._transaction() as db:
+            db.execute("UPDATE batch_items SET status = 'failed', error = ?, finished_at = ?"
+                       " WHERE job_id = ? AND product_id = ? AND kind = ?", (error, now, job_id, product_id, kind))
+            db.execute("UPDATE batch_jobs SET updated_at = ? WHERE id = ?", (now, job_id))
+
+    def retry_failed_batch_items(self, job_id: int) -> int:
+        """Put failed items back to pending (a resume tries them again); returns how many."""
+        with self._transaction() as db:
+            return db.execute("UPDATE batch_items SET status = 'pending', error = NULL"
+                              " WHERE job_id = ? AND status = 'failed'", (job_id,)).rowcount
+
+    def set_batch_status(self, job_id: int, status: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE batch_jobs SET status = ?, updated_at = ? WHERE id = ?", (status, time.time(), job_id))
+
 
 def _attributes_json(product: Product) -> str:
     return json.dumps([list(pair) for pair in product.attributes], ensure_ascii=False)
@@ -410,7 +604,15 @@ def _attributes_json(product: Product) -> str:
 def _stored_product(row: sqlite3.Row) -> StoredProduct:
     attributes = [tuple(pair) for pair in json.loads(row["attributes"])]
     product = Product(attributes=attributes, name=row["name"], source_text=row["source_text"])
-    return StoredProduct(row["id"], product, row["external_id"], row["created_at"], row["updated_at"])
+    keys = row.keys()
+    record = None
+    if "source_record" in keys and row["source_record"]:
+        try:
+            record = json.loads(row["source_record"])
+        except ValueError:
+            record = None
+    return StoredProduct(row["id"], product, row["external_id"], row["created_at"], row["updated_at"],
+                         row["source_format"] if "source_format" in keys else None, record)
 
 
 def _stored_candidate(row: sqlite3.Row) -> StoredCandidate:

@@ -1,0 +1,215 @@
+"""Bulk generation: every product of a catalog (or a selection) times every kind, with n candidates
+each, stored in the library as it goes.
+
+A job lives in the library (``batch_jobs``/``batch_items``): each (product, kind) item is marked
+done in the same transaction that records its candidates, so a stopped or killed run loses at most
+the item in flight. Running the same catalog with the same options again, or resuming the job by
+id, continues with the items still pending (failed ones are tried again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable, Sequence
+
+from adcopy_desktop.core.candidates import GenerationSettings
+from adcopy_desktop.core.errors import AdCopyError, Cancelled
+from adcopy_desktop.core.generation import CopyGenerator
+from adcopy_desktop.core.library import Library
+from adcopy_desktop.core.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
+from adcopy_desktop.core.prompts import CopyRequest, parse_copy_kind
+
+log = logging.getLogger("adcopy.batch")
+
+
+class BatchError(AdCopyError):
+    """Bulk-generation options or jobs that cannot be used."""
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    """What every item of a job is generated with; part of the job's identity."""
+
+    kinds: tuple[str, ...] = ("title", "description")
+    n: int = 3
+    style: str | None = None
+    language: str | None = None
+    length: str | int | None = None
+    tone: str | None = None
+    temperature: float = 0.8
+    top_p: float = 0.95
+    seed: int | None = None
+    model: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.kinds:
+            raise BatchError("Choose at least one kind of copy (title, description, ...).")
+        try:
+            kinds = tuple(dict.fromkeys(parse_copy_kind(k).value for k in self.kinds))
+        except ValueError as error:
+            raise BatchError(str(error)) from None
+        object.__setattr__(self, "kinds", kinds)
+        if not 1 <= int(self.n) <= 16:
+            raise BatchError(f"-n must be between 1 and 16 candidates (got {self.n}).")
+
+    def settings(self) -> GenerationSettings:
+        return GenerationSettings(n=self.n, temperature=self.temperature, top_p=self.top_p, seed=self.seed)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["kinds"] = list(self.kinds)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "BatchOptions":
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["kinds"] = tuple(known.get("kinds") or ())
+        return cls(**known)
+
+
+@dataclass
+class BatchStatus:
+    """Where a run stands; ``eta_s`` is None until an item of this run finished."""
+
+    job_id: int
+    total: int
+    done: int
+    failed: int
+    elapsed_s: float = 0.0
+    done_this_run: int = 0
+    eta_s: float | None = None
+    stopped: bool = False
+    errors: list[str] = field(default_factory=list)
+    kinds: int = 1
+
+    @property
+    def pending(self) -> int:
+        return self.total - self.done - self.failed
+
+    @property
+    def products_per_minute(self) -> float:
+        if self.elapsed_s <= 0 or not self.done_this_run:
+            return 0.0
+        return self.done_this_run / self.kinds / (self.elapsed_s / 60)
+
+    def message(self) -> str:
+        text = f"{self.done:,}/{self.total:,} done"
+        if self.failed:
+            text += f", {self.failed:,} failed"
+        if self.eta_s is not None and self.pending:
+            text += f", about {format_duration(self.eta_s)} left"
+        if self.products_per_minute:
+            text += f" ({self.products_per_minute:.1f} products/min)"
+        return text
+
+
+def format_duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def job_key(options: BatchOptions, *, catalog: str = "", product_ids: Sequence[int] = ()) -> str:
+    """Same catalog (or the same product selection) and options: the same job."""
+    basis = {"catalog": catalog, "products": [] if catalog else sorted(product_ids), "options": options.to_dict()}
+    return hashlib.sha256(json.dumps(basis, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:32]
+
+
+def plan_batch(library: Library, product_ids: Iterable[int], options: BatchOptions, *, catalog: str = "") -> tuple[int, bool]:
+    """The job for these products and options: the unfinished one with the same key (resumed), or
+    a new one. Returns (job id, resumed). Products new to the catalog join a resumed job."""
+    ids = list(dict.fromkeys(product_ids))
+    if not ids:
+        raise BatchError("There are no products to generate for: import a catalog or add products first.")
+    key = job_key(options, catalog=catalog, product_ids=ids)
+    existing = library.unfinished_batch_job(key)
+    items = [(product_id, kind) for product_id in ids for kind in options.kinds]  # product by product
+    if existing is not None:
+        library.add_batch_items(existing, items)
+        return existing, True
+    return library.create_batch_job(key, catalog, options.to_dict(), items), False
+
+
+def run_batch(
+    library: Library,
+    generator: CopyGenerator,
+    job_id: int,
+    *,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+    on_status=None,
+) -> BatchStatus:
+    """Generate every pending item of the job. Stopping (``cancel``) returns with
+    ``stopped=True`` after the item in flight; its partial candidates are not kept."""
+    cancel = cancel or CancelToken()
+    job = library.batch_job(job_id)
+    options = BatchOptions.from_dict(job.options)
+    library.retry_failed_batch_items(job_id)
+    pending = library.batch_items(job_id, status="pending")
+    job = library.batch_job(job_id)
+    status = BatchStatus(job_id, job.total, job.counts["done"], 0, kinds=len(options.kinds))
+    style = generator.resolve_style(options.style) if options.style else None
+    settings = options.settings()
+    library.set_batch_status(job_id, "open")
+    started = time.perf_counter()
+
+    def report() -> None:
+        status.elapsed_s = time.perf_counter() - started
+        if status.done_this_run:
+            per_item = status.elapsed_s / status.done_this_run
+            status.eta_s = per_item * status.pending
+        progress(ProgressEvent("batch", status.message(),
+                               (status.done + status.failed) / status.total if status.total else 1.0))
+        if on_status is not None:
+            on_status(status)
+
+    report()
+    try:
+        for item in pending:
+            if cancel.cancelled:
+                status.stopped = True
+                break
+            item_started = time.perf_counter()
+            try:
+                product = library.get_product(item.product_id).product
+                request = CopyRequest(product, parse_copy_kind(item.kind), language=options.language,
+                                      length=options.length, tone=options.tone)
+                candidates = generator.generate(request, settings, cancel=cancel, max_new_tokens_from_request=True,
+                                                style=style)
+            except Cancelled:
+                status.stopped = True
+                break
+            except (AdCopyError, ValueError) as error:
+                message = f"product #{item.product_id} {item.kind}: {error}"
+                log.warning("bulk generation: %s", message)
+                library.fail_batch_item(job_id, item.product_id, item.kind, str(error))
+                status.failed += 1
+                status.errors.append(message)
+                report()
+                continue
+            if cancel.cancelled and any(c.finish_reason == "cancelled" for c in candidates):
+                status.stopped = True  # cut short: generated again on resume
+                break
+            library.record_generation(item.product_id, candidates, length=options.length, tone=options.tone,
+                                      batch_item=(job_id, item.kind, time.perf_counter() - item_started))
+            status.done += 1
+            status.done_this_run += 1
+            report()
+    finally:
+        finished = not library.batch_items(job_id, status="pending")
+        if status.failed and not status.stopped:
+            finished = False  # failed items are tried again by a resume
+        library.set_batch_status(job_id, "finished" if finished else "stopped")
+        status.elapsed_s = time.perf_counter() - started
+    status.stopped = status.stopped or bool(status.pending)
+    progress(ProgressEvent("done", status.message(), 1.0 if not status.pending else None))
+    return status
