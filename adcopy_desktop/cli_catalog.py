@@ -181,9 +181,11 @@ def list_products(output_format: str, search: str | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(IMPORT_FORMATS), help="Layout of --catalog (default: detected).")
 @click.option("--encoding", help="Encoding of --catalog (default: detected).")
 @click.option("--resume", "resume_id", type=int, metavar="JOB_ID", help="Continue this job where it stopped.")
+@click.option("--new", "fresh", is_flag=True,
+              help="Start a new job even if this catalog was done with these options before (generate again).")
 @click.option("--jobs", "list_jobs", is_flag=True, help="List bulk-generation jobs and exit.")
 def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, model_id, provider, fmt, encoding,
-          resume_id, list_jobs) -> None:
+          resume_id, fresh, list_jobs) -> None:
     """Generate copy for every product of a catalog, with progress and ETA; stop with Ctrl+C and
     run the same command again (or --resume JOB_ID) to continue where it stopped."""
     from adcopy_desktop.core.batch import BatchOptions, plan_batch, run_batch
@@ -222,8 +224,11 @@ def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, 
             else:
                 product_ids = [p.id for p in reversed(library.list_products())]
                 catalog_key = ""
-            job_id, resumed = plan_batch(library, product_ids, options, catalog=catalog_key)
+            job_id, resumed = plan_batch(library, product_ids, options, catalog=catalog_key, fresh=fresh)
         job = library.batch_job(job_id)
+        if not job.counts["pending"] and not job.counts["failed"]:
+            click.echo(f"Job {job_id} has done all {job.total:,} items already; use --new to generate again.")
+            return
         click.echo(f"{'Resuming' if resumed else 'Starting'} job {job_id}: {job.total:,} items "
                    f"({job.counts['done']:,} done), kinds {', '.join(options.kinds)}, {options.n} candidates each.",
                    err=True)

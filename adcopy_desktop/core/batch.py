@@ -124,14 +124,17 @@ def job_key(options: BatchOptions, *, catalog: str = "", product_ids: Sequence[i
     return hashlib.sha256(json.dumps(basis, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:32]
 
 
-def plan_batch(library: Library, product_ids: Iterable[int], options: BatchOptions, *, catalog: str = "") -> tuple[int, bool]:
-    """The job for these products and options: the unfinished one with the same key (resumed), or
-    a new one. Returns (job id, resumed). Products new to the catalog join a resumed job."""
+def plan_batch(
+    library: Library, product_ids: Iterable[int], options: BatchOptions, *, catalog: str = "", fresh: bool = False
+) -> tuple[int, bool]:
+    """The job for these products and options: the latest one with the same key (continued: what
+    it did is skipped, products new to the catalog join it), or with ``fresh`` (or none yet) a new
+    one. Returns (job id, continued)."""
     ids = list(dict.fromkeys(product_ids))
     if not ids:
         raise BatchError("There are no products to generate for: import a catalog or add products first.")
     key = job_key(options, catalog=catalog, product_ids=ids)
-    existing = library.unfinished_batch_job(key)
+    existing = None if fresh else library.latest_batch_job(key)
     items = [(product_id, kind) for product_id in ids for kind in options.kinds]  # product by product
     if existing is not None:
         library.add_batch_items(existing, items)

@@ -547,10 +547,16 @@ class Library:
             return db.total_changes - before
 
     def unfinished_batch_job(self, job_key: str) -> int | None:
-        """The newest open or stopped job for ``job_key`` (what ``adcopy batch`` resumes)."""
+        """The newest open or stopped job for ``job_key``."""
         row = self._db.execute(
             "SELECT id FROM batch_jobs WHERE job_key = ? AND status != 'finished' ORDER BY id DESC LIMIT 1", (job_key,)
         ).fetchone()
+        return int(row[0]) if row else None
+
+    def latest_batch_job(self, job_key: str) -> int | None:
+        """The newest job for ``job_key``, finished or not (what ``adcopy batch`` continues)."""
+        row = self._db.execute("SELECT id FROM batch_jobs WHERE job_key = ? ORDER BY id DESC LIMIT 1",
+                               (job_key,)).fetchone()
         return int(row[0]) if row else None
 
     def batch_job(self, job_id: int) -> BatchJob:
