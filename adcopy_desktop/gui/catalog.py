@@ -7,8 +7,8 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
-    QFileDialog,
     QHBoxLayout,
     QLineEdit,
     QListWidget,
@@ -48,12 +48,16 @@ class CatalogPanel(QWidget):
         self.delete_button = QPushButton(self.tr("Delete"))
         self.import_button = QPushButton(self.tr("Import…"))
         self.import_button.setToolTip(self.tr("Import products from a file (Ctrl+I)"))
+        self.batch_button = QPushButton(self.tr("Bulk…"))
+        self.batch_button.setToolTip(self.tr("Generate copy for the selected or all products"))
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
 
         top = QHBoxLayout()
         top.addWidget(self.search_edit, 1)
         top.addWidget(self.filter_box)
         buttons = QHBoxLayout()
-        for button in (self.new_button, self.duplicate_button, self.delete_button, self.import_button):
+        for button in (self.new_button, self.duplicate_button, self.delete_button, self.import_button,
+                       self.batch_button):
             buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -72,6 +76,7 @@ class CatalogPanel(QWidget):
         self.duplicate_button.clicked.connect(self.duplicate_selected)
         self.delete_button.clicked.connect(lambda: self.delete_selected(confirm=True))
         self.import_button.clicked.connect(self.choose_import_file)
+        self.batch_button.clicked.connect(self.open_batch_dialog)
         context.products_changed.connect(self.refresh)
         context.candidates_changed.connect(self._refresh_if_filtered)
         self.refresh()
@@ -205,32 +210,43 @@ class CatalogPanel(QWidget):
 
     # -- importing -------------------------------------------------------------------------------
 
+    def selected_ids(self) -> list[int]:
+        """The products selected in the list (several with Ctrl/Shift), in list order."""
+        rows = sorted(index.row() for index in self.list.selectedIndexes())
+        return [self.list.item(row).data(Qt.ItemDataRole.UserRole) for row in rows]
+
+    def open_import_dialog(self, path: Path | None = None):
+        """The import dialog: preview, encoding and format, column mapping, summary."""
+        from adcopy_desktop.gui.import_dialog import ImportDialog
+
+        dialog = ImportDialog(self.context, self, path=path)
+        dialog.imported.connect(lambda ids: self.select(ids[0]) if ids else None)
+        dialog.setModal(True)
+        dialog.show()
+        self.import_dialog = dialog
+        return dialog
+
+    def open_batch_dialog(self):
+        from adcopy_desktop.gui.batch_dialog import BatchDialog
+
+        dialog = BatchDialog(self.context, self.selected_ids(), self)
+        dialog.show()
+        self.batch_dialog = dialog
+        return dialog
+
     def choose_import_file(self) -> None:
-        importers = self.context.plugins.importers()
-        patterns = sorted({f"*{ext}" for importer in importers.values() for ext in importer.extensions})
-        if not patterns:
+        if not self.context.plugins.importers():
             self.context.error(self.tr("No importer is active; see the Plugins tab."))
             return
-        filters = [self.tr("Products ({patterns})").format(patterns=" ".join(patterns))]
-        for importer in importers.values():
-            label = importer.label or importer.name
-            filters.append(f"{label} ({' '.join('*' + ext for ext in importer.extensions)})")
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Import products"), "", ";;".join(filters))
-        if path:
-            self.import_file(Path(path))
+        self.open_import_dialog()
 
     def import_file(self, path: Path):
         """Read products with the importer for the file type and add them, off the UI thread."""
         plugins, library = self.context.plugins, self.context.library
 
         def task(report, cancel):
-            products = plugins.import_products(Path(path))
-            ids = []
-            for product in products:
-                if cancel.cancelled:
-                    break
-                ids.append(library.add_product(product))
-            return ids
+            result = plugins.import_catalog(Path(path), progress=report, cancel=cancel)
+            return library.import_products(result.items, source_format=result.format).ids
 
         def done(ids) -> None:
             self.context.products_changed.emit()

@@ -126,6 +126,8 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu(self.tr("&File"))
         self.new_action = self._action(file_menu, self.tr("New product"), self.new_product, "Ctrl+N")
         self._action(file_menu, self.tr("Import products…"), self.writer.catalog.choose_import_file, "Ctrl+I")
+        self._action(file_menu, self.tr("Generate for many products…"), self.writer.catalog.open_batch_dialog,
+                     "Ctrl+Shift+B")
         self._action(file_menu, self.tr("Export accepted copy…"), self.library_view.choose_export_file, "Ctrl+E")
         file_menu.addSeparator()
         self._action(file_menu, self.tr("Settings…"), self.open_settings, "Ctrl+,")

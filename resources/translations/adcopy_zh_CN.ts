@@ -165,12 +165,12 @@
             <translation>没有启用的导入器，请查看“插件”页。</translation>
         </message>
         <message>
-            <source>Products ({patterns})</source>
-            <translation>商品文件（{patterns}）</translation>
+            <source>Bulk…</source>
+            <translation>批量…</translation>
         </message>
         <message>
-            <source>Import products</source>
-            <translation>导入商品</translation>
+            <source>Generate copy for the selected or all products</source>
+            <translation>为选中的或全部商品生成文案</translation>
         </message>
         <message>
             <source>Imported {count} products from {file}.</source>
@@ -565,6 +565,10 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <message>
             <source>Import products…</source>
             <translation>导入商品…</translation>
+        </message>
+        <message>
+            <source>Generate for many products…</source>
+            <translation>批量生成文案…</translation>
         </message>
         <message>
             <source>Export accepted copy…</source>
@@ -1062,6 +1066,272 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <message>
             <source>Copied candidate {number} to the clipboard.</source>
             <translation>已把候选 {number} 复制到剪贴板。</translation>
+        </message>
+    </context>
+    <context>
+        <name>BatchDialog</name>
+        <message>
+            <source>Generate for many products</source>
+            <translation>批量生成文案</translation>
+        </message>
+        <message>
+            <source>(no brand style)</source>
+            <translation>（不使用品牌风格）</translation>
+        </message>
+        <message>
+            <source>Each product's language</source>
+            <translation>按各商品的语言</translation>
+        </message>
+        <message>
+            <source>Chinese</source>
+            <translation>中文</translation>
+        </message>
+        <message>
+            <source>English</source>
+            <translation>英文</translation>
+        </message>
+        <message>
+            <source>Selected products ({count})</source>
+            <translation>选中的商品（{count}）</translation>
+        </message>
+        <message>
+            <source>All products ({count})</source>
+            <translation>全部商品（{count}）</translation>
+        </message>
+        <message>
+            <source>Copy is saved to the library as it is generated.</source>
+            <translation>文案生成后随即保存到文案库。</translation>
+        </message>
+        <message>
+            <source>Start</source>
+            <translation>开始</translation>
+        </message>
+        <message>
+            <source>Stop</source>
+            <translation>停止</translation>
+        </message>
+        <message>
+            <source>Close</source>
+            <translation>关闭</translation>
+        </message>
+        <message>
+            <source>Kinds</source>
+            <translation>文案类型</translation>
+        </message>
+        <message>
+            <source>Candidates each</source>
+            <translation>每项候选数</translation>
+        </message>
+        <message>
+            <source>Brand style</source>
+            <translation>品牌风格</translation>
+        </message>
+        <message>
+            <source>Language</source>
+            <translation>语言</translation>
+        </message>
+        <message>
+            <source>Products</source>
+            <translation>商品</translation>
+        </message>
+        <message>
+            <source>Resuming…</source>
+            <translation>继续中…</translation>
+        </message>
+        <message>
+            <source>Starting…</source>
+            <translation>开始中…</translation>
+        </message>
+        <message>
+            <source>Bulk generation</source>
+            <translation>批量生成</translation>
+        </message>
+        <message>
+            <source>Stopping after the current product…</source>
+            <translation>当前商品完成后停止…</translation>
+        </message>
+        <message>
+            <source>{done} of {total} done</source>
+            <translation>已完成 {done}/{total}</translation>
+        </message>
+        <message>
+            <source>, {failed} failed</source>
+            <translation>，{failed} 项失败</translation>
+        </message>
+        <message>
+            <source>, about {minutes} min left</source>
+            <translation>，约剩 {minutes} 分钟</translation>
+        </message>
+        <message>
+            <source> ({rate:.1f} products per minute)</source>
+            <translation>（每分钟 {rate:.1f} 个商品）</translation>
+        </message>
+        <message>
+            <source>. Stopped: press Resume to go on.</source>
+            <translation>。已停止：点“继续”接着生成。</translation>
+        </message>
+        <message>
+            <source>Resume</source>
+            <translation>继续</translation>
+        </message>
+        <message>
+            <source>. Finished.</source>
+            <translation>。已完成。</translation>
+        </message>
+    </context>
+    <context>
+        <name>ImportDialog</name>
+        <message>
+            <source>Import products</source>
+            <translation>导入商品</translation>
+        </message>
+        <message>
+            <source>Choose file…</source>
+            <translation>选择文件…</translation>
+        </message>
+        <message>
+            <source>Detect</source>
+            <translation>自动识别</translation>
+        </message>
+        <message>
+            <source>Shopify product CSV</source>
+            <translation>Shopify 商品 CSV</translation>
+        </message>
+        <message>
+            <source>WooCommerce product CSV</source>
+            <translation>WooCommerce 商品 CSV</translation>
+        </message>
+        <message>
+            <source>CSV with a column mapping</source>
+            <translation>按列映射读取的 CSV</translation>
+        </message>
+        <message>
+            <source>Excel workbook (XLSX)</source>
+            <translation>Excel 工作簿（XLSX）</translation>
+        </message>
+        <message>
+            <source>JSON lines</source>
+            <translation>JSON Lines</translation>
+        </message>
+        <message>
+            <source>Column mapping</source>
+            <translation>列映射</translation>
+        </message>
+        <message>
+            <source>Product name</source>
+            <translation>商品名称</translation>
+        </message>
+        <message>
+            <source>Product id</source>
+            <translation>商品编号</translation>
+        </message>
+        <message>
+            <source>Description</source>
+            <translation>描述</translation>
+        </message>
+        <message>
+            <source>Facts (attributes)</source>
+            <translation>商品属性</translation>
+        </message>
+        <message>
+            <source>Row</source>
+            <translation>行</translation>
+        </message>
+        <message>
+            <source>Column</source>
+            <translation>列</translation>
+        </message>
+        <message>
+            <source>Problem</source>
+            <translation>问题</translation>
+        </message>
+        <message>
+            <source>Import</source>
+            <translation>导入</translation>
+        </message>
+        <message>
+            <source>Stop</source>
+            <translation>停止</translation>
+        </message>
+        <message>
+            <source>Close</source>
+            <translation>关闭</translation>
+        </message>
+        <message>
+            <source>File</source>
+            <translation>文件</translation>
+        </message>
+        <message>
+            <source>Format</source>
+            <translation>格式</translation>
+        </message>
+        <message>
+            <source>Encoding</source>
+            <translation>编码</translation>
+        </message>
+        <message>
+            <source>Products ({patterns})</source>
+            <translation>商品文件（{patterns}）</translation>
+        </message>
+        <message>
+            <source>Reading {file}…</source>
+            <translation>正在读取 {file}…</translation>
+        </message>
+        <message>
+            <source>Previewing {file}</source>
+            <translation>预览 {file}</translation>
+        </message>
+        <message>
+            <source>No importer reads this kind of file; see the Plugins tab.</source>
+            <translation>没有导入器能读取这类文件，请查看“插件”页。</translation>
+        </message>
+        <message>
+            <source>Read by the importer “{name}” (no preview).</source>
+            <translation>由导入器“{name}”读取（无预览）。</translation>
+        </message>
+        <message>
+            <source>Format: {format}</source>
+            <translation>格式：{format}</translation>
+        </message>
+        <message>
+            <source>encoding: {encoding} ({confidence:.0%} sure: {reason})</source>
+            <translation>编码：{encoding}（把握 {confidence:.0%}：{reason}）</translation>
+        </message>
+        <message>
+            <source>(none)</source>
+            <translation>（无）</translation>
+        </message>
+        <message>
+            <source>Column mapping (saved for these columns)</source>
+            <translation>列映射（已为这些列保存）</translation>
+        </message>
+        <message>
+            <source>Column mapping (proposed: check it)</source>
+            <translation>列映射（自动建议，请核对）</translation>
+        </message>
+        <message>
+            <source>Importing {file}…</source>
+            <translation>正在导入 {file}…</translation>
+        </message>
+        <message>
+            <source>Importing {file}</source>
+            <translation>导入 {file}</translation>
+        </message>
+        <message>
+            <source>Stopped; nothing was added to the library.</source>
+            <translation>已停止，没有向文案库添加任何内容。</translation>
+        </message>
+        <message>
+            <source>Imported {products} products ({added} new, {updated} updated) from {rows} rows; {skipped} rows skipped.</source>
+            <translation>已从 {rows} 行导入 {products} 个商品（新增 {added} 个，更新 {updated} 个）；跳过 {skipped} 行。</translation>
+        </message>
+        <message>
+            <source>note: {message}</source>
+            <translation>提示：{message}</translation>
+        </message>
+        <message>
+            <source>Imported {count} products from {file}.</source>
+            <translation>已从 {file} 导入 {count} 个商品。</translation>
         </message>
     </context>
 </TS>

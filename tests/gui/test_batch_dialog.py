@@ -1,0 +1,68 @@
+"""The bulk-generation dialog on a tiny model: all or selected products, progress, stop, resume."""
+
+from adcopy_desktop.core.product import parse_product
+from adcopy_desktop.core.batch import BatchStatus
+from tests.gui.conftest import wait_for_job
+
+PRODUCTS = ["Type: linen shirt\nColor: white", "Type: wool hat\nColor: grey", "Type: mug\nColor: red"]
+
+
+def _window_with_products(open_window):
+    window = open_window()
+    ids = [window.context.library.add_product(parse_product(text)) for text in PRODUCTS]
+    window.context.products_changed.emit()
+    return window, ids
+
+
+def _choose(dialog, kinds=("title",), n=1):
+    for kind, box in dialog.kind_boxes.items():
+        box.setChecked(kind in kinds)
+    dialog.count_spin.setValue(n)
+    dialog.language_box.setCurrentIndex(dialog.language_box.findData("en"))
+
+
+def test_generates_for_all_products_with_progress(qtbot, open_window):
+    window, ids = _window_with_products(open_window)
+    dialog = window.writer.catalog.open_batch_dialog()
+    assert dialog.all_radio.isChecked() and "(3)" in dialog.all_radio.text()
+    _choose(dialog, kinds=("title", "slogan"), n=2)
+    statuses = []
+    job = dialog.start()
+    job.signals.progress.connect(lambda event: statuses.append(event) if isinstance(event, BatchStatus) else None)
+    wait_for_job(qtbot, job)
+    assert job.outcome == "succeeded" and dialog.status.done == 6 and dialog.status.failed == 0
+    assert "6 of 6 done" in dialog.status_label.text() and "Finished" in dialog.status_label.text()
+    assert dialog.progress.value() == 1000 and statuses and statuses[-1].done == 6
+    library = window.context.library
+    assert len(library.candidates()) == 12 and {c.product_id for c in library.candidates()} == set(ids)
+
+
+def test_stop_then_resume_only_does_what_is_left(qtbot, open_window):
+    window, ids = _window_with_products(open_window)
+    catalog = window.writer.catalog
+    catalog.list.selectAll()
+    dialog = catalog.open_batch_dialog()
+    assert dialog.selected_radio.isChecked() and dialog.product_ids() == catalog.selected_ids()
+    _choose(dialog)
+    job = dialog.start()
+
+    def stop_after_one(event):
+        if isinstance(event, BatchStatus) and event.done >= 1:
+            dialog.stop()
+
+    job.signals.progress.connect(stop_after_one)
+    wait_for_job(qtbot, job)
+    assert dialog.status.stopped and dialog.start_button.text() == "Resume"
+    done_before = dialog.status.done
+    assert 1 <= done_before < 3
+    resumed = dialog.start()
+    wait_for_job(qtbot, resumed)
+    assert dialog.status.done == 3 and dialog.status.done_this_run == 3 - done_before
+    assert sorted(c.product_id for c in window.context.library.candidates()) == sorted(ids)
+
+
+def test_no_kind_chosen_is_explained(qtbot, open_window):
+    window, _ = _window_with_products(open_window)
+    dialog = window.writer.catalog.open_batch_dialog()
+    _choose(dialog, kinds=())
+    assert dialog.start() is None and "at least one kind" in dialog.status_label.text()
