@@ -471,6 +471,7 @@ def _add_subcommands_from_their_modules() -> None:
     from adcopy_desktop.bench.runner import bench
     from adcopy_desktop.cli_models import models_rollback
     from adcopy_desktop.cli_catalog import batch, import_command, products
+    from adcopy_desktop.cli_export import export_command, outbox_group, shops_group
     from adcopy_desktop.cli_scoring import eval_command, quality, score
 
     cli.add_command(bench)
@@ -478,6 +479,9 @@ def _add_subcommands_from_their_modules() -> None:
     cli.add_command(score)
     cli.add_command(eval_command)
     cli.add_command(quality)
+    cli.add_command(export_command)
+    cli.add_command(outbox_group)
+    cli.add_command(shops_group)
     cli.add_command(import_command)
     cli.add_command(products)
     cli.add_command(batch)

@@ -48,6 +48,7 @@ def _position(header: list[str], name: str) -> int | None:
 
 def build_rows(products) -> tuple[list[str], list[list[str]]]:
     """The file's header and rows (for tests and the writer)."""
+    products = sorted(products, key=lambda copy: copy.product_id)  # the catalog's order, as imported
     with_record = [(copy, _record(copy)) for copy in products]
     missing = [copy for copy, record in with_record if record is None]
     if missing and len(missing) != len(with_record):

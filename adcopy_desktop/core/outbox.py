@@ -18,6 +18,7 @@ library migration) and uses the library's connection and lock.
 from __future__ import annotations
 
 import json
+import logging
 import random
 import time
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ from adcopy_desktop.core.library import Library
 from adcopy_desktop.core.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from adcopy_desktop.core.secrets import redact
 from adcopy_desktop.core.shops import ItemResult, OutgoingItem, ShopClient, ShopError, TransientShopError
+
+log = logging.getLogger("adcopy.outbox")
 
 ITEM_STATES = ("pending", "sent", "done", "failed", "superseded")
 OPEN, FINISHED, CANCELLED = "open", "finished", "cancelled"
@@ -310,12 +313,14 @@ def run_job(
         except TransientShopError as error:
             outbox.record_error([item.id for item in batch], str(error))
             failures_in_row += 1
+            log.info("export job #%s: %d item(s) not confirmed, trying again: %s", job_id, len(batch), error)
             progress(ProgressEvent("export", redact(f"the shop is busy or unreachable, trying again: {error}"),
                                    _fraction(outbox, job_id)))
             _wait(policy, policy.delay(failures_in_row, error.retry_after), cancel)
             continue
         except ShopError as error:
             outbox.record_error([item.id for item in batch], str(error))
+            log.warning("export job #%s stopped: %s", job_id, error)
             raise ShopError(redact(str(error))) from None
         sent_ids = {item.id for item in batch}
         valid = [result for result in results if isinstance(result, ItemResult) and result.item_id in sent_ids]
@@ -333,6 +338,10 @@ def run_job(
     outbox.finish_if_complete(job_id)
     summary = _summary(outbox, job_id)
     summary.stopped_by = redact(stopped_by) if stopped_by and not summary.finished else None
+    log.info("export job #%s to %s: %d done, %d failed, %d unfinished", job_id, job.destination, summary.done,
+             summary.failed, summary.unfinished)
+    for key, message in summary.failures:
+        log.info("export job #%s: %s failed: %s", job_id, key, message)
     progress(ProgressEvent("done", f"{summary.done} done, {summary.failed} failed, {summary.unfinished} unfinished",
                            1.0))
     return summary

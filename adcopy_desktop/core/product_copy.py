@@ -55,6 +55,7 @@ class ExportFilters:
     style: str | None = None
     since: float | None = None  # epoch seconds: generations created at or after
     language: str | None = None
+    until: float | None = None  # epoch seconds: generations created before
 
     @classmethod
     def parse(cls, *, products: Iterable[int] = (), kinds: Iterable[str] = (), style: str | None = None,
@@ -68,7 +69,7 @@ class ExportFilters:
 
     def to_dict(self) -> dict[str, Any]:
         return {"products": list(self.products), "kinds": list(self.kinds), "style": self.style,
-                "since": self.since, "language": self.language}
+                "since": self.since, "until": self.until, "language": self.language}
 
 
 def parse_since(value: str | float | None) -> float | None:
@@ -125,7 +126,7 @@ def accepted_candidates(library: Library, filters: ExportFilters = ExportFilters
 
 def product_copies(library: Library, filters: ExportFilters = ExportFilters()) -> list[ProductCopy]:
     """One ``ProductCopy`` per product that has accepted copy matching ``filters``."""
-    rows = library.accepted_copy(style=filters.style, since=filters.since)
+    rows = library.accepted_copy(style=filters.style, since=filters.since, until=filters.until)
     if filters.products:
         rows = [row for row in rows if row.product_id in filters.products]
     if filters.kinds:

@@ -81,6 +81,11 @@ def delete_credentials(target: str, destination: str, fields: tuple[str, ...]) -
             raise KeyringUnavailableError(f"{NO_KEYRING_HELP} ({type(error).__name__})") from None
 
 
+def require_keyring() -> None:
+    """Raise KeyringUnavailableError (with how to get one) unless a real keyring is there."""
+    _backend()
+
+
 def keyring_available() -> bool:
     try:
         _backend()

@@ -1,7 +1,7 @@
 """The library: every candidate ever generated, with its product, settings, decision and edits.
 
 Filters: product, copy kind, brand style, decision, date. Accepted copy (with the user's edits) is
-what export and training use; "Export accepted…" writes it through an exporter plugin.
+what export and training use; "Export accepted…" opens the export dialog (files and shops).
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -311,14 +310,21 @@ class LibraryView(QWidget):
             QGuiApplication.clipboard().setText("\n\n".join(item.text for item in chosen))
 
     def choose_export_file(self) -> None:
-        exporters = self.context.plugins.exporters()
-        if not exporters:
+        """The export dialog (files and shops), with this page's filters."""
+        self.open_export_dialog()
+
+    def open_export_dialog(self, *, outbox: bool = False):
+        from adcopy_desktop.gui.export_dialog import ExportDialog
+
+        if not self.context.plugins.exporters():
             self.context.error(self.tr("No exporter is active; see the Plugins tab."))
-            return
-        filters = [f"{e.label or e.name} (*{e.extension})" for e in exporters.values()]
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export accepted copy"), "", ";;".join(filters))
-        if path:
-            self.export(Path(path))
+            return None
+        filters = {k: v for k, v in self.filters().items() if k != "decision"}
+        dialog = ExportDialog(self.context, self, filters=filters, outbox=outbox)
+        dialog.finished.connect(lambda *_: self._mark_stale())
+        dialog.open()
+        self.export_dialog = dialog
+        return dialog
 
     def export(self, path: Path):
         """Write the accepted copy that matches the filters (decision filter aside), off the UI thread."""

@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, self.tr("Generate for many products…"), self.writer.catalog.open_batch_dialog,
                      "Ctrl+Shift+B")
         self._action(file_menu, self.tr("Export accepted copy…"), self.library_view.choose_export_file, "Ctrl+E")
+        self._action(file_menu, self.tr("Shop outbox…"), lambda: self.library_view.open_export_dialog(outbox=True))
         file_menu.addSeparator()
         self._action(file_menu, self.tr("Settings…"), self.open_settings, "Ctrl+,")
         file_menu.addSeparator()
