@@ -209,6 +209,201 @@
         </message>
     </context>
     <context>
+        <name>ExportDialog</name>
+        <message>
+            <source>Export accepted copy</source>
+            <translation>导出已采用的文案</translation>
+        </message>
+        <message>
+            <source>Export</source>
+            <translation>导出</translation>
+        </message>
+        <message>
+            <source>Shop outbox</source>
+            <translation>店铺发件箱</translation>
+        </message>
+        <message>
+            <source>All products</source>
+            <translation>全部商品</translation>
+        </message>
+        <message>
+            <source>All kinds</source>
+            <translation>全部类型</translation>
+        </message>
+        <message>
+            <source>Any style</source>
+            <translation>任意风格</translation>
+        </message>
+        <message>
+            <source>Any language</source>
+            <translation>任意语言</translation>
+        </message>
+        <message>
+            <source>Chinese</source>
+            <translation>中文</translation>
+        </message>
+        <message>
+            <source>English</source>
+            <translation>英文</translation>
+        </message>
+        <message>
+            <source>Only copy generated since</source>
+            <translation>仅导出此日期之后生成的文案</translation>
+        </message>
+        <message>
+            <source>Choose…</source>
+            <translation>选择…</translation>
+        </message>
+        <message>
+            <source>Save in the system keyring</source>
+            <translation>保存到系统钥匙串</translation>
+        </message>
+        <message>
+            <source>Shop address</source>
+            <translation>店铺地址</translation>
+        </message>
+        <message>
+            <source>API version</source>
+            <translation>API 版本</translation>
+        </message>
+        <message>
+            <source>Stop</source>
+            <translation>停止</translation>
+        </message>
+        <message>
+            <source>Target</source>
+            <translation>导出到</translation>
+        </message>
+        <message>
+            <source>Product</source>
+            <translation>商品</translation>
+        </message>
+        <message>
+            <source>Kind</source>
+            <translation>类型</translation>
+        </message>
+        <message>
+            <source>Style</source>
+            <translation>风格</translation>
+        </message>
+        <message>
+            <source>Language</source>
+            <translation>语言</translation>
+        </message>
+        <message>
+            <source>File</source>
+            <translation>文件</translation>
+        </message>
+        <message>
+            <source>Items the shop refused</source>
+            <translation>店铺拒绝的条目</translation>
+        </message>
+        <message>
+            <source>Admin API access token</source>
+            <translation>Admin API 访问令牌</translation>
+        </message>
+        <message>
+            <source>Consumer key</source>
+            <translation>Consumer key（用户密钥）</translation>
+        </message>
+        <message>
+            <source>Consumer secret</source>
+            <translation>Consumer secret（用户私钥）</translation>
+        </message>
+        <message>
+            <source>Enter the shop address.</source>
+            <translation>请输入店铺地址。</translation>
+        </message>
+        <message>
+            <source>Access key stored in the system keyring.</source>
+            <translation>访问密钥已保存在系统钥匙串中。</translation>
+        </message>
+        <message>
+            <source>No access key stored for this shop yet.</source>
+            <translation>尚未为此店铺保存访问密钥。</translation>
+        </message>
+        <message>
+            <source>Export to {shop}</source>
+            <translation>导出到 {shop}</translation>
+        </message>
+        <message>
+            <source>Choose the file to write.</source>
+            <translation>请选择要写入的文件。</translation>
+        </message>
+        <message>
+            <source>Export to {file}</source>
+            <translation>导出到 {file}</translation>
+        </message>
+        <message>
+            <source>Exporting…</source>
+            <translation>正在导出…</translation>
+        </message>
+        <message>
+            <source>Exported {count} accepted candidates of {products} products to {file}.</source>
+            <translation>已将 {products} 个商品的 {count} 条已采用文案导出到 {file}。</translation>
+        </message>
+        <message>
+            <source>{done} done, {failed} refused by the shop, {unfinished} not confirmed yet.</source>
+            <translation>{done} 条完成，{failed} 条被店铺拒绝，{unfinished} 条尚未确认。</translation>
+        </message>
+        <message>
+            <source>They stay in the outbox; resume them later.</source>
+            <translation>它们保留在发件箱中，稍后可继续发送。</translation>
+        </message>
+        <message>
+            <source>{count} products have no shop id and were skipped.</source>
+            <translation>{count} 个商品没有店铺编号，已跳过。</translation>
+        </message>
+        <message>
+            <source>Job</source>
+            <translation>任务</translation>
+        </message>
+        <message>
+            <source>Shop</source>
+            <translation>店铺</translation>
+        </message>
+        <message>
+            <source>Waiting</source>
+            <translation>待发送</translation>
+        </message>
+        <message>
+            <source>Done</source>
+            <translation>已完成</translation>
+        </message>
+        <message>
+            <source>Refused</source>
+            <translation>被拒绝</translation>
+        </message>
+        <message>
+            <source>Last error</source>
+            <translation>最近的错误</translation>
+        </message>
+        <message>
+            <source>Show finished jobs</source>
+            <translation>显示已完成的任务</translation>
+        </message>
+        <message>
+            <source>Resume unfinished</source>
+            <translation>继续未完成的任务</translation>
+        </message>
+        <message>
+            <source>Cancel selected job</source>
+            <translation>取消所选任务</translation>
+        </message>
+        <message>
+            <source>{count} unfinished export jobs.</source>
+            <translation>{count} 个未完成的导出任务。</translation>
+        </message>
+        <message>
+            <source>Resuming unfinished jobs…</source>
+            <translation>正在继续未完成的任务…</translation>
+        </message>
+        <message>
+            <source>Resume shop exports</source>
+            <translation>继续店铺导出</translation>
+        </message>
+    </context>
+    <context>
         <name>FirstStart</name>
         <message>
             <source>AdCopy Desktop: first start</source>
@@ -520,10 +715,6 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
             <translation>没有启用的导出器，请查看“插件”页。</translation>
         </message>
         <message>
-            <source>Export accepted copy</source>
-            <translation>导出已采用文案</translation>
-        </message>
-        <message>
             <source>Exported {count} accepted candidates to {file}.</source>
             <translation>已将 {count} 条已采用文案导出到 {file}。</translation>
         </message>
@@ -573,6 +764,10 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <message>
             <source>Export accepted copy…</source>
             <translation>导出已采用文案…</translation>
+        </message>
+        <message>
+            <source>Shop outbox…</source>
+            <translation>店铺发件箱…</translation>
         </message>
         <message>
             <source>Settings…</source>
