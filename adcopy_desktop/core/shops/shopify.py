@@ -2,7 +2,8 @@
 
 ``POST {shop}/admin/api/{version}/graphql.json`` with the ``X-Shopify-Access-Token`` header.
 A handle is resolved once with ``productByIdentifier``; the update sets title, descriptionHtml and
-seo{title, description} (nothing else: tags, variants and media stay as they are). Throttling is
+seo{title, description} (nothing else: tags, variants and media stay as they are). Both need an
+Admin API version of 2025-01 or newer (``productUpdate(product:)``, ``productByIdentifier``). Throttling is
 cost based: every answer carries ``extensions.cost.throttleStatus`` (maximumAvailable,
 currentlyAvailable, restoreRate); the client waits before a request that the bucket cannot pay
 for, and a ``THROTTLED`` error becomes a TransientShopError with the time the bucket needs.
