@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 from adcopy_desktop.core.catalog.result import CatalogError, ImportedProduct, ImportResult, RowProblem
 from adcopy_desktop.core.catalog.table import Record, Table
 from adcopy_desktop.core.errors import Cancelled, ProductParseError
-from adcopy_desktop.core.product import MAX_ATTRIBUTES, MAX_KEY_CHARS, MAX_VALUE_CHARS, NAME_KEYS, Product
+from adcopy_desktop.core.product import MAX_ATTRIBUTES, MAX_KEY_CHARS, MAX_VALUE_CHARS, NAME_KEYS, Product, _name_from
 from adcopy_desktop.core.progress import CancelToken
 from adcopy_desktop.paths import user_folders
 
@@ -113,10 +113,11 @@ class _Builder:
     header: list[str]
     problems: list[RowProblem]
     pairs: list[tuple[str, str]] = field(default_factory=list)
+    seen: set[tuple[str, str]] = field(default_factory=set)
 
     def add(self, key: str, value: str, line: int, column: int | None) -> None:
-        value = _without_surrogates(value.strip())
-        key = _without_surrogates(key.strip())
+        value = value.strip()
+        key = key.strip()
         if not key or not value:
             return
         if len(key) > MAX_KEY_CHARS:
@@ -127,16 +128,21 @@ class _Builder:
                 skipped=False, column_name=self.header[column - 1] if column and column <= len(self.header) else None,
             ))
             value = value[:MAX_VALUE_CHARS].rstrip()
-        if (key, value) not in self.pairs:
+        if (key, value) not in self.seen:
+            self.seen.add((key, value))
             self.pairs.append((key, value))
 
     def product(self, name: str | None, source_text: str = "") -> Product:
+        """The product of the collected pairs, which ``add`` already trimmed and cut to the limits
+        ``Product.from_attributes`` checks (so a long catalog does not pay for checking twice)."""
         pairs = self.pairs
+        if not pairs:
+            raise ProductParseError("The product has no attributes.")
         if len(pairs) > MAX_ATTRIBUTES:
             self.problems.append(RowProblem(self.first_line, None,
                                             f"{len(pairs)} facts; the first {MAX_ATTRIBUTES} are kept", skipped=False))
             pairs = pairs[:MAX_ATTRIBUTES]
-        product = Product.from_attributes(pairs, source_text=source_text)
+        product = Product(attributes=list(pairs), name=_name_from(pairs), source_text=source_text)
         if name:
             product.name = name[:MAX_VALUE_CHARS]
         return product
@@ -201,8 +207,9 @@ def shopify_products(table: Table, *, progress: Progress | None = None,
     seo = [(label, columns.find(column)) for column, label in (("SEO Title", "SEO Title"),
                                                                ("SEO Description", "SEO Description"))]
     items: list[ImportedProduct] = []
+    title_at = columns.find("Title")
     for handle, records in groups.items():
-        first = next((r for r in records if _cell(r, columns.find("Title"))), None)
+        first = next((r for r in records if _cell(r, title_at)), None)
         builder = _Builder(records[0].line, table.header, problems)
         if first is None:
             problems.append(RowProblem(records[0].line, (columns.find("Title") or 0) + 1,

@@ -15,6 +15,7 @@ from adcopy_desktop.core.catalog.formats import (
     WOOCOMMERCE,
     ColumnMapping,
     _Builder,
+    _without_surrogates,
     detect_format,
     mapped_products,
     propose_mapping,
@@ -216,7 +217,7 @@ def _jsonl_products(text: str, problems: list[RowProblem], cancel: CancelToken |
                 if item is None:
                     continue
                 text_value = ("true" if item else "false") if isinstance(item, bool) else str(item)
-                builder.add(key, text_value, number, None)
+                builder.add(_without_surrogates(key), _without_surrogates(text_value), number, None)
         if not builder.pairs:
             problems.append(RowProblem(number, None, "no product facts in this object; row skipped"))
             continue

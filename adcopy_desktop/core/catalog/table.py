@@ -100,7 +100,7 @@ def read_csv_table(
             first_line = start + consumed_before + 1
             spanned = reader.line_num - consumed_before
             consumed_before = reader.line_num
-            if not cells or all(not c.strip() for c in cells):
+            if not cells or not "".join(cells).strip():
                 continue
             header_width = len(records[0].cells) if records else None
             runaway = spanned > 1 and (
@@ -122,12 +122,12 @@ def read_csv_table(
                 problems.append(RowProblem(first_line, MAX_COLUMNS + 1,
                                            f"{len(cells)} columns; at most {MAX_COLUMNS} are read", skipped=False))
                 cells = cells[:MAX_COLUMNS]
-            for index, cell in enumerate(cells):
-                if len(cell) > MAX_FIELD_CHARS:
-                    problems.append(RowProblem(first_line, index + 1,
-                                               f"a value of {len(cell):,} characters was cut to {MAX_FIELD_CHARS:,}",
-                                               skipped=False))
-                    cells[index] = cell[:MAX_FIELD_CHARS]
+            if max(map(len, cells)) > MAX_FIELD_CHARS:
+                for index, cell in enumerate(cells):
+                    if len(cell) > MAX_FIELD_CHARS:
+                        problems.append(RowProblem(first_line, index + 1, f"a value of {len(cell):,} characters "
+                                                   f"was cut to {MAX_FIELD_CHARS:,}", skipped=False))
+                        cells[index] = cell[:MAX_FIELD_CHARS]
             records.append(Record(first_line, cells))
             if on_rows is not None and len(records) % PROGRESS_EVERY == 0:
                 on_rows(len(records))
