@@ -313,6 +313,16 @@ class LibraryView(QWidget):
         """The export dialog (files and shops), with this page's filters."""
         self.open_export_dialog()
 
+    def report_unfinished_exports(self) -> int:
+        """A notice when shop exports were left unfinished (a crash, no network); returns their count."""
+        from adcopy_desktop.core.outbox import Outbox
+
+        count = len(Outbox(self.context.library).unfinished_jobs())
+        if count:
+            self.context.notice(self.tr(
+                "{count} shop exports are unfinished; File → Shop outbox… resumes them.").format(count=count))
+        return count
+
     def open_export_dialog(self, *, outbox: bool = False):
         from adcopy_desktop.gui.export_dialog import ExportDialog
 

@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         if self._closed or self.context.closed:
             return
         self.context.report_plugin_problems()
+        self.library_view.report_unfinished_exports()
         self.writer.prepare()
 
     # -- menus and shortcuts ---------------------------------------------------------------------

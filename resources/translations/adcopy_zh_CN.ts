@@ -722,6 +722,10 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
             <source>Export to {file}</source>
             <translation>导出到 {file}</translation>
         </message>
+        <message>
+            <source>{count} shop exports are unfinished; File → Shop outbox… resumes them.</source>
+            <translation>有 {count} 个店铺导出未完成；可在“文件 → 店铺发件箱…”中继续。</translation>
+        </message>
     </context>
     <context>
         <name>MainWindow</name>
@@ -846,10 +850,6 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
             <translation>保存商品</translation>
         </message>
         <message>
-            <source>Writer, Library, Plugins, Models</source>
-            <translation>撰写、文案库、插件、模型</translation>
-        </message>
-        <message>
             <source>AdCopy Desktop {version}: marketing copy from a language model that runs on this computer. Nothing leaves the computer unless you export it.</source>
             <translation>AdCopy 桌面版 {version}：由在本机运行的语言模型撰写营销文案。除非你导出，任何内容都不会离开这台电脑。</translation>
         </message>
@@ -868,6 +868,14 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <message>
             <source>The interface language changes the next time AdCopy starts.</source>
             <translation>界面语言将在下次启动 AdCopy 时更改。</translation>
+        </message>
+        <message>
+            <source>Training</source>
+            <translation>训练</translation>
+        </message>
+        <message>
+            <source>Writer, Library, Plugins, Models, Training</source>
+            <translation>撰写、文案库、插件、模型、训练</translation>
         </message>
     </context>
     <context>
@@ -990,6 +998,50 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <message>
             <source>Cancelling…</source>
             <translation>正在取消…</translation>
+        </message>
+        <message>
+            <source>Version</source>
+            <translation>版本</translation>
+        </message>
+        <message>
+            <source>Held-out metrics</source>
+            <translation>留出集指标</translation>
+        </message>
+        <message>
+            <source>Roll back to this version</source>
+            <translation>回滚到此版本</translation>
+        </message>
+        <message>
+            <source>Make the selected version active again (for its brand style, if it was trained for one).</source>
+            <translation>重新启用所选版本（如果它是为某个品牌风格训练的，则只用于该风格）。</translation>
+        </message>
+        <message>
+            <source>style {names}</source>
+            <translation>风格 {names}</translation>
+        </message>
+        <message>
+            <source>base</source>
+            <translation>基础模型</translation>
+        </message>
+        <message>
+            <source>v{number} from {parent}</source>
+            <translation>v{number}，由 {parent} 训练</translation>
+        </message>
+        <message>
+            <source>, style {name}</source>
+            <translation>，风格 {name}</translation>
+        </message>
+        <message>
+            <source>none recorded</source>
+            <translation>未记录</translation>
+        </message>
+        <message>
+            <source> for style {name}</source>
+            <translation>（风格 {name}）</translation>
+        </message>
+        <message>
+            <source>Rolled back{scope}: {id} is active.</source>
+            <translation>已回滚{scope}：当前使用 {id}。</translation>
         </message>
     </context>
     <context>
@@ -1194,6 +1246,30 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <message>
             <source>Open</source>
             <translation>打开</translation>
+        </message>
+        <message>
+            <source>Off</source>
+            <translation>关闭</translation>
+        </message>
+        <message>
+            <source> accepted copies</source>
+            <translation> 条采纳文案</translation>
+        </message>
+        <message>
+            <source>Train the model in the background by itself after this many newly accepted copies. The new model replaces the current one only if it is not worse on held-out copy.</source>
+            <translation>新采纳的文案达到这个数量后，在后台自动训练模型。只有在留出文案上不比当前模型差时，新模型才会替换当前模型。</translation>
+        </message>
+        <message>
+            <source>Trained versions kept per model for rolling back; active versions are always kept.</source>
+            <translation>每个模型保留的训练版本数，用于回滚；正在使用的版本始终保留。</translation>
+        </message>
+        <message>
+            <source>Train automatically after</source>
+            <translation>自动训练条件</translation>
+        </message>
+        <message>
+            <source>Trained versions to keep</source>
+            <translation>保留的训练版本数</translation>
         </message>
     </context>
     <context>
@@ -1527,6 +1603,161 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <message>
             <source>Imported {count} products from {file}.</source>
             <translation>已从 {file} 导入 {count} 个商品。</translation>
+        </message>
+    </context>
+    <context>
+        <name>TrainingPage</name>
+        <message>
+            <source>Style</source>
+            <translation>风格</translation>
+        </message>
+        <message>
+            <source>Accepted copy</source>
+            <translation>已采纳文案</translation>
+        </message>
+        <message>
+            <source>Preference pairs</source>
+            <translation>偏好对</translation>
+        </message>
+        <message>
+            <source>Training data</source>
+            <translation>训练数据</translation>
+        </message>
+        <message>
+            <source>Train for</source>
+            <translation>训练对象</translation>
+        </message>
+        <message>
+            <source>Hyper-parameters</source>
+            <translation>超参数</translation>
+        </message>
+        <message>
+            <source>Save as my defaults</source>
+            <translation>保存为我的默认值</translation>
+        </message>
+        <message>
+            <source>Reset to defaults</source>
+            <translation>恢复默认值</translation>
+        </message>
+        <message>
+            <source>Start training</source>
+            <translation>开始训练</translation>
+        </message>
+        <message>
+            <source>Cancel</source>
+            <translation>取消</translation>
+        </message>
+        <message>
+            <source>Not running.</source>
+            <translation>未在运行。</translation>
+        </message>
+        <message>
+            <source>Run</source>
+            <translation>运行</translation>
+        </message>
+        <message>
+            <source>Held-out metric</source>
+            <translation>留出集指标</translation>
+        </message>
+        <message>
+            <source>Current model</source>
+            <translation>当前模型</translation>
+        </message>
+        <message>
+            <source>New model</source>
+            <translation>新模型</translation>
+        </message>
+        <message>
+            <source>Within the margin</source>
+            <translation>在容差内</translation>
+        </message>
+        <message>
+            <source>Evaluation gate</source>
+            <translation>评估关卡</translation>
+        </message>
+        <message>
+            <source>No limit</source>
+            <translation>不限</translation>
+        </message>
+        <message>
+            <source>Training settings saved.</source>
+            <translation>训练设置已保存。</translation>
+        </message>
+        <message>
+            <source>All copy</source>
+            <translation>全部文案</translation>
+        </message>
+        <message>
+            <source>All copy (the global model)</source>
+            <translation>全部文案（全局模型）</translation>
+        </message>
+        <message>
+            <source>Style {name} (its own model)</source>
+            <translation>风格 {name}（独立模型）</translation>
+        </message>
+        <message>
+            <source>Automatic training is off (Settings: train after N accepted copies).</source>
+            <translation>自动训练已关闭（设置：采纳 N 条文案后训练）。</translation>
+        </message>
+        <message>
+            <source>Automatic training after {n} newly accepted copies ({count} so far).</source>
+            <translation>新采纳 {n} 条文案后自动训练（目前 {count} 条）。</translation>
+        </message>
+        <message>
+            <source>Training is already running.</source>
+            <translation>训练已在进行中。</translation>
+        </message>
+        <message>
+            <source>Automatic training</source>
+            <translation>自动训练</translation>
+        </message>
+        <message>
+            <source>Training</source>
+            <translation>训练</translation>
+        </message>
+        <message>
+            <source>Starting…</source>
+            <translation>正在启动…</translation>
+        </message>
+        <message>
+            <source>Cancelling after the current step…</source>
+            <translation>将在当前步骤结束后取消…</translation>
+        </message>
+        <message>
+            <source>Step {step}/{total} · loss {loss} · held-out loss {heldout} · ETA {eta}</source>
+            <translation>第 {step}/{total} 步 · 损失 {loss} · 留出集损失 {heldout} · 预计剩余 {eta}</translation>
+        </message>
+        <message>
+            <source>The new model {id} is active.</source>
+            <translation>新模型 {id} 已启用。</translation>
+        </message>
+        <message>
+            <source>The new model was not better; the current model stays.</source>
+            <translation>新模型没有更好，继续使用当前模型。</translation>
+        </message>
+        <message>
+            <source>yes</source>
+            <translation>是</translation>
+        </message>
+        <message>
+            <source>no</source>
+            <translation>否</translation>
+        </message>
+        <message>
+            <source>Accepted: {version} replaces {parent}.</source>
+            <translation>已通过：{version} 替换 {parent}。</translation>
+        </message>
+        <message>
+            <source>Refused: {parent} stays active.</source>
+            <translation>未通过：继续使用 {parent}。</translation>
+        </message>
+        <message>
+            <source>{examples} examples trained on, {held_out} held out, {pairs} pairs, {seconds}.</source>
+            <translation>训练样本 {examples} 条，留出 {held_out} 条，偏好对 {pairs} 个，用时 {seconds}。</translation>
+        </message>
+        <message>
+            <source>Cancelled; the active model is unchanged.</source>
+            <translation>已取消；当前模型未改变。</translation>
         </message>
     </context>
 </TS>

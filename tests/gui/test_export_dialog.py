@@ -142,3 +142,11 @@ def test_the_library_page_opens_the_dialog_with_its_filters(qtbot, open_window):
     outbox = view.open_export_dialog(outbox=True)
     qtbot.addWidget(outbox)
     assert outbox.tabs.currentIndex() == 1
+
+
+def test_the_window_mentions_unfinished_shop_exports_at_start(qtbot, open_window):
+    with Library() as library:
+        Outbox(library).create_job("shopify", "https://shop.example", [(None, "kettle", {"title": "T"})])
+    window = open_window()
+    qtbot.waitUntil(lambda: any("1 shop exports are unfinished" in text for text in window.message_bar.texts()),
+                    timeout=10_000)
