@@ -1,5 +1,6 @@
 """The model manager: installed models with size and origin; import a folder or a GGUF file with
-progress (the build runs in a child process, relayed by a worker); choose the active model."""
+progress (the build runs in a child process, relayed by a worker); choose the active model; trained
+versions with their parent, style and held-out metrics, and roll back to any of them."""
 
 from __future__ import annotations
 
@@ -33,9 +34,12 @@ class ModelManagerPage(QWidget):
         self.job: BackgroundJob | None = None
         self.table = read_only_table([
             self.tr("Active"), self.tr("Name"), self.tr("Architecture"), self.tr("Languages"), self.tr("Size"),
-            self.tr("Status"), self.tr("Origin"),
+            self.tr("Status"), self.tr("Origin"), self.tr("Version"), self.tr("Held-out metrics"),
         ], single_selection=True)
         self.use_button = QPushButton(self.tr("Use this model"))
+        self.rollback_button = QPushButton(self.tr("Roll back to this version"))
+        self.rollback_button.setToolTip(self.tr(
+            "Make the selected version active again (for its brand style, if it was trained for one)."))
         self.import_folder_button = QPushButton(self.tr("Import model folder…"))
         self.import_gguf_button = QPushButton(self.tr("Import GGUF file…"))
         self.build_default_button = QPushButton(self.tr("Build default model"))
@@ -51,7 +55,7 @@ class ModelManagerPage(QWidget):
         self.hint.setStyleSheet("color:palette(mid);")
 
         buttons = QHBoxLayout()
-        for button in (self.use_button, self.import_folder_button, self.import_gguf_button,
+        for button in (self.use_button, self.rollback_button, self.import_folder_button, self.import_gguf_button,
                        self.build_default_button, self.remove_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -70,6 +74,7 @@ class ModelManagerPage(QWidget):
         layout.addLayout(buttons)
 
         self.use_button.clicked.connect(self.use_selected)
+        self.rollback_button.clicked.connect(self.rollback_selected)
         self.import_folder_button.clicked.connect(self.choose_folder)
         self.import_gguf_button.clicked.connect(self.choose_gguf)
         self.build_default_button.clicked.connect(self.build_default)
@@ -91,6 +96,34 @@ class ModelManagerPage(QWidget):
             return self.tr("model folder {path}").format(path=path)
         return path or kind or "-"
 
+    def active_label(self, info: ModelInfo) -> str:
+        parts = ["●"] if info.active else []
+        if info.active_styles:
+            parts.append(self.tr("style {names}").format(names=", ".join(info.active_styles)))
+        return " ".join(parts)
+
+    def version_label(self, info: ModelInfo) -> str:
+        if info.version is None:
+            return self.tr("base")
+        text = self.tr("v{number} from {parent}").format(number=info.version, parent=info.parent or "?")
+        if info.style:
+            text += self.tr(", style {name}").format(name=info.style)
+        return text
+
+    def metrics_label(self, info: ModelInfo) -> str:
+        new, old = info.held_out_metrics("new"), info.held_out_metrics("old")
+        parts = []
+        for name, value in new.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                before = old.get(name)
+                was = (f" ({before:.4g})" if isinstance(before, (int, float)) and not isinstance(before, bool)
+                       else "")
+                parts.append(f"{name} {value:.4g}{was}")
+        return "; ".join(parts) if parts else ("-" if info.version is None else self.tr("none recorded"))
+
+    def selected_info(self) -> ModelInfo | None:
+        return next((m for m in self.models if m.id == self.selected_id()), None)
+
     def refresh(self) -> None:
         selected = self.selected_id()
         self.models = self.context.store.list_models()
@@ -98,14 +131,14 @@ class ModelManagerPage(QWidget):
         for row, info in enumerate(self.models):
             status = self.tr("ok") if info.problem is None else self.tr("damaged: {problem}").format(
                 problem=info.problem)
-            values = ("●" if info.active else "", info.name or info.id, info.architecture,
+            values = (self.active_label(info), info.name or info.id, info.architecture,
                       "+".join(info.languages), size_label(info.size_bytes) if info.size_bytes else "-",
-                      status, self.origin_label(info))
+                      status, self.origin_label(info), self.version_label(info), self.metrics_label(info))
             for column, value in enumerate(values):
                 cell = QTableWidgetItem(value)
                 if column == 1:
                     cell.setToolTip(f"{info.id}\n{info.folder}")
-                if column in (5, 6):
+                if column in (5, 6, 7, 8):
                     cell.setToolTip(value)
                 self.table.setItem(row, column, cell)
         if selected:
@@ -132,7 +165,10 @@ class ModelManagerPage(QWidget):
         info = next((m for m in self.models if m.id == self.selected_id()), None)
         working = self.job is not None and self.job.running
         self.use_button.setEnabled(info is not None and not info.active and info.problem is None)
-        self.remove_button.setEnabled(info is not None and not info.active and not working)
+        in_use = info is not None and (info.active if info.style is None else info.style in info.active_styles)
+        self.rollback_button.setEnabled(info is not None and info.problem is None and not in_use)
+        self.remove_button.setEnabled(info is not None and not info.active and not info.active_styles
+                                      and not working)
         for button in (self.import_folder_button, self.import_gguf_button, self.build_default_button):
             button.setEnabled(not working)
 
@@ -148,6 +184,21 @@ class ModelManagerPage(QWidget):
             self.context.error(str(exc))
             return False
         self.context.models_changed.emit()
+        return True
+
+    def rollback_selected(self) -> bool:
+        """Make the selected version active again: for its style if it was trained for one."""
+        info = self.selected_info()
+        if info is None:
+            return False
+        try:
+            self.context.store.rollback(info.id, style=info.style)
+        except AdCopyError as exc:
+            self.context.error(str(exc))
+            return False
+        self.context.models_changed.emit()
+        scope = self.tr(" for style {name}").format(name=info.style) if info.style else ""
+        self.context.notice(self.tr("Rolled back{scope}: {id} is active.").format(scope=scope, id=info.id))
         return True
 
     def remove_selected(self) -> bool:

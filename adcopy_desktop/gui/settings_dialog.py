@@ -1,4 +1,5 @@
-"""Settings: interface language, execution provider, threads; where the app keeps its folders."""
+"""Settings: interface language, execution provider, threads, automatic training and how many
+trained versions to keep; where the app keeps its folders."""
 
 from __future__ import annotations
 
@@ -50,10 +51,26 @@ class SettingsDialog(QDialog):
         self.threads_spin.setSpecialValueText(self.tr("Automatic"))
         self.threads_spin.setValue(settings.threads or 0)
 
+        self.auto_training_spin = QSpinBox()
+        self.auto_training_spin.setRange(0, 100_000)
+        self.auto_training_spin.setSpecialValueText(self.tr("Off"))
+        self.auto_training_spin.setSuffix(self.tr(" accepted copies"))
+        self.auto_training_spin.setValue(int(getattr(settings, "auto_training_after", 0) or 0))
+        self.auto_training_spin.setToolTip(self.tr(
+            "Train the model in the background by itself after this many newly accepted copies. "
+            "The new model replaces the current one only if it is not worse on held-out copy."))
+        self.keep_versions_spin = QSpinBox()
+        self.keep_versions_spin.setRange(1, 100)
+        self.keep_versions_spin.setValue(int(getattr(settings, "keep_model_versions", 3) or 3))
+        self.keep_versions_spin.setToolTip(self.tr(
+            "Trained versions kept per model for rolling back; active versions are always kept."))
+
         form = QFormLayout()
         form.addRow(self.tr("Interface language"), self.language_box)
         form.addRow(self.tr("Execution provider"), self.provider_box)
         form.addRow(self.tr("Threads"), self.threads_spin)
+        form.addRow(self.tr("Train automatically after"), self.auto_training_spin)
+        form.addRow(self.tr("Trained versions to keep"), self.keep_versions_spin)
 
         folders = user_folders()
         rows = (
@@ -101,4 +118,6 @@ class SettingsDialog(QDialog):
             interface_language=self.language_box.currentData(),
             execution_provider=self.provider_box.currentData(),
             threads=self.threads_spin.value() or None,
+            auto_training_after=self.auto_training_spin.value(),
+            keep_model_versions=self.keep_versions_spin.value(),
         )
