@@ -1,4 +1,4 @@
-"""The AdCopy window: writer, library, plugins and models in tabs; menus with the shortcuts.
+"""The AdCopy window: writer, library, plugins, models and training in tabs; menus with the shortcuts.
 
 The window composes the panels and owns nothing but layout: the shared state (model store,
 library, plugins, settings, running jobs) is the ``AppContext``. Errors from any job or plugin show
@@ -34,11 +34,13 @@ from adcopy_desktop.gui.message_bar import MessageBar
 from adcopy_desktop.gui.model_manager import ModelManagerPage
 from adcopy_desktop.gui.plugin_manager import PluginManagerPage, SafeModeBanner
 from adcopy_desktop.gui.settings_dialog import SettingsDialog
+from adcopy_desktop.gui.training_panel import TrainingPage
 from adcopy_desktop.gui.write_page import WritePage
 
 log = logging.getLogger("adcopy.gui")
 
-WRITER, LIBRARY, PLUGINS, MODELS = range(4)
+WRITER, LIBRARY, PLUGINS, MODELS, TRAINING = range(5)
+POINTER_POLL_MS = 2000  # how often the window looks for a model switched outside it (CLI, another window)
 
 
 class MainWindow(QMainWindow):
@@ -65,11 +67,13 @@ class MainWindow(QMainWindow):
         self.library_view = LibraryView(self.context)
         self.plugins_page = PluginManagerPage(self.context)
         self.models_page = ModelManagerPage(self.context)
+        self.training_page = TrainingPage(self.context)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.writer, self.tr("Writer"))
         self.tabs.addTab(self.library_view, self.tr("Library"))
         self.tabs.addTab(self.plugins_page, self.tr("Plugins"))
         self.tabs.addTab(self.models_page, self.tr("Models"))
+        self.tabs.addTab(self.training_page, self.tr("Training"))
         self.message_bar = MessageBar()
         self.safe_banner = SafeModeBanner()
         self.safe_banner.setVisible(self.context.plugins.safe_mode)
@@ -97,6 +101,11 @@ class MainWindow(QMainWindow):
         self.resize(1280, 820)
         self.restore_layout()
         self.show_model_status()
+        self._pointer_seen = self._read_pointer()
+        self.pointer_timer = QTimer(self)
+        self.pointer_timer.setInterval(POINTER_POLL_MS)
+        self.pointer_timer.timeout.connect(self.check_active_model)
+        self.pointer_timer.start()
         QTimer.singleShot(0, self, self._deferred_start)
         log.info("main window open on model %s", self.model_label.toolTip() or "none")
 
@@ -160,7 +169,8 @@ class MainWindow(QMainWindow):
 
         view_menu = bar.addMenu(self.tr("&View"))
         for index, label in ((WRITER, self.tr("Writer")), (LIBRARY, self.tr("Library")),
-                             (PLUGINS, self.tr("Plugins")), (MODELS, self.tr("Models"))):
+                             (PLUGINS, self.tr("Plugins")), (MODELS, self.tr("Models")),
+                             (TRAINING, self.tr("Training"))):
             self._action(view_menu, label, lambda i=index: self.tabs.setCurrentIndex(i), f"Ctrl+{index + 1}")
 
         help_menu = bar.addMenu(self.tr("&Help"))
@@ -186,7 +196,8 @@ class MainWindow(QMainWindow):
             (self.tr("Regenerate current candidate"), "Ctrl+Shift+G"), (self.tr("Copy current candidate"), "Ctrl+Shift+C"),
             (self.tr("Go to candidate 1–8"), "Alt+1 … Alt+8"), (self.tr("Next product"), "Ctrl+PgDown"),
             (self.tr("Previous product"), "Ctrl+PgUp"), (self.tr("New product"), "Ctrl+N"),
-            (self.tr("Save product"), "Ctrl+S"), (self.tr("Writer, Library, Plugins, Models"), "Ctrl+1 … Ctrl+4"),
+            (self.tr("Save product"), "Ctrl+S"),
+            (self.tr("Writer, Library, Plugins, Models, Training"), "Ctrl+1 … Ctrl+5"),
         ]
         return "\n".join(f"{keys:18} {label}" for label, keys in rows)
 
@@ -205,6 +216,7 @@ class MainWindow(QMainWindow):
     # -- status ----------------------------------------------------------------------------------
 
     def show_model_status(self) -> None:
+        self._pointer_seen = self._read_pointer()
         try:
             info = self.context.store.active_model()
         except AdCopyError:
@@ -215,6 +227,23 @@ class MainWindow(QMainWindow):
         self.model_label.setText(self.tr("Model: {name} ({languages})").format(name=info.name or info.id,
                                                                                 languages=languages))
         self.model_label.setToolTip(info.id)
+
+    def _read_pointer(self):
+        try:
+            return self.context.store.pointer()
+        except OSError:
+            return None
+
+    def check_active_model(self) -> bool:
+        """Notice a model switched outside this window (``adcopy models rollback``, a training run
+        from the command line): refresh what shows the active model. Generation follows the
+        pointer by itself."""
+        pointer = self._read_pointer()
+        if pointer == self._pointer_seen:
+            return False
+        self._pointer_seen = pointer
+        self.context.models_changed.emit()
+        return True
 
     def _jobs_changed(self, *args) -> None:
         names = [job.name for job in self.context.jobs.running() if job.kind not in ("events", "scoring")]
@@ -266,6 +295,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
         if not self._closed:
             self._closed = True
+            self.pointer_timer.stop()
             self.save_layout()
             self.writer.stream.end()
             if self._owns_context:
