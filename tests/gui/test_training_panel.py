@@ -192,3 +192,20 @@ def test_settings_dialog_edits_automatic_training_and_kept_versions(qtbot, open_
     saved = json.loads(user_folders().settings_file.read_text())
     assert (saved["auto_training_after"], saved["keep_model_versions"]) == (25, 5)
     dialog.close()
+
+
+def test_a_model_switched_outside_the_window_is_shown(qtbot, open_window):
+    import shutil
+
+    window = open_window()
+    store = window.context.store
+    staging = store.new_version_staging("tiny-llama")
+    shutil.copytree(store.get("tiny-llama").folder / "hf", staging / "hf")
+    shutil.copytree(store.get("tiny-llama").folder / "onnx", staging / "onnx")
+    store.commit_version(staging, parent_id="tiny-llama", metadata={})  # as `adcopy train` in a terminal would
+    assert window.check_active_model()
+    assert window.model_label.toolTip() == "tiny-llama-v1"
+    assert "tiny-llama-v1" in [m.id for m in window.models_page.models]
+    assert not window.check_active_model()  # nothing changed since
+    store.rollback()  # `adcopy models rollback`
+    qtbot.waitUntil(lambda: window.model_label.toolTip() == "tiny-llama", timeout=10_000)  # the 2 s poll
