@@ -88,7 +88,7 @@ def import_catalog_file(path: Path, fmt: str | None, encoding: str | None, *, as
                     fail("Change the mapping with --map FIELD=COLUMN (e.g. --map name=Product "
                          "--map attributes=Color+Size), or confirm it with --yes.")
             save_mapping(preview.header, mapping)
-        if encoding:
+        if encoding and importer != "xlsx":  # a workbook has no text encoding
             options["encoding"] = encoding
     elif encoding:
         options = {**options, "encoding": encoding}
@@ -243,7 +243,7 @@ def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, 
         previous = signal.getsignal(signal.SIGINT)
 
         def stop(signum, frame) -> None:
-            click.echo("\nStopping after the current item…", err=True)
+            click.echo("\nStopping: what is done is kept; the item in progress runs again on resume.", err=True)
             cancel.cancel()
 
         try:

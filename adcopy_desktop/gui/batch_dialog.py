@@ -147,7 +147,7 @@ class BatchDialog(QDialog):
     def stop(self) -> None:
         if self.job is not None:
             self.job.cancel()
-            self.status_label.setText(self.tr("Stopping after the current product…"))
+            self.status_label.setText(self.tr("Stopping; what is done is kept, the product in progress runs again on resume."))
 
     def _progress(self, event: Any) -> None:
         if isinstance(event, BatchStatus):

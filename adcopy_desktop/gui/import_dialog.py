@@ -166,11 +166,12 @@ class ImportDialog(QDialog):
         def task(report, cancel):
             return preview_catalog(path, fmt=fmt, encoding=encoding, rows=PREVIEW_ROWS)
 
-        self.preview_job = self.context.run(self.tr("Previewing {file}").format(file=path.name), task,
-                                            kind="preview", on_success=self._show_preview, show_errors=False,
-                                            owner=self)
-        self.preview_job.signals.failed.connect(self._preview_failed)
-        return self.preview_job
+        job = self.context.run(self.tr("Previewing {file}").format(file=path.name), task, kind="preview",
+                               show_errors=False, owner=self)
+        self.preview_job = job  # a newer preview (another encoding chosen meanwhile) makes this one stale
+        job.signals.succeeded.connect(lambda preview: self._show_preview(preview) if self.preview_job is job else None)
+        job.signals.failed.connect(lambda text: self._preview_failed(text) if self.preview_job is job else None)
+        return job
 
     def _show_plain_preview(self, importer: str | None) -> None:
         self.mapping_group.setVisible(False)

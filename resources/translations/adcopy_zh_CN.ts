@@ -1418,8 +1418,8 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
             <translation>批量生成</translation>
         </message>
         <message>
-            <source>Stopping after the current product…</source>
-            <translation>当前商品完成后停止…</translation>
+            <source>Stopping; what is done is kept, the product in progress runs again on resume.</source>
+            <translation>正在停止：已完成的会保留，进行中的商品在继续时重新生成。</translation>
         </message>
         <message>
             <source>{done} of {total} done</source>
