@@ -473,6 +473,7 @@ def _add_subcommands_from_their_modules() -> None:
     from adcopy_desktop.cli_catalog import batch, import_command, products
     from adcopy_desktop.cli_export import export_command, outbox_group, shops_group
     from adcopy_desktop.cli_scoring import eval_command, quality, score
+    from adcopy_desktop.cli_training import train
 
     cli.add_command(bench)
     models.add_command(models_rollback)
@@ -485,6 +486,7 @@ def _add_subcommands_from_their_modules() -> None:
     cli.add_command(import_command)
     cli.add_command(products)
     cli.add_command(batch)
+    cli.add_command(train)
 
 
 _add_subcommands_from_their_modules()

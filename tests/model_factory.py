@@ -34,8 +34,9 @@ CORPUS = [
 ] * 20
 
 
-def build_tokenizer(folder: Path, vocab_size: int = 600) -> int:
-    """Train and save a tiny byte-level BPE tokenizer; returns the vocabulary size."""
+def build_tokenizer(folder: Path, vocab_size: int = 600, corpus: list[str] | None = None) -> int:
+    """Train and save a tiny byte-level BPE tokenizer; returns the vocabulary size. ``corpus`` adds
+    text to learn merges from (long prompts then cost fewer tokens)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
@@ -48,7 +49,7 @@ def build_tokenizer(folder: Path, vocab_size: int = 600) -> int:
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tokenizer.train_from_iterator(CORPUS, trainer=trainer)
+    tokenizer.train_from_iterator(CORPUS + list(corpus or []), trainer=trainer)
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tokenizer,
         bos_token="<|im_start|>",
@@ -69,13 +70,15 @@ def build_tiny_model(
     layers: int = 2,
     seed: int = 0,
     context_length: int = 1024,
+    vocab_size: int = 600,
+    corpus: list[str] | None = None,
 ) -> Path:
     """Write a tiny random-weight causal LM (safetensors) with its tokenizer into ``folder``."""
     import torch
     from transformers import AutoModelForCausalLM, GenerationConfig, LlamaConfig, Qwen2Config
 
     folder.mkdir(parents=True, exist_ok=True)
-    vocab = build_tokenizer(folder)
+    vocab = build_tokenizer(folder, vocab_size, corpus)
     common = dict(
         vocab_size=vocab,
         hidden_size=hidden_size,

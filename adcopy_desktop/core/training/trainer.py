@@ -1,0 +1,491 @@
+"""The training child: fine-tune a model folder's weights on examples, merge, export to ONNX.
+
+Runs only as ``python -m adcopy_desktop.core.training.trainer`` (torch, peft and transformers are
+imported here, never in the app's process). The parent (``core/training/pipeline.py``) writes the
+examples and settings to a JSON file and reads JSON lines from stdout:
+
+    {"event": "progress", "stage": "train", "step": 3, "total": 40, "loss": 2.1, "heldout_loss": 2.3,
+     "eta_s": 81.0, "message": "...", "fraction": 0.07}
+    {"event": "metrics", ...}        held-out loss before training, after each evaluation
+    {"event": "done", "metadata": {...}} / {"event": "error", "message": "..."} / {"event": "cancelled"}
+
+Supervised stage: the loss is on the copy tokens (and the end-of-turn token) only; the prompt is
+masked. Preference stage (DPO) on accepted-vs-rejected pairs when asked for; its reference is the
+supervised model, whose log-probabilities are computed once before the stage. The parent stops a
+run by creating the cancel file, checked before every optimiser step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from adcopy_desktop.core.model_store.builder import (
+    RUNTIME_FILES,
+    BuildFailure,
+    check_export,
+    emit,
+    export_onnx,
+    load_pretrained,
+    quantize_int4,
+)
+
+IGNORE = -100
+EXIT_CANCELLED = 4
+
+
+class TrainingCancelled(Exception):
+    pass
+
+
+class Run:
+    """One training run: tokenised data, the model, the cancel check."""
+
+    def __init__(self, base: Path, data: dict[str, Any], out: Path, cancel_file: Path | None):
+        import torch
+
+        self.torch = torch
+        self.config: dict[str, Any] = data["config"]
+        self.data = data
+        self.base = base
+        self.out = out
+        self.cancel_file = cancel_file
+        self.precision = data.get("precision", "fp32")
+        wanted = self.config.get("device", "auto")
+        self.device = "cuda" if wanted in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
+        torch.manual_seed(int(self.config["seed"]))
+        self.rng = random.Random(int(self.config["seed"]))
+        self.started = time.monotonic()
+        self.timings: dict[str, float] = {}
+        self.parent_pid = os.getppid()
+
+    def check_cancel(self) -> None:
+        """Stop when the parent asks (cancel file) or is gone (an orphan would train for nobody)."""
+        if self.cancel_file is not None and self.cancel_file.exists():
+            raise TrainingCancelled()
+        if os.getppid() != self.parent_pid:
+            raise TrainingCancelled()
+
+    def progress(self, stage: str, message: str, fraction: float | None = None, **fields: Any) -> None:
+        emit("progress", stage=stage, message=message, fraction=fraction, **fields)
+
+    # -- data -----------------------------------------------------------------------------------
+    def load(self) -> None:
+        from adcopy_desktop.core.runtime.tokenizer import ChatTokenizer
+
+        self.progress("load", "Loading the active model's weights", 0.01)
+        hf_dir = self.base / "hf"
+        self.tokenizer, self.model = load_pretrained("hf", hf_dir)
+        # The runtime's own tokenizer renders and encodes prompts, so training sees the exact ids
+        # that generation will feed.
+        self.chat = ChatTokenizer.from_folder(self.base / "onnx" if (self.base / "onnx").is_dir() else hf_dir)
+        eos = self.chat.eos_token_id if self.chat.eos_token_id is not None else self.tokenizer.eos_token_id
+        if eos is None:
+            raise BuildFailure("The model has no end-of-turn token, so it cannot learn where copy ends.")
+        self.eos_id = int(eos)
+        pad = self.tokenizer.pad_token_id
+        self.pad_id = int(pad) if pad is not None else self.eos_id
+        self.model.to(self.device)
+
+    def encode(self, messages: list[dict[str, str]], completion: str) -> tuple[list[int], list[int]]:
+        max_length = int(self.config["max_length"])
+        prompt = self.chat.encode(self.chat.apply_chat_template(messages, add_generation_prompt=True))
+        answer = self.chat.encode(completion) + [self.eos_id]
+        answer = answer[: max_length - min(len(prompt), max_length // 2)]
+        prompt = prompt[-(max_length - len(answer)):]
+        return prompt + answer, [IGNORE] * len(prompt) + answer
+
+    def encoded(self, key: str) -> list[tuple[list[int], list[int]]]:
+        return [self.encode(item["messages"], item["completion"]) for item in self.data.get(key, [])]
+
+    def collate(self, rows: list[tuple[list[int], list[int]]]):
+        torch = self.torch
+        width = max(len(ids) for ids, _ in rows)
+        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for row, (token_ids, token_labels) in enumerate(rows):
+            ids[row, : len(token_ids)] = torch.tensor(token_ids)
+            labels[row, : len(token_labels)] = torch.tensor(token_labels)
+            mask[row, : len(token_ids)] = 1
+        return ids.to(self.device), mask.to(self.device), labels.to(self.device)
+
+    # -- losses ---------------------------------------------------------------------------------
+    def causal_lm(self):
+        """The transformers model under any peft wrapper (LoRA layers are injected in place)."""
+        model = self.model
+        if hasattr(model, "get_base_model"):
+            model = model.get_base_model()
+        return model
+
+    def token_logps(self, ids, mask, labels):
+        """Per-sequence sum of log-probabilities of the labelled tokens, and their count.
+
+        The output layer runs on the labelled positions only: prompts are most of every sequence,
+        and the vocabulary projection of every prompt position would be wasted work."""
+        torch = self.torch
+        causal = self.causal_lm()
+        targets = labels[:, 1:]
+        keep = targets != IGNORE
+        rows = keep.nonzero(as_tuple=True)[0]
+        plain_head = (hasattr(causal, "model") and hasattr(causal, "lm_head")
+                      and not getattr(causal.config, "final_logit_softcapping", None))
+        if plain_head:
+            hidden = causal.model(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1]
+            logits = causal.lm_head(hidden[keep]).float()
+        else:
+            logits = self.model(input_ids=ids, attention_mask=mask).logits[:, :-1][keep].float()
+        picked = torch.log_softmax(logits, dim=-1).gather(1, targets[keep].unsqueeze(-1)).squeeze(-1)
+        sums = torch.zeros(ids.shape[0], dtype=picked.dtype, device=picked.device).index_add(0, rows, picked)
+        return sums, keep.sum(-1)
+
+    def heldout_loss(self, rows: list[tuple[list[int], list[int]]]) -> float | None:
+        """Mean negative log-likelihood per copy token over the held-out examples."""
+        if not rows:
+            return None
+        torch = self.torch
+        self.model.eval()
+        total, count = 0.0, 0
+        batch = max(1, int(self.config["batch_size"]))
+        with torch.no_grad():
+            for start in range(0, len(rows), batch):
+                self.check_cancel()
+                logps, tokens = self.token_logps(*self.collate(rows[start:start + batch]))
+                total -= float(logps.sum())
+                count += int(tokens.sum())
+        return total / max(1, count)
+
+    # -- what to train --------------------------------------------------------------------------
+    def prepare_parameters(self) -> int:
+        method = self.config["method"]
+        model = self.model
+        if method == "lora":
+            from peft import LoraConfig, get_peft_model
+
+            lora = LoraConfig(
+                r=int(self.config["lora_rank"]), lora_alpha=int(self.config["lora_alpha"]),
+                lora_dropout=float(self.config["lora_dropout"]), target_modules="all-linear",
+                task_type="CAUSAL_LM",
+            )
+            self.model = get_peft_model(model, lora)
+        elif method == "top_layers":
+            layers = _decoder_layers(model)
+            keep = int(self.config["top_layers"])
+            for parameter in model.parameters():
+                parameter.requires_grad = False
+            for layer in list(layers)[-keep:]:
+                for parameter in layer.parameters():
+                    parameter.requires_grad = True
+            norm = getattr(getattr(model, "model", model), "norm", None)
+            if norm is not None:
+                for parameter in norm.parameters():
+                    parameter.requires_grad = True
+        else:
+            for parameter in model.parameters():
+                parameter.requires_grad = True
+        return sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+
+    def trainable_state(self) -> dict[str, Any]:
+        return {name: p.detach().clone() for name, p in self.model.named_parameters() if p.requires_grad}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        with self.torch.no_grad():
+            for name, parameter in self.model.named_parameters():
+                if name in state:
+                    parameter.copy_(state[name])
+
+    def optimizer(self, learning_rate: float):
+        parameters = [p for p in self.model.parameters() if p.requires_grad]
+        return self.torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=0.0)
+
+    # -- the supervised stage -------------------------------------------------------------------
+    def supervised(self, train, heldout, heldout_before: float | None) -> dict[str, Any]:
+        torch = self.torch
+        config = self.config
+        batch = int(config["batch_size"])
+        steps_per_epoch = max(1, math.ceil(len(train) / batch))
+        total = steps_per_epoch * int(config["epochs"])
+        if config.get("max_steps"):
+            total = min(total, int(config["max_steps"]))
+        evaluate_every = max(1, math.ceil(steps_per_epoch / int(config["evaluations_per_epoch"])))
+        optimizer = self.optimizer(float(config["learning_rate"]))
+        warmup = min(10, total // 10)
+
+        def factor(step: int) -> float:
+            if step < warmup:
+                return (step + 1) / (warmup + 1)
+            return max(0.1, 1.0 - (step - warmup) / max(1, total - warmup))
+
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+        patience = int(config["early_stopping_patience"])
+        best_loss, best_state, best_step, waited = math.inf, None, 0, 0
+        last_heldout, losses, step, stopped_early = heldout_before, [], 0, False
+        started = time.monotonic()
+        order = list(range(len(train)))
+        while step < total and not stopped_early:
+            self.rng.shuffle(order)
+            for start in range(0, len(order), batch):
+                if step >= total:
+                    break
+                self.check_cancel()
+                self.model.train()
+                rows = [train[i] for i in order[start:start + batch]]
+                ids, mask, labels = self.collate(rows)
+                logps, tokens = self.token_logps(ids, mask, labels)
+                loss = -logps.sum() / tokens.sum().clamp(min=1)
+                if not torch.isfinite(loss):
+                    raise BuildFailure("The training loss became infinite or NaN; lower the learning rate.")
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], 1.0)
+                optimizer.step()
+                scheduler.step()
+                step += 1
+                losses.append(float(loss))
+                evaluated = step % evaluate_every == 0 or step == total
+                if evaluated and heldout:
+                    last_heldout = self.heldout_loss(heldout)
+                    emit("metrics", stage="train", step=step, heldout_loss=last_heldout, loss=losses[-1])
+                    if last_heldout < best_loss - 1e-6:
+                        best_loss, best_state, best_step, waited = last_heldout, self.trainable_state(), step, 0
+                    else:
+                        waited += 1
+                        if patience and waited >= patience:
+                            stopped_early = True
+                elapsed = time.monotonic() - started
+                eta = elapsed / step * (total - step)
+                self.progress(
+                    "train",
+                    f"step {step}/{total}  loss {losses[-1]:.3f}"
+                    + (f"  held-out {last_heldout:.3f}" if last_heldout is not None else "")
+                    + f"  ETA {_duration(eta)}",
+                    0.05 + 0.7 * step / total,
+                    step=step, total=total, loss=losses[-1], heldout_loss=last_heldout, eta_s=round(eta, 1),
+                )
+                if stopped_early:
+                    break
+        if best_state is not None and best_step != step:
+            self.restore(best_state)
+        self.timings["train_seconds"] = round(time.monotonic() - started, 1)
+        return {
+            "steps": step, "planned_steps": total, "stopped_early": stopped_early, "best_step": best_step or step,
+            "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
+            "best_heldout_loss": None if best_loss == math.inf else best_loss,
+        }
+
+    # -- the preference stage (DPO) -------------------------------------------------------------
+    def pair_rows(self, key: str):
+        rows = []
+        for pair in self.data.get(key, []):
+            rows.append((self.encode(pair["messages"], pair["chosen"]), self.encode(pair["messages"], pair["rejected"])))
+        return rows
+
+    def pair_logps(self, pairs):
+        logps, _ = self.token_logps(*self.collate([c for c, _ in pairs] + [r for _, r in pairs]))
+        return logps[: len(pairs)], logps[len(pairs):]
+
+    def reference_logps(self, pairs) -> list[tuple[float, float]]:
+        self.model.eval()
+        values = []
+        with self.torch.no_grad():
+            for start in range(0, len(pairs), int(self.config["batch_size"])):
+                self.check_cancel()
+                chosen, rejected = self.pair_logps(pairs[start:start + int(self.config["batch_size"])])
+                values += list(zip(chosen.tolist(), rejected.tolist()))
+        return values
+
+    def preference_accuracy(self, pairs, reference) -> float | None:
+        """Share of pairs where the model prefers the accepted copy more than the reference does."""
+        if not pairs:
+            return None
+        current = self.reference_logps(pairs)
+        wins = sum((c - r) > (rc - rr) for (c, r), (rc, rr) in zip(current, reference))
+        return wins / len(pairs)
+
+    def preference(self, pairs, heldout_pairs) -> dict[str, Any]:
+        torch = self.torch
+        config = self.config
+        beta = float(config["dpo_beta"])
+        batch = int(config["batch_size"])
+        started = time.monotonic()
+        self.progress("preference", f"Preference stage (DPO) on {len(pairs)} accepted-vs-rejected pairs", 0.76)
+        reference = self.reference_logps(pairs)
+        heldout_reference = self.reference_logps(heldout_pairs) if heldout_pairs else []
+        optimizer = self.optimizer(float(config["dpo_learning_rate"]))
+        total = max(1, math.ceil(len(pairs) / batch)) * int(config["dpo_epochs"])
+        step, losses, order = 0, [], list(range(len(pairs)))
+        for _ in range(int(config["dpo_epochs"])):
+            self.rng.shuffle(order)
+            for start in range(0, len(order), batch):
+                self.check_cancel()
+                self.model.train()
+                chunk = order[start:start + batch]
+                chosen, rejected = self.pair_logps([pairs[i] for i in chunk])
+                ref = torch.tensor([reference[i] for i in chunk], device=chosen.device)
+                advantage = (chosen - ref[:, 0]) - (rejected - ref[:, 1])
+                loss = -torch.nn.functional.logsigmoid(beta * advantage).mean()
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], 1.0)
+                optimizer.step()
+                step += 1
+                losses.append(float(loss))
+                elapsed = time.monotonic() - started
+                self.progress("preference", f"DPO step {step}/{total}  loss {losses[-1]:.3f}",
+                              0.76 + 0.04 * step / total, step=step, total=total, loss=losses[-1],
+                              eta_s=round(elapsed / step * (total - step), 1))
+        result = {
+            "pairs": len(pairs), "steps": step, "beta": beta, "first_loss": losses[0] if losses else None,
+            "last_loss": losses[-1] if losses else None,
+            "train_preference_accuracy": self.preference_accuracy(pairs, reference),
+            "heldout_preference_accuracy": self.preference_accuracy(heldout_pairs, heldout_reference),
+            "seconds": round(time.monotonic() - started, 1),
+        }
+        emit("metrics", stage="preference", **result)
+        return result
+
+    # -- the whole run --------------------------------------------------------------------------
+    def run(self) -> dict[str, Any]:
+        config = self.config
+        self.load()
+        train, heldout = self.encoded("train"), self.encoded("heldout")
+        if not train:
+            raise BuildFailure("There is nothing to train on.")
+        self.progress("evaluate", f"Held-out loss of the current model on {len(heldout)} examples", 0.03)
+        heldout_before = self.heldout_loss(heldout)
+        emit("metrics", stage="before", heldout_loss=heldout_before)
+        trainable = self.prepare_parameters()
+        self.progress("train", f"Training {trainable:,} parameters ({config['method']}) on {len(train)} examples "
+                      f"on {self.device}", 0.05)
+        supervised = self.supervised(train, heldout, heldout_before)
+        pairs = self.pair_rows("pairs")
+        mode = config["preference"]
+        preference = None
+        if pairs and (mode == "on" or (mode == "auto" and len(pairs) >= int(config["min_pairs"]))):
+            preference = self.preference(pairs, self.pair_rows("heldout_pairs"))
+        if preference is None and supervised["best_heldout_loss"] is not None:
+            heldout_after = supervised["best_heldout_loss"]  # the weights it was measured on are the ones kept
+        else:
+            self.progress("evaluate", "Held-out loss of the new model", 0.8)
+            heldout_after = self.heldout_loss(heldout)
+        emit("metrics", stage="after", heldout_loss=heldout_after)
+        self.check_cancel()
+        check = self.export()
+        return {
+            "heldout_loss_old": heldout_before,
+            "heldout_loss_new": heldout_after,
+            "export_check": check,
+            "training": {
+                "method": config["method"], "device": self.device, "trainable_parameters": int(trainable),
+                "examples": len(train), "held_out": len(heldout), "pairs": len(pairs),
+                "supervised": supervised, "preference": preference,
+                "hyper_parameters": {k: v for k, v in config.items() if k not in ("style",)},
+                "peak_rss_mb": _peak_rss_mb(), "seconds": round(time.monotonic() - self.started, 1),
+                **self.timings,
+            },
+        }
+
+    def export(self) -> dict[str, Any]:
+        model = self.model
+        if self.config["method"] == "lora":
+            self.progress("merge", "Merging the LoRA adapter into the weights", 0.82)
+            model = model.merge_and_unload()
+        model = model.to("cpu").eval()
+        for parameter in model.parameters():
+            parameter.requires_grad = False
+        hf_dir = self.out / "hf"
+        self.progress("merge", "Saving the merged weights", 0.84)
+        model.save_pretrained(hf_dir, safe_serialization=True)
+        self.tokenizer.save_pretrained(hf_dir)
+        self.check_cancel()
+        onnx_dir = self.out / "onnx"
+        started = time.monotonic()
+        self.progress("export", "Exporting the new model to ONNX with Optimum", 0.86)
+        export_onnx(model, onnx_dir)
+        for name in RUNTIME_FILES:
+            source = self.base / "onnx" / name
+            if not source.is_file():
+                source = hf_dir / name
+            if source.is_file():
+                shutil.copy2(source, onnx_dir / name)
+        self.progress("export", "Checking the ONNX model against the trained weights", 0.95)
+        check = check_export(model, self.tokenizer, onnx_dir)
+        if self.precision != "fp32":
+            from adcopy_desktop.core.model_store import builder
+
+            self.progress("export", f"Quantising the weights ({self.precision}), as the active model's were", 0.97)
+            quantize = getattr(builder, "quantize_weights", None)
+            check.update(quantize(onnx_dir, self.tokenizer, self.precision) if quantize is not None
+                         else quantize_int4(onnx_dir, self.tokenizer))
+        self.timings["export_seconds"] = round(time.monotonic() - started, 1)
+        return check
+
+
+def _decoder_layers(model):
+    inner = getattr(model, "model", None)
+    layers = getattr(inner, "layers", None)
+    if layers is None:
+        raise BuildFailure("This architecture has no decoder layer list; use --method lora or full.")
+    return layers
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def _peak_rss_mb() -> float | None:
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak / 1024 if sys.platform != "darwin" else peak / 2**20, 1)
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or "out of memory" in str(exc).lower()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--base", type=Path, required=True, help="the active model's folder (hf/ and onnx/)")
+    parser.add_argument("--data", type=Path, required=True, help="JSON: config, train, heldout, pairs")
+    parser.add_argument("--out", type=Path, required=True, help="staging folder for hf/ and onnx/")
+    parser.add_argument("--cancel-file", type=Path, help="stop within one step once this file exists")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        data = json.loads(args.data.read_text(encoding="utf-8"))
+        metadata = Run(args.base, data, args.out, args.cancel_file).run()
+    except TrainingCancelled:
+        emit("cancelled")
+        return EXIT_CANCELLED
+    except BuildFailure as exc:
+        emit("error", message=str(exc))
+        return 2
+    except Exception as exc:  # the parent shows the message; the traceback goes to the log
+        traceback.print_exc(file=sys.stderr)
+        if _is_out_of_memory(exc):
+            emit("error", message="Ran out of memory while training. Lower --batch-size or max_length, use "
+                                  "--method lora, or close other programs.")
+            return 3
+        emit("error", message=f"Training failed: {type(exc).__name__}: {exc}")
+        return 1
+    emit("done", metadata=metadata)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
