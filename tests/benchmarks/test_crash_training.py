@@ -18,6 +18,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "crash_training.py
 def load_script():
     spec = importlib.util.spec_from_file_location("crash_training", SCRIPT)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
     spec.loader.exec_module(module)
     return module
 

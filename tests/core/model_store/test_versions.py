@@ -170,6 +170,7 @@ CHILD = textwrap.dedent("""
     staging = store.new_version_staging(parent)
     shutil.copytree(store.get(parent).folder / "hf", staging / "hf")
     shutil.copytree(store.get(parent).folder / "onnx", staging / "onnx")
+    (staging / ".owner").unlink()  # as the training pipeline hands the folder over
     store.commit_version(staging, parent_id=parent, keep=1,
                          metadata={"evaluation": {"decision": "accepted"}})
     print("committed")
@@ -197,5 +198,13 @@ def test_a_kill_after_any_commit_step_leaves_a_loadable_active_model(tiny_store,
     [candidate] = CopyGenerator(tiny_store).generate(
         request, GenerationSettings(n=1, max_new_tokens=4, temperature=0.0), score=False)
     assert candidate.model == active
-    tiny_store.remove_stale_staging()
+    tiny_store.remove_stale_staging()  # the next training's first step
     assert not list(tiny_store.root.glob(".build-*")) and not list(tiny_store.root.glob(".trash-*"))
+
+
+def test_a_staging_folder_whose_owner_file_was_removed_is_owned_again_by_the_commit(tiny_store):
+    staging = trained_staging(tiny_store, "tiny-llama")
+    (staging / ".owner").unlink()  # the trainer hands the folder over before committing
+    info = tiny_store.commit_version(staging, parent_id="tiny-llama", metadata={})
+    assert not (info.folder / ".owner").exists()
+    assert ".owner" not in json.loads((info.folder / "manifest.json").read_text())["files"]
