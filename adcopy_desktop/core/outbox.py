@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
-from adcopy_desktop.core.errors import AdCopyError, Cancelled
+from adcopy_desktop.core.errors import AdCopyError
 from adcopy_desktop.core.library import Library
 from adcopy_desktop.core.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from adcopy_desktop.core.secrets import redact
@@ -369,7 +369,3 @@ def _summary(outbox: Outbox, job_id: int) -> JobSummary:
     return JobSummary(job_id, job.target, job.destination, done=job.counts["done"], failed=job.counts["failed"],
                       unfinished=job.unfinished if job.status == OPEN else 0, failures=failures)
 
-
-def ensure_not_cancelled(cancel: CancelToken | None) -> None:
-    if cancel is not None and cancel.cancelled:
-        raise Cancelled("The export was stopped; the unfinished items stay in the outbox for later.")
