@@ -1,0 +1,107 @@
+"""The training child on a tiny model, and cancelling a run."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from adcopy_desktop.core.errors import Cancelled
+from adcopy_desktop.core.progress import CancelToken
+from adcopy_desktop.core.training.config import TrainingConfig
+from adcopy_desktop.core.training.pipeline import TrainingProgress, run_training
+
+COPY = "Soft cotton t-shirt in navy blue, breathable and easy to care for."
+
+
+def example(index: int) -> dict:
+    return {"key": f"k{index}", "messages": [{"role": "user", "content": f"Write copy for item {index}."}],
+            "completion": COPY, "kind": "description", "language": "en", "style": None, "origin": f"line {index}",
+            "product": None}
+
+
+def child_data(tmp_path, **config) -> tuple:
+    data = {"config": TrainingConfig(**config).to_dict(), "precision": "fp32",
+            "train": [example(i) for i in range(8)], "heldout": [example(i) for i in range(8, 10)],
+            "pairs": [], "heldout_pairs": []}
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_child_trains_with_falling_loss_merges_and_exports(tiny_store, tmp_path):
+    base = tiny_store.active_model().folder
+    out = tmp_path / "staging"
+    out.mkdir()
+    data = child_data(tmp_path, method="lora", learning_rate=1e-2, epochs=4, batch_size=4, lora_rank=4,
+                      early_stopping_patience=0)
+    result = subprocess.run(
+        [sys.executable, "-m", "adcopy_desktop.core.training.trainer", "--base", str(base), "--data", str(data),
+         "--out", str(out)], capture_output=True, text=True, timeout=600,
+    )
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    assert result.returncode == 0, result.stderr[-2000:]
+    steps = [e for e in events if e["event"] == "progress" and e.get("stage") == "train" and "step" in e]
+    assert [e["step"] for e in steps] == list(range(1, 9)) and all(e["total"] == 8 for e in steps)
+    assert all("eta_s" in e and e["loss"] > 0 for e in steps)
+    assert steps[-1]["loss"] < steps[0]["loss"]
+    done = events[-1]
+    assert done["event"] == "done"
+    metadata = done["metadata"]
+    assert metadata["heldout_loss_new"] < metadata["heldout_loss_old"]
+    assert metadata["training"]["method"] == "lora" and metadata["training"]["trainable_parameters"] > 0
+    assert metadata["export_check"]["next_token_agreement"] >= 0.95
+    assert (out / "hf" / "model.safetensors").is_file() and (out / "onnx" / "model.onnx").is_file()
+    assert (out / "onnx" / "tokenizer.json").is_file()
+    assert not list((out / "hf").glob("adapter_*"))  # merged, not an adapter
+
+
+@pytest.mark.parametrize("method", ["top_layers", "full"])
+def test_other_freezing_strategies_train_fewer_or_all_parameters(tiny_store, tmp_path, method):
+    base = tiny_store.active_model().folder
+    out = tmp_path / "staging"
+    out.mkdir()
+    data = child_data(tmp_path, method=method, learning_rate=1e-3, epochs=1, batch_size=4, top_layers=1)
+    result = subprocess.run(
+        [sys.executable, "-m", "adcopy_desktop.core.training.trainer", "--base", str(base), "--data", str(data),
+         "--out", str(out)], capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    metadata = json.loads(result.stdout.strip().splitlines()[-1])["metadata"]
+    trainable = metadata["training"]["trainable_parameters"]
+    from safetensors import safe_open
+
+    with safe_open(str(base / "hf" / "model.safetensors"), "np") as weights:
+        total = sum(weights.get_tensor(name).size for name in weights.keys())
+    if method == "full":
+        assert trainable == total
+    else:
+        assert 0 < trainable < total / 2
+
+
+def test_cancel_stops_within_a_step_and_leaves_no_version(tiny_store, tmp_path):
+    lines = [json.dumps({"prompt": f"Type: item {i}\nColor: blue", "completion": f"Blue item {i}, soft and light."})
+             for i in range(24)]
+    data = tmp_path / "data.jsonl"
+    data.write_text("\n".join(lines), encoding="utf-8")
+    before = sorted(p.name for p in tiny_store.root.iterdir())
+    active = tiny_store.active_id()
+    cancel = CancelToken()
+    steps = []
+
+    def progress(event):
+        if isinstance(event, TrainingProgress):
+            steps.append(event.step)
+            if event.step == 2:
+                cancel.cancel()
+
+    # long prompts (the tiny tokenizer spends many tokens on them): each step takes a while, so the
+    # step number the parent relays is the one in flight
+    config = TrainingConfig(method="full", epochs=200, batch_size=8, max_length=512, early_stopping_patience=0)
+    with pytest.raises(Cancelled):
+        run_training(config, store=tiny_store, data_file=data, progress=progress, cancel=cancel)
+    assert steps and max(steps) <= 3  # the step in flight may finish, no further one starts
+    assert tiny_store.active_id() == active
+    assert sorted(p.name for p in tiny_store.root.iterdir()) == before
