@@ -16,6 +16,7 @@ import click
 
 from adcopy_desktop import __version__
 from adcopy_desktop.core.errors import AdCopyError
+from adcopy_desktop.core.model_store.store import DEFAULT_PRECISION, PRECISIONS
 from adcopy_desktop.core.progress import ProgressEvent
 from adcopy_desktop.paths import user_folders
 
@@ -294,11 +295,16 @@ def models_list(output_format: str) -> None:
     click.echo("(* = active)")
 
 
+PRECISION_HELP = (
+    "Weights: int8 (8-bit, about twice as fast on CPU as fp32 and close to it), fp32 (the exact "
+    "export), int4 (4-bit, faster still but noticeably less faithful)"
+)
+
+
 @models.command("build")
 @click.option("--force", is_flag=True, help="Rebuild even if the default model is already there.")
-@click.option("--precision", type=click.Choice(["fp32", "int4"]), default="fp32", show_default=True,
-              help="fp32: the exact export; int4: 4-bit weights, about twice as fast on CPU, less "
-                   "faithful (with --force).")
+@click.option("--precision", type=click.Choice(PRECISIONS), default=DEFAULT_PRECISION, show_default=True,
+              help=PRECISION_HELP + " (with --force).")
 def models_build(force: bool, precision: str) -> None:
     """Build the default model (SmolLM2-135M-Instruct) from its offline package."""
     from adcopy_desktop.core.model_store import DEFAULT_MODEL_ID, ModelStore
@@ -320,8 +326,8 @@ def models_build(force: bool, precision: str) -> None:
 @click.option("--name", help="Display name (default: the folder or file name).")
 @click.option("--languages", help="Languages the model writes, e.g. zh,en (default: detected).")
 @click.option("--activate", is_flag=True, help="Make it the active model.")
-@click.option("--precision", type=click.Choice(["fp32", "int4"]), default="fp32", show_default=True,
-              help="fp32: the exact export; int4: 4-bit weights, about twice as fast on CPU, less faithful.")
+@click.option("--precision", type=click.Choice(PRECISIONS), default=DEFAULT_PRECISION, show_default=True,
+              help=PRECISION_HELP + ".")
 def models_import(path: Path, name: str | None, languages: str | None, activate: bool, precision: str) -> None:
     """Import a Hugging Face model folder (safetensors) or a GGUF file."""
     from adcopy_desktop.core.model_store import ModelStore

@@ -6,6 +6,7 @@ developer's settings, models or plugins.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -71,10 +72,17 @@ def tiny_store(tiny_models_root: Path, isolated_home: Path):
 def default_models_root() -> Path:
     """The real default model, built once into the test cache and reused between runs."""
     from adcopy_desktop.core.model_store import ModelStore
+    from adcopy_desktop.core.model_store.store import DEFAULT_PRECISION
 
     cache = Path(os.environ.get("ADCOPY_TEST_CACHE", Path(__file__).resolve().parent.parent / ".adcopy-test-cache"))
     root = cache / "models"
-    ModelStore(root).ensure_default_model()
+    store = ModelStore(root)
+    info = store.ensure_default_model()
+    built_at = json.loads((info.folder / "manifest.json").read_text(encoding="utf-8")).get("precision", "fp32")
+    if built_at != DEFAULT_PRECISION:  # a cache from before the default precision changed
+        from adcopy_desktop.core.model_store.sources import DEFAULT_MODEL_ID, default_model_source
+
+        store.build(default_model_source(), model_id=DEFAULT_MODEL_ID, name=info.name, replace=True)
     return root
 
 

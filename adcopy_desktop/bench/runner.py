@@ -303,6 +303,15 @@ def _peer_target(
     return Path(target)
 
 
+def weights_precision(onnx_folder: Path) -> str:
+    """The precision the model was built at (its manifest), "unknown" for a folder without one."""
+    try:
+        manifest = json.loads((onnx_folder.parent / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "unknown"
+    return str(manifest.get("precision") or "fp32")  # manifests from before precisions were fp32
+
+
 def compute_ratios(ours: dict[str, Any], peer: dict[str, Any]) -> dict[str, float | None] | None:
     """Above 1 means the app's runtime is better, except peak_rss where below 1 is better."""
     if ours.get("status") != "ok" or peer.get("status") != "ok":
@@ -360,6 +369,7 @@ def run_benchmark(
     results = {runtime: {"label": LABELS[runtime], **results[runtime]} for runtime in (OURS, *PEERS)}
     return {
         "model": model or onnx_folder.parent.name,
+        "precision": weights_precision(onnx_folder),
         "machine": machine_info(),
         "settings": {
             "prompt": prompt,
@@ -460,7 +470,7 @@ def _ratio_lines(report: dict[str, Any]) -> list[str]:
 def _summary(report: dict[str, Any]) -> str:
     s = report["settings"]
     return (
-        f"{report['model']}: prompt {s['prompt_tokens']} tokens, {s['new_tokens']} new tokens per candidate, "
+        f"{report['model']} ({report.get('precision', 'unknown')} weights): prompt {s['prompt_tokens']} tokens, {s['new_tokens']} new tokens per candidate, "
         f"batch of {s['batch']}, median of {s['repeats']}, {s['threads']} threads, {s['decoding']}"
     )
 

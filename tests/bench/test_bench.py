@@ -117,6 +117,7 @@ def test_bench_command_uses_the_active_model(tiny_store: ModelStore, monkeypatch
     assert outcome.exit_code == 0, outcome.output
     report = json.loads(outcome.stdout)
     assert report["model"] == "tiny-llama"
+    assert report["precision"] == json.loads((tiny_store.get("tiny-llama").folder / "manifest.json").read_text())["precision"]
     ((targets, options),) = calls
     assert list(targets) == ["onnx", "transformers"]
     assert targets["onnx"] == tiny_store.get("tiny-llama").runtime_folder

@@ -9,6 +9,8 @@ import pytest
 
 from adcopy_desktop.core.candidates import GenerationSettings
 from adcopy_desktop.core.generation import CopyGenerator
+from adcopy_desktop.core.model_store.quantize import SCHEMES
+from adcopy_desktop.core.model_store.store import DEFAULT_PRECISION
 from adcopy_desktop.core.product import parse_product
 from adcopy_desktop.core.prompts import CopyRequest, CopyKind
 
@@ -29,6 +31,10 @@ def test_default_model_is_built_checked_and_active(default_store):
     assert info.architecture == "llama" and 130e6 < info.parameters < 140e6
     manifest = json.loads((info.folder / "manifest.json").read_text())
     assert manifest["export_check"]["next_token_agreement"] >= 0.95
+    assert manifest["precision"] == DEFAULT_PRECISION
+    if DEFAULT_PRECISION != "fp32":  # the quantised weights passed the check against the float graph
+        scheme = SCHEMES[DEFAULT_PRECISION]
+        assert manifest["export_check"][f"{DEFAULT_PRECISION}_next_token_agreement"] >= scheme.min_top1
     assert any("<|im_end|>" in fix for fix in manifest["tokenizer_fixes"])
 
 

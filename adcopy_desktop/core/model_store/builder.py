@@ -17,6 +17,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from adcopy_desktop.core.model_store.quantize import SCHEMES, QuantisationRejected, quantise_model
+
 RUNTIME_FILES = (
     "tokenizer.json",
     "tokenizer_config.json",
@@ -165,54 +167,17 @@ def check_export(model, tokenizer, onnx_dir: Path) -> dict[str, float]:
     return {"next_token_agreement": agreement, "max_logit_diff": max_diff, "prompt_tokens": len(ids)}
 
 
-# 4-bit weights must keep the float model's choice among its top few tokens at most positions of
-# the check prompt (SmolLM2-135M measured 83%; a broken quantisation lands far lower).
-INT4_TOP_K = 5
-INT4_MIN_TOP_K_AGREEMENT = 0.75
+def quantize_weights(onnx_dir: Path, tokenizer, precision: str) -> dict[str, float]:
+    """Replace model.onnx with its ``precision`` weights (core/model_store/quantize.py), checked
+    against the float graph; a failed check keeps the float graph and fails the build."""
+    try:
+        return quantise_model(onnx_dir, tokenizer, precision)
+    except QuantisationRejected as exc:
+        raise BuildFailure(str(exc)) from None
 
 
 def quantize_int4(onnx_dir: Path, tokenizer) -> dict[str, float]:
-    """Replace model.onnx with 4-bit weight-only MatMulNBits (symmetric, block 32).
-
-    Decoding on CPU is bound by reading the weights each token, so 4-bit weights roughly double
-    tokens/s. Constants are folded first so the tied lm_head (a Transpose of the embedding) becomes
-    an initializer the quantizer can take. Asymmetric 4-bit produced degenerate text on SmolLM2, so
-    only the symmetric scheme is used, and the result is checked against the float graph.
-    """
-    import numpy as np
-    import onnx
-    import onnxruntime as ort
-    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
-
-    float_path = onnx_dir / "model.onnx"
-    folded_path = onnx_dir / "model.folded.onnx"
-    int4_path = onnx_dir / "model.int4.onnx"
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
-    options.optimized_model_filepath = str(folded_path)
-    ort.InferenceSession(str(float_path), options, providers=["CPUExecutionProvider"])
-    quantizer = MatMulNBitsQuantizer(
-        onnx.load(str(folded_path)), block_size=32, is_symmetric=True, accuracy_level=4
-    )
-    quantizer.process()
-    quantizer.model.save_model_to_file(str(int4_path), use_external_data_format=False)
-    folded_path.unlink()
-
-    ids = check_prompt_ids(tokenizer)
-    reference = onnx_prompt_logits(float_path, ids)
-    quantized = onnx_prompt_logits(int4_path, ids)
-    top_k = np.argsort(-reference, axis=-1)[:, :INT4_TOP_K]
-    chosen = quantized.argmax(-1)
-    within = float((top_k == chosen[:, None]).any(-1).mean())
-    agreement = float((chosen == reference.argmax(-1)).mean())
-    if within < INT4_MIN_TOP_K_AGREEMENT:
-        int4_path.unlink()
-        raise BuildFailure(
-            f"4-bit weights changed the model's choices too much (its pick is in the float model's "
-            f"top {INT4_TOP_K} at only {within:.0%} of positions); build it with --precision fp32."
-        )
-    os.replace(int4_path, float_path)
-    return {"int4_next_token_agreement": agreement, f"int4_in_float_top{INT4_TOP_K}": within}
+    return quantize_weights(onnx_dir, tokenizer, "int4")
 
 
 def build(kind: str, source: Path, out: Path, model_id: str, name: str, precision: str = "fp32") -> dict[str, Any]:
@@ -249,9 +214,9 @@ def build(kind: str, source: Path, out: Path, model_id: str, name: str, precisio
 
     progress("check", "Checking the ONNX model against the original", 0.85)
     check = check_export(model, tokenizer, onnx_dir)
-    if precision == "int4":
-        progress("quantize", "Quantising weights to 4 bits and checking them", 0.9)
-        check.update(quantize_int4(onnx_dir, tokenizer))
+    if precision != "fp32":
+        progress("quantize", f"Quantising weights to {precision} and checking them", 0.9)
+        check.update(quantize_weights(onnx_dir, tokenizer, precision))
     languages = detect_languages(tokenizer, model_type, kind)
     parameters = sum(p.numel() for p in model.parameters())
     return {
@@ -278,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--id", required=True)
     parser.add_argument("--name", required=True)
-    parser.add_argument("--precision", choices=["fp32", "int4"], default="fp32")
+    parser.add_argument("--precision", choices=["fp32", *SCHEMES], default="fp32")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

@@ -122,18 +122,23 @@ def test_qwen2_folder_imports_and_writes_chinese(tmp_path):
     assert all(c.model == info.id and c.timings.new_tokens > 0 for c in candidates)
 
 
-def test_fp32_is_the_default_and_int4_quantises_every_matmul(tiny_models_root, tiny_hf_model, tmp_path):
+def test_builds_take_the_default_precision_and_int4_quantises_every_matmul(
+    tiny_models_root, tiny_hf_model, tmp_path
+):
     import onnx
+
+    from adcopy_desktop.core.model_store.store import DEFAULT_PRECISION
 
     def op_types(info):
         graph = onnx.load(str(info.runtime_folder / "model.onnx"), load_external_data=False).graph
         return {node.op_type for node in graph.node}
 
-    exact = ModelStore(tiny_models_root).active_model()
-    assert json.loads((exact.folder / "manifest.json").read_text())["precision"] == "fp32"
-    assert "MatMulNBits" not in op_types(exact)
+    default = ModelStore(tiny_models_root).active_model()
+    assert json.loads((default.folder / "manifest.json").read_text())["precision"] == DEFAULT_PRECISION
 
     store = ModelStore(tmp_path / "models")
+    exact = store.import_model(tiny_hf_model, name="exact", precision="fp32")
+    assert "MatMulNBits" not in op_types(exact)
     int4 = store.import_model(tiny_hf_model, precision="int4")
     manifest = json.loads((int4.folder / "manifest.json").read_text())
     assert manifest["precision"] == "int4" and "MatMulNBits" in op_types(int4)
