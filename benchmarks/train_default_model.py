@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("--out", type=Path, help="also write the JSON result here")
     parser.add_argument("--max-steps", type=int, help="stop training after this many steps (a shorter run)")
+    parser.add_argument("--gate-examples", type=int, help="held-out products the gate generates for (default: the config's)")
     args = parser.parse_args(argv)
 
     home = Path(tempfile.mkdtemp(prefix="adcopy-train-bench-"))
@@ -105,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     library = Library()
     fill_library(library, args.copies)
     config = TrainingConfig(max_steps=args.max_steps)
+    if args.gate_examples:
+        config.gate_max_examples = args.gate_examples
     events: list[str] = []
 
     def progress(event) -> None:

@@ -450,9 +450,15 @@ def _work_root() -> Path:
 
 
 def require_training_extras() -> None:
-    from adcopy_desktop.core.model_store.store import _find_spec
+    import importlib.util
 
-    missing = [name for name in TRAINING_EXTRAS if _find_spec(name) is None]
+    def present(name: str) -> bool:
+        try:
+            return importlib.util.find_spec(name) is not None
+        except ModuleNotFoundError:
+            return False
+
+    missing = [name for name in TRAINING_EXTRAS if not present(name)]
     if missing:
         raise TrainingError(
             "Training needs the build extras (" + ", ".join(missing) + " missing). Install them with the "
