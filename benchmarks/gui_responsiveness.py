@@ -15,8 +15,9 @@ the user's models folder). Runs offscreen unless QT_QPA_PLATFORM says otherwise.
 
 ``--training``: the same timer while the Training page fine-tunes a tiny random-weight model in the
 background (built here; the trainer is a child process, the gate and the swap run in a worker
-thread), first alone, then with the writer generating on the current model during the training
-steps. The training itself needs the build extras (torch, peft, optimum).
+thread), alone and with the writer generating on the current model during the training steps
+(runs alternate; the model is loaded before each run). The training itself needs the build extras
+(torch, peft, optimum).
 """
 
 from __future__ import annotations
@@ -223,6 +224,9 @@ def measure_training(args) -> int:
     for run in range(1, args.runs + 1):
         with_generation = run % 2 == 0
         store.rollback("tiny-llama")  # every run trains the same base model
+        window.check_active_model()
+        window.context.preload_model()  # the switch's model load is not part of the figure
+        pump(120, lambda: not window.context.jobs.running("preload"))
         for name, value in TRAINING_SETTINGS.items():
             page.set_value(name, value)
         stages: list[str] = []
