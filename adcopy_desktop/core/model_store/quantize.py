@@ -43,12 +43,15 @@ class Scheme:
     block_size: int
     min_top1: float  # share of continuation positions where the quantised pick is the float pick
     min_top_k: float  # share where it is within the float model's TOP_K
+    max_kl_median: float = float("inf")  # median KL(float || quantised) over those positions, nats
     accuracy_level: int = 4  # MatMulNBits: int8 activations on CPU (the fast kernels)
 
 
 SCHEMES: dict[str, Scheme] = {
-    # SmolLM2-135M measured top-1 0.98, top-5 1.00, median KL 0.001 nats on this check.
-    "int8": Scheme(bits=8, block_size=32, min_top1=0.90, min_top_k=0.98),
+    # SmolLM2-135M measured top-1 0.93, top-5 1.00, median KL 0.004 nats on this check (4-bit
+    # weights: KL 0.09). The margins leave room for other CPUs' int8 kernels; a broken graph
+    # lands far outside them.
+    "int8": Scheme(bits=8, block_size=32, min_top1=0.85, min_top_k=0.97, max_kl_median=0.03),
     # Opt-in and measurably lossy (docs/benchmarks.md): only guard against a broken graph.
     "int4": Scheme(bits=4, block_size=32, min_top1=0.0, min_top_k=0.75),
 }
@@ -157,12 +160,17 @@ def compare_graphs(float_path: Path, quantised_path: Path, sequences) -> dict[st
 
 def judge(precision: str, figures: dict[str, float]) -> None:
     scheme = SCHEMES[precision]
-    if figures["top1"] < scheme.min_top1 or figures["top_k"] < scheme.min_top_k:
+    if (
+        figures["top1"] < scheme.min_top1
+        or figures["top_k"] < scheme.min_top_k
+        or figures["kl_median"] > scheme.max_kl_median
+    ):
         raise QuantisationRejected(
             f"{precision} weights changed the model's choices too much: its pick matches the float "
             f"model's at {figures['top1']:.0%} of {figures['positions']} positions (needs "
-            f"{scheme.min_top1:.0%}) and is in the float model's top {TOP_K} at {figures['top_k']:.0%} "
-            f"(needs {scheme.min_top_k:.0%}); build it with --precision fp32."
+            f"{scheme.min_top1:.0%}), is in the float model's top {TOP_K} at {figures['top_k']:.0%} "
+            f"(needs {scheme.min_top_k:.0%}), median KL {figures['kl_median']:.3g} nats (at most "
+            f"{scheme.max_kl_median:.3g}); build it with --precision fp32."
         )
 
 

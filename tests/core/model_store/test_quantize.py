@@ -145,3 +145,10 @@ def test_int8_generation_matches_float_on_the_tiny_model(float_folder, tiny_toke
     int8_out = OnnxCausalLM.load(int8_folder, provider="cpu").generate(ids, settings)
     assert [c.token_ids for c in int8_out] == [c.token_ids for c in float_out]
     assert np.all([c.new_tokens > 0 for c in int8_out])
+
+
+def test_the_check_also_bounds_the_divergence(monkeypatch):
+    figures = {"top1": 1.0, "top_k": 1.0, "kl_median": 0.05, "positions": 96}
+    quantize.judge("int4", figures)  # int4 has no divergence bound
+    with pytest.raises(quantize.QuantisationRejected, match=r"median KL 0.05 nats \(at most 0.03\)"):
+        quantize.judge("int8", figures)
