@@ -15,7 +15,8 @@ On a tiny random-weight model in its own temporary ADCOPY_HOME, each run starts 
 After every kill it checks what the next start of the app would see: the pointer names a model
 folder, the folder has its manifest, every file matches the manifest's checksums, the runtime
 loads it and generates a candidate with it; then the sweep that the next training runs removes
-the killed run's staging folder. A run that fails any check counts as a broken active model.
+the killed run's staging folder (one killed while it had no owner file, handed over from the
+trainer to the commit, by the sweep's 60-second age rule, which the check fast-forwards). A run that fails any check counts as a broken active model.
 Target: 0. Linux (it finds the child through /proc).
 """
 
@@ -74,6 +75,7 @@ class RunResult:
     broken: bool
     problem: str = ""
     leftovers_swept: bool = True
+    swept_by_age: int = 0  # staging folders without an owner file, removed by the 60 s rule
     seconds: float = 0.0
     stages_seen: list[str] = field(default_factory=list)
 
@@ -234,11 +236,20 @@ def run_once(number: int, plan: Plan, models: Path, data: Path, rng_seed: int) -
         pass
     time.sleep(0.2)
     store.remove_stale_staging()  # what the next training's staging does first
+    # A folder killed while it had no owner file (handed from the trainer to the commit) is left to
+    # the sweep's age rule (60 s); check that rule removes it, as a sweep a minute later would.
+    aged = list(models.glob(".build-*"))
+    for folder in aged:
+        past = time.time() - 120
+        os.utime(folder, (past, past))
+    if aged:
+        store.remove_stale_staging()
     leftovers = [p.name for p in models.glob(".build-*")]
     return RunResult(
         run=number, plan=asdict(plan), killed=killed, app_exit=app.returncode, active_before=before,
         active_after=active, new_version_active=active is not None and active != before, broken=bool(problem),
-        problem=problem, leftovers_swept=not leftovers, seconds=round(time.monotonic() - started, 1),
+        problem=problem, leftovers_swept=not leftovers, swept_by_age=len(aged) - len(leftovers),
+        seconds=round(time.monotonic() - started, 1),
         stages_seen=seen,
     )
 
@@ -278,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
         "commit_kills": {r.plan["stage"]: 0 for r in results if r.plan["kind"] == "commit"},
         "new_version_active_after_kill": sum(r.new_version_active for r in results),
         "staging_left_after_sweep": sum(not r.leftovers_swept for r in results),
+        "staging_swept_by_age": sum(r.swept_by_age for r in results),
         "seconds": round(sum(r.seconds for r in results), 1),
         "results": [asdict(r) for r in results],
     }
