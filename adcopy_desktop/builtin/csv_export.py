@@ -8,10 +8,9 @@ default, so Excel shows Chinese correctly; it is written to a temporary file and
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from pathlib import Path
 
+from adcopy_desktop.core.files import replacing
 from adcopy_desktop.core.plugins import Exporter, hookimpl
 
 NAME = "csv"
@@ -41,20 +40,12 @@ def _or_empty(value: object) -> object:
 
 
 def write(candidates, path: Path, options) -> None:
-    path = Path(path)
     encoding = "utf-8-sig" if options.get("excel_bom", True) else "utf-8"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding=encoding, newline="") as stream:
-            writer = csv.writer(stream)
-            writer.writerow(COLUMNS)
-            for candidate in candidates:
-                writer.writerow(row_for(candidate))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replacing(path) as temporary, temporary.open("w", encoding=encoding, newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(COLUMNS)
+        for candidate in candidates:
+            writer.writerow(row_for(candidate))
 
 
 @hookimpl

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from adcopy_desktop.core.files import replacing
 from adcopy_desktop.core.plugins import Exporter, hookimpl
 
 NAME = "json"
@@ -27,18 +26,10 @@ def record(copy) -> dict:
 
 
 def write(products, path: Path, options) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     data = {"format": "adcopy-export", "version": 1, "products": [record(copy) for copy in products]}
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, ensure_ascii=False, indent=1 if options.get("pretty", True) else None)
-            stream.write("\n")
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replacing(path) as temporary, temporary.open("w", encoding="utf-8") as stream:
+        json.dump(data, stream, ensure_ascii=False, indent=1 if options.get("pretty", True) else None)
+        stream.write("\n")
 
 
 @hookimpl

@@ -12,11 +12,10 @@ both in one file would blank other columns, so that is refused. UTF-8, no byte-o
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from pathlib import Path
 
 from adcopy_desktop.core.errors import AdCopyError
+from adcopy_desktop.core.files import replacing
 from adcopy_desktop.core.plugins import Exporter, hookimpl
 
 NAME = "shopify-csv"
@@ -94,18 +93,10 @@ def build_rows(products) -> tuple[list[str], list[list[str]]]:
 
 def write(products, path: Path, options) -> None:
     header, rows = build_rows(products)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            writer = csv.writer(stream)
-            writer.writerow(header)
-            writer.writerows(rows)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replacing(path) as temporary, temporary.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(header)
+        writer.writerows(rows)
 
 
 @hookimpl

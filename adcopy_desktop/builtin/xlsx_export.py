@@ -7,11 +7,10 @@ hold are dropped. Written to a temporary file and renamed into place.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from adcopy_desktop.builtin.csv_export import COLUMNS, row_for
+from adcopy_desktop.core.files import replacing
 from adcopy_desktop.core.plugins import Exporter, hookimpl
 
 NAME = "xlsx"
@@ -42,14 +41,8 @@ def write(candidates, path: Path, options) -> None:
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "A2"
     sheet.column_dimensions["E"].width = 60
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(handle)
-    try:
+    with replacing(path) as temporary:
         book.save(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 @hookimpl

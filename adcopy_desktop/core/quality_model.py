@@ -39,9 +39,7 @@ import csv
 import json
 import logging
 import math
-import os
 import re
-import tempfile
 import threading
 import time
 import unicodedata
@@ -53,6 +51,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 from adcopy_desktop.core.errors import AdCopyError, Cancelled
+from adcopy_desktop.core.files import replacing
 from adcopy_desktop.core.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from adcopy_desktop.paths import user_folders
 
@@ -670,15 +669,8 @@ class QualityModel:
             "center": self.featurizer.center if self.featurizer.center is not None else np.zeros(0),
             "reference": self.reference,
         }
-        handle, temporary = tempfile.mkstemp(prefix=".head.", suffix=".npz", dir=folder)
-        os.close(handle)
-        try:
-            with open(temporary, "wb") as stream:
-                np.savez(stream, **arrays)
-            os.replace(temporary, folder / "head.npz")
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with replacing(folder / "head.npz") as temporary, temporary.open("wb") as stream:
+            np.savez(stream, **arrays)
         meta = {"format": FORMAT, "bias": self.head.bias, "ngram_bits": NGRAM_BITS, "report": self.report.to_dict()}
         _write_json(folder / "head.json", meta)
         return folder
@@ -705,14 +697,8 @@ class QualityModel:
 
 
 def _write_json(path: Path, data: Any) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, ensure_ascii=False, indent=2)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with replacing(path) as temporary, temporary.open("w", encoding="utf-8") as stream:
+        json.dump(data, stream, ensure_ascii=False, indent=2)
 
 
 def make_featurizer(features: str = "auto", model_id: str | None = None, store: Any = None) -> Featurizer:
