@@ -176,10 +176,6 @@ def quantize_weights(onnx_dir: Path, tokenizer, precision: str) -> dict[str, flo
         raise BuildFailure(str(exc)) from None
 
 
-def quantize_int4(onnx_dir: Path, tokenizer) -> dict[str, float]:
-    return quantize_weights(onnx_dir, tokenizer, "int4")
-
-
 def build(kind: str, source: Path, out: Path, model_id: str, name: str, precision: str = "fp32") -> dict[str, Any]:
     started = time.monotonic()
     progress("load", f"Loading {source.name} with transformers", 0.05)

@@ -36,7 +36,7 @@ from adcopy_desktop.core.model_store.builder import (
     emit,
     export_onnx,
     load_pretrained,
-    quantize_int4,
+    quantize_weights,
 )
 
 IGNORE = -100
@@ -420,12 +420,8 @@ class Run:
         self.progress("export", "Checking the ONNX model against the trained weights", 0.95)
         check = check_export(model, self.tokenizer, onnx_dir)
         if self.precision != "fp32":
-            from adcopy_desktop.core.model_store import builder
-
             self.progress("export", f"Quantising the weights ({self.precision}), as the active model's were", 0.97)
-            quantize = getattr(builder, "quantize_weights", None)
-            check.update(quantize(onnx_dir, self.tokenizer, self.precision) if quantize is not None
-                         else quantize_int4(onnx_dir, self.tokenizer))
+            check.update(quantize_weights(onnx_dir, self.tokenizer, self.precision))
         self.timings["export_seconds"] = round(time.monotonic() - started, 1)
         return check
 
