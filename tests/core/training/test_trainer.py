@@ -105,3 +105,57 @@ def test_cancel_stops_within_a_step_and_leaves_no_version(tiny_store, tmp_path):
     assert steps and max(steps) <= 3  # the step in flight may finish, no further one starts
     assert tiny_store.active_id() == active
     assert sorted(p.name for p in tiny_store.root.iterdir()) == before
+
+
+def pair(index: int, chosen: str, rejected: str) -> dict:
+    return {"key": f"p{index}", "messages": [{"role": "user", "content": f"Write copy for item {index}."}],
+            "chosen": chosen, "rejected": rejected, "kind": "description", "language": "en", "style": None,
+            "origin": f"pair {index}"}
+
+
+def test_preference_stage_moves_the_model_towards_the_accepted_copy(tiny_store, tmp_path):
+    base = tiny_store.active_model().folder
+    out = tmp_path / "staging"
+    out.mkdir()
+    chosen, rejected = "Soft cotton, made to last.", "Cheap stuff, buy now!!!"
+    data = {"config": TrainingConfig(method="lora", learning_rate=1e-3, epochs=1, batch_size=4, lora_rank=4,
+                                     early_stopping_patience=0, preference="auto", min_pairs=8,
+                                     dpo_learning_rate=5e-3, dpo_epochs=3, dpo_beta=0.5).to_dict(),
+            "precision": "fp32", "train": [example(i) for i in range(8)], "heldout": [example(i) for i in range(8, 10)],
+            "pairs": [pair(i, chosen, rejected) for i in range(8)],
+            "heldout_pairs": [pair(i, chosen, rejected) for i in range(8, 10)]}
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "adcopy_desktop.core.training.trainer", "--base", str(base), "--data", str(path),
+         "--out", str(out)], capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    dpo_steps = [e for e in events if e["event"] == "progress" and e.get("stage") == "preference" and "step" in e]
+    assert [e["step"] for e in dpo_steps] == [1, 2, 3, 4, 5, 6]  # 8 pairs, batch 4, 3 epochs
+    preference = events[-1]["metadata"]["training"]["preference"]
+    assert preference["pairs"] == 8 and preference["steps"] == 6
+    assert preference["last_loss"] < preference["first_loss"]
+    # the share of pairs where the model prefers the accepted copy more than its reference did
+    assert preference["train_preference_accuracy"] == 1.0
+    assert preference["heldout_preference_accuracy"] == 1.0
+
+
+def test_preference_stage_waits_for_enough_pairs(tiny_store, tmp_path):
+    base = tiny_store.active_model().folder
+    out = tmp_path / "staging"
+    out.mkdir()
+    data = {"config": TrainingConfig(method="lora", epochs=1, batch_size=4, lora_rank=4, early_stopping_patience=0,
+                                     preference="auto", min_pairs=16).to_dict(),
+            "precision": "fp32", "train": [example(i) for i in range(8)], "heldout": [example(i) for i in range(8, 10)],
+            "pairs": [pair(i, "Soft cotton.", "Cheap!") for i in range(4)], "heldout_pairs": []}
+    path = tmp_path / "data.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "adcopy_desktop.core.training.trainer", "--base", str(base), "--data", str(path),
+         "--out", str(out)], capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    training = json.loads(result.stdout.strip().splitlines()[-1])["metadata"]["training"]
+    assert training["pairs"] == 4 and training["preference"] is None
