@@ -3,7 +3,8 @@
 The torch work runs in a child process (``core/training/trainer.py``), so a crash or running out
 of memory there cannot take the app down, and generation keeps using the current model meanwhile.
 The gate runs here: the old and the new ONNX model each write greedy copy for the held-out prompts
-through the project's runtime; ROUGE-L/BLEU against the accepted copy, compliance and forbidden-word
+through the project's runtime, each in a child process of its own (``core/training/heldout.py``), so
+the app never parses their tokenizers or holds both models; ROUGE-L/BLEU against the accepted copy, compliance and forbidden-word
 rates come from the existing evaluation code. Only a new model that is not worse beyond the margin
 is committed as a version (and made active); otherwise its staging folder is discarded.
 """
@@ -40,6 +41,7 @@ from adcopy_desktop.paths import user_folders
 
 log = logging.getLogger("adcopy.training")
 
+HELDOUT_MODULE = "adcopy_desktop.core.training.heldout"
 TRAINER_MODULE = "adcopy_desktop.core.training.trainer"
 TRAINING_EXTRAS = ("torch", "transformers", "peft", "optimum.exporters.onnx")
 CANCEL_GRACE_S = 30.0  # a step (or the ONNX export) in flight may finish; then the child is killed
@@ -325,24 +327,53 @@ def generate_outputs(
     threads: int | None = None,
     report: Callable[[int], None] = lambda i: None,
 ) -> list[str]:
-    """Greedy copy for each example's prompt from the ONNX model in ``folder`` (the app's runtime)."""
-    from adcopy_desktop.core.candidates import GenerationSettings
-    from adcopy_desktop.core.generation import clean_candidate_text
-    from adcopy_desktop.core.prompts import parse_copy_kind
-    from adcopy_desktop.core.runtime import OnnxCausalLM
-
-    model = OnnxCausalLM.load(folder, provider="cpu", threads=threads)
-    outputs = []
-    for number, example in enumerate(examples, start=1):
-        if cancel is not None and cancel.cancelled:
-            break
-        tokenizer = model.tokenizer
-        ids = tokenizer.encode(tokenizer.apply_chat_template(example.messages, add_generation_prompt=True))
-        budget = min(config.gate_max_new_tokens, max(16, int(tokenizer.count_tokens(example.completion) * 1.5) + 8))
-        settings = GenerationSettings(n=1, temperature=0.0, seed=0, max_new_tokens=budget)
-        [completion] = model.generate(ids, settings, cancel=cancel)
-        outputs.append(clean_candidate_text(parse_copy_kind(example.kind), completion.text))
-        report(number)
+    """Greedy copy for each example's prompt from the ONNX model in ``folder``, written by a child
+    process (``core/training/heldout.py``) so the app never loads the gate's models itself."""
+    with tempfile.TemporaryDirectory(prefix="heldout-", dir=_work_root()) as work:
+        data_path = Path(work) / "examples.json"
+        data_path.write_text(json.dumps({
+            "examples": [{"messages": e.messages, "completion": e.completion, "kind": e.kind} for e in examples],
+            "max_new_tokens": config.gate_max_new_tokens, "threads": threads,
+        }, ensure_ascii=False), encoding="utf-8")
+        log_path = Path(work) / "stderr.log"
+        with log_path.open("w+", encoding="utf-8") as log_file:
+            child = subprocess.Popen(
+                [sys.executable, "-m", HELDOUT_MODULE, "--folder", str(folder), "--data", str(data_path)],
+                stdout=subprocess.PIPE, stderr=log_file, stdin=subprocess.DEVNULL, text=True, encoding="utf-8",
+                env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )
+            lines: queue.Queue[str | None] = queue.Queue()
+            threading.Thread(target=_pump_lines, args=(child.stdout, lines), daemon=True).start()
+            outputs: list[str] | None = None
+            error: str | None = None
+            while True:
+                if cancel is not None and cancel.cancelled:
+                    child.kill()
+                    child.wait()
+                    return []
+                try:
+                    line = lines.get(timeout=0.2)
+                except queue.Empty:
+                    continue
+                if line is None:
+                    break
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    continue
+                if message.get("event") == "progress":
+                    report(int(message["done"]))
+                elif message.get("event") == "error":
+                    error = message.get("message")
+                elif message.get("event") == "done":
+                    outputs = list(message["outputs"])
+            code = child.wait()
+            if outputs is None or code != 0:
+                log_file.seek(0)
+                tail = log_file.read()[-1500:]
+                detail = error or f"exit code {code}"
+                raise TrainingError(f"The held-out comparison could not run the model in {folder}: {detail}. "
+                                    f"The active model is unchanged.\n{tail}".rstrip())
     return outputs
 
 
@@ -434,9 +465,7 @@ def _discard(store: Any, staging: Path) -> None:
 
 def _commit(store: Any, staging: Path, parent: Any, training: dict[str, Any], gate: dict[str, Any],
             style: str | None):
-    (staging / ".owner").unlink(missing_ok=True)
-    if not hasattr(store, "commit_version"):
-        raise TrainingError("This model store cannot keep model versions; the new model was not installed.")
+    # the staging folder keeps this process's owner file: commit_version takes it over as it is
     return store.commit_version(
         staging, parent_id=parent.id, metadata={"training": training, "evaluation": gate}, style=style,
         activate=True,
