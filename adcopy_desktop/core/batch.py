@@ -20,7 +20,7 @@ from adcopy_desktop.core.candidates import GenerationSettings
 from adcopy_desktop.core.errors import AdCopyError, Cancelled
 from adcopy_desktop.core.generation import CopyGenerator
 from adcopy_desktop.core.library import Library
-from adcopy_desktop.core.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
+from adcopy_desktop.core.progress import CancelToken, ProgressCallback, ProgressEvent, format_duration, ignore_progress
 from adcopy_desktop.core.prompts import CopyRequest, parse_copy_kind
 
 log = logging.getLogger("adcopy.batch")
@@ -105,17 +105,6 @@ class BatchStatus:
         if self.products_per_minute:
             text += f" ({self.products_per_minute:.1f} products/min)"
         return text
-
-
-def format_duration(seconds: float) -> str:
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 def job_key(options: BatchOptions, *, catalog: str = "", product_ids: Sequence[int] = ()) -> str:

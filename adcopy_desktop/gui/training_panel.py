@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from adcopy_desktop.core.errors import AdCopyError
-from adcopy_desktop.core.progress import ProgressEvent
+from adcopy_desktop.core.progress import ProgressEvent, format_duration
 from adcopy_desktop.gui.context import AppContext
 from adcopy_desktop.gui.tables import read_only_table
 from adcopy_desktop.gui.worker import BackgroundJob
@@ -73,18 +73,6 @@ def training_data_summary(library) -> list[StyleData]:
         rows.append(StyleData(style, *counts[style]))
     return rows
 
-
-def format_duration(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds) or seconds < 0:
-        return "–"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
 
 
 def format_metric(value: Any) -> str:
