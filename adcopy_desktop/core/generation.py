@@ -179,9 +179,9 @@ class CopyGenerator:
         can_write = ", ".join(language_name(code) for code in info.languages) or "no known language"
         raise UnsupportedLanguageError(
             f"The model '{info.name}' ({info.id}) writes {can_write} only, so it cannot write "
-            f"{language_name(language)} copy. Import a model that can, for example a Qwen2.5 "
-            "Instruct folder: adcopy models import PATH --activate (or pick one with adcopy models "
-            "use ID), then generate again."
+            f"{language_name(language)} copy. Switch to the default Chinese + English model "
+            "(adcopy models build --activate, or adcopy models use qwen2.5-coder-0.5b-instruct), or "
+            "import one that can: adcopy models import PATH --activate; then generate again."
         )
 
     # -- styles and prompts ---------------------------------------------------------------------

@@ -8,6 +8,7 @@ and errors as JSON lines on stdout; the parent turns them into ProgressEvents an
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import shutil
@@ -36,7 +37,49 @@ def emit(kind: str, **fields: Any) -> None:
     print(json.dumps({"event": kind, **fields}, ensure_ascii=False), flush=True)
 
 
+class MemoryWatch:
+    """Peak resident memory of this process per build stage, sampled by a thread (for the manifest
+    and docs/benchmarks.md: the build must fit a merchant's machine)."""
+
+    def __init__(self, interval: float = 0.1):
+        import threading
+
+        import psutil
+
+        self._process = psutil.Process()
+        self._interval = interval
+        self._stage = "start"
+        self.peaks: dict[str, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.sample()
+
+    def sample(self) -> None:
+        rss = self._process.memory_info().rss / 1e6
+        if rss > self.peaks.get(self._stage, 0.0):
+            self.peaks[self._stage] = round(rss, 1)
+
+    def stage(self, name: str) -> None:
+        self.sample()
+        self._stage = name
+
+    def stop(self) -> dict[str, float]:
+        self._stop.set()
+        self._thread.join(timeout=1)
+        self.sample()
+        return {**self.peaks, "peak": max(self.peaks.values(), default=0.0)}
+
+
+_watch: MemoryWatch | None = None
+
+
 def progress(stage: str, message: str, fraction: float | None = None) -> None:
+    if _watch is not None:
+        _watch.stage(stage)
     emit("progress", stage=stage, message=message, fraction=fraction)
 
 
@@ -210,18 +253,23 @@ def build(kind: str, source: Path, out: Path, model_id: str, name: str, precisio
 
     progress("check", "Checking the ONNX model against the original", 0.85)
     check = check_export(model, tokenizer, onnx_dir)
+    parameters = sum(p.numel() for p in model.parameters())
+    context_length = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
+    # The float weights are no longer needed: quantising loads the ONNX graph (as large again), so
+    # keeping both would double the build's peak memory.
+    del model
+    gc.collect()
     if precision != "fp32":
         progress("quantize", f"Quantising weights to {precision} and checking them", 0.9)
         check.update(quantize_weights(onnx_dir, tokenizer, precision))
     languages = detect_languages(tokenizer, model_type, kind)
-    parameters = sum(p.numel() for p in model.parameters())
     return {
         "id": model_id,
         "name": name,
         "architecture": model_type,
         "languages": languages,
         "parameters": int(parameters),
-        "context_length": int(getattr(model.config, "max_position_embeddings", 2048) or 2048),
+        "context_length": context_length,
         "source": {"kind": kind, "path": str(source.resolve())},
         "onnx": "onnx/model.onnx",
         "precision": precision,
@@ -244,8 +292,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    global _watch
+    _watch = MemoryWatch()
     try:
         metadata = build(args.kind, args.source, args.out, args.id, args.name, args.precision)
+        metadata["build_peak_rss_mb"] = _watch.stop()
     except BuildFailure as exc:
         emit("error", message=str(exc))
         return 2

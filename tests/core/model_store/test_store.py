@@ -1,3 +1,4 @@
+import dataclasses
 import json
 
 import pytest
@@ -91,10 +92,12 @@ def test_leftovers_of_a_killed_build_are_cleaned(tiny_store, tiny_hf_model):
 
 
 def test_damaged_default_model_is_rebuilt(tiny_store, tiny_hf_model, monkeypatch):
-    monkeypatch.setattr(store_module, "DEFAULT_MODEL_ID", "tiny-llama")
-    monkeypatch.setattr(
-        store_module, "default_model_source", lambda: ModelSource("hf", tiny_hf_model, "llama", "tiny")
-    )
+    from adcopy_desktop.core.model_store import catalog
+
+    tiny = dataclasses.replace(catalog.CATALOG[catalog.DEFAULT_MODEL_ID], id="tiny-llama", name="tiny")
+    monkeypatch.setattr(store_module, "catalog_model", lambda name=None: tiny)
+    monkeypatch.setattr(store_module, "assemble", lambda model, work, progress=None: tiny_hf_model)
+    monkeypatch.setattr(store_module, "source_for", lambda model, path: ModelSource("hf", path, "llama", "tiny"))
     info = tiny_store.get("tiny-llama")
     (info.runtime_folder / "model.onnx").write_bytes(b"garbage")
     events = []
