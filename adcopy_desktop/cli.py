@@ -18,8 +18,10 @@ from adcopy_desktop import __version__
 from adcopy_desktop.core.errors import AdCopyError
 from adcopy_desktop.core.model_store.store import DEFAULT_PRECISION, PRECISIONS
 from adcopy_desktop.core.progress import ProgressEvent
+from adcopy_desktop.core.candidates import GenerationSettings
 from adcopy_desktop.paths import user_folders
 
+_DEFAULTS = GenerationSettings()
 PROVIDER_CHOICES = ("auto", "cpu", "cuda", "directml")
 FORMAT_CHOICES = ("text", "json", "jsonl")
 
@@ -129,10 +131,14 @@ def cli(ctx: click.Context, verbose: int, safe_mode: bool) -> None:
 @click.option("--lang", type=click.Choice(["zh", "en"]), help="Language of the copy (default: the product's).")
 @click.option("--length", help="short, medium, long, or a number (characters for zh, words for en).")
 @click.option("--tone", help="Free text, e.g. playful, premium, 专业.")
-@click.option("--temperature", default=0.8, show_default=True, type=float, help="0 for greedy decoding.")
-@click.option("--top-p", default=0.95, show_default=True, type=float)
-@click.option("--top-k", default=50, show_default=True, type=int, help="0 disables.")
-@click.option("--repetition-penalty", default=1.1, show_default=True, type=float)
+@click.option("--temperature", default=_DEFAULTS.temperature, show_default=True, type=float,
+              help="0 for greedy decoding.")
+@click.option("--top-p", default=_DEFAULTS.top_p, show_default=True, type=float)
+@click.option("--top-k", default=_DEFAULTS.top_k, show_default=True, type=int, help="0 disables.")
+@click.option("--repetition-penalty", default=_DEFAULTS.repetition_penalty, show_default=True, type=float,
+              help="1.0 disables; above 1 also discourages repeating the product's facts.")
+@click.option("--no-repeat-ngram", default=_DEFAULTS.no_repeat_ngram, show_default=True, type=int,
+              help="Never repeat a run of this many tokens within a candidate (0 disables).")
 @click.option("--max-new-tokens", type=click.IntRange(1, 4096), help="Default: set by kind and length.")
 @click.option("--stop", multiple=True, help="Stop string (repeatable).")
 @click.option("--seed", type=int, help="Same seed, same candidates.")
@@ -151,7 +157,7 @@ def cli(ctx: click.Context, verbose: int, safe_mode: bool) -> None:
 @click.option("--channel", help="Sales channel(s) the channel-rules scorer checks, e.g. taobao or amazon.")
 @click.option("--keywords", help="SEO keywords the keyword-coverage scorer looks for, comma-separated.")
 def generate(product_text, product_file, kind, n, lang, length, tone, temperature, top_p, top_k,
-             repetition_penalty, max_new_tokens, stop, seed, model_id, provider, output_format, show_prompt,
+             repetition_penalty, no_repeat_ngram, max_new_tokens, stop, seed, model_id, provider, output_format, show_prompt,
              style_name, backend_name, export_path, exporter_name, top, rank_all, channel, keywords):
     """Generate copy candidates for one product."""
     from adcopy_desktop.cli_scoring import scorer_options
@@ -174,7 +180,7 @@ def generate(product_text, product_file, kind, n, lang, length, tone, temperatur
         copy_kind = parse_copy_kind(kind)
         settings = GenerationSettings(
             n=n, max_new_tokens=max_new_tokens or 128, temperature=temperature, top_p=top_p, top_k=top_k,
-            repetition_penalty=repetition_penalty, stop=tuple(stop), seed=seed,
+            repetition_penalty=repetition_penalty, no_repeat_ngram=no_repeat_ngram, stop=tuple(stop), seed=seed,
         )
     except ValueError as exc:
         fail(str(exc))

@@ -69,7 +69,7 @@ def build_tiny_model(
     hidden_size: int = 64,
     layers: int = 2,
     seed: int = 0,
-    context_length: int = 1024,
+    context_length: int = 4096,
     vocab_size: int = 600,
     corpus: list[str] | None = None,
 ) -> Path:

@@ -12,10 +12,16 @@ class GenerationSettings:
 
     n: int = 3
     max_new_tokens: int = 128
-    temperature: float = 0.8  # 0 means greedy
-    top_p: float = 0.95
+    # Defaults tuned for the default model on AdvertiseGen's tuning lines (docs/benchmarks.md): a
+    # repetition penalty also penalises the facts the copy should repeat from the prompt, so loops
+    # are stopped with no_repeat_ngram instead.
+    temperature: float = 0.7  # 0 means greedy
+    top_p: float = 0.9
     top_k: int = 50  # 0 disables
-    repetition_penalty: float = 1.1  # 1.0 disables
+    repetition_penalty: float = 1.0  # 1.0 disables
+    # Never repeat an n-gram of this many tokens within a candidate's own text (0 disables): stops
+    # the clause loops small models fall into without penalising the facts copied from the prompt.
+    no_repeat_ngram: int = 4
     stop: tuple[str, ...] = ()
     seed: int | None = None
 
@@ -31,6 +37,8 @@ class GenerationSettings:
             problems.append(f"top_p must be in (0, 1] (got {self.top_p})")
         if self.top_k < 0:
             problems.append(f"top_k must be 0 (off) or more (got {self.top_k})")
+        if self.no_repeat_ngram < 0 or self.no_repeat_ngram == 1:
+            problems.append(f"no_repeat_ngram must be 0 (off) or at least 2 (got {self.no_repeat_ngram})")
         if self.repetition_penalty <= 0:
             problems.append(f"repetition_penalty must be above 0 (got {self.repetition_penalty})")
         if problems:

@@ -185,6 +185,9 @@ class LanguageTemplate:
     tone_default: str
     max_new_tokens: dict[str, int]  # short, medium, long
     tokens_per_unit: float  # tokens per target character (zh) or word (en), margin included
+    # A worked example (facts as "key: value" lines, the copy written for them) shown to the model
+    # as an earlier turn: small models follow one example far better than a paragraph of rules.
+    example: tuple[tuple[tuple[str, str], ...], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -283,7 +286,21 @@ def _read_language_table(
     is_number = isinstance(tokens_per_unit, (int, float)) and not isinstance(tokens_per_unit, bool)
     if not is_number or tokens_per_unit <= 0:
         raise fail(f"[{language}] tokens_per_unit must be a positive number.")
+    example = None
+    if "example" in table:
+        raw = table["example"]
+        facts_text, copy_text = (raw.get("facts"), raw.get("copy")) if isinstance(raw, dict) else (None, None)
+        if not (isinstance(facts_text, str) and isinstance(copy_text, str) and facts_text.strip() and copy_text.strip()):
+            raise fail(f"[{language}.example] needs non-empty text values 'facts' and 'copy'.")
+        pairs = []
+        for line in facts_text.strip().splitlines():
+            key, separator, value = line.partition(":")
+            if not separator or not key.strip() or not value.strip():
+                raise fail(f"[{language}.example] facts lines must read 'key: value' (got {line!r}).")
+            pairs.append((key.strip(), value.strip()))
+        example = (tuple(pairs), copy_text.strip())
     return LanguageTemplate(
+        example=example,
         system=text("system"),
         task=text("task"),
         format=text("format"),
@@ -427,11 +444,17 @@ def build_messages(request: CopyRequest, special_tokens: Sequence[str] = ()) -> 
     system = [lang.system.format(**values)]
     system.extend(_style_sections(request.style_notes, language, special_tokens))
     system.append(_DATA_RULES[language])
-    user = [lang.task.format(**values), _facts_block(request.product, language, special_tokens)]
-    return [
-        {"role": "system", "content": _join_sections(system)},
-        {"role": "user", "content": _join_sections(user)},
-    ]
+    task = lang.task.format(**values)
+    user = [task, _facts_block(request.product, language, special_tokens)]
+    messages = [{"role": "system", "content": _join_sections(system)}]
+    has_brand_examples = bool((request.style_notes or {}).get("examples"))
+    if lang.example is not None and not has_brand_examples:  # a brand's own examples set the style instead
+        facts, copy = lang.example
+        example_facts = _facts_lines(list(facts), language, special_tokens)
+        messages.append({"role": "user", "content": _join_sections([task, example_facts])})
+        messages.append({"role": "assistant", "content": copy})
+    messages.append({"role": "user", "content": _join_sections(user)})
+    return messages
 
 
 def _join_sections(sections: list[str]) -> str:
@@ -482,8 +505,12 @@ def _style_sections(
 
 
 def _facts_block(product: Product, language: str, special_tokens: Sequence[str]) -> str:
+    return _facts_lines(product.attributes, language, special_tokens)
+
+
+def _facts_lines(attributes: Sequence[tuple[str, str]], language: str, special_tokens: Sequence[str]) -> str:
     grouped: dict[str, list[str]] = {}
-    for key, value in product.attributes:
+    for key, value in attributes:
         clean_key = sanitize_fact(key, special_tokens).rstrip(":：").strip()
         clean_value = sanitize_fact(value, special_tokens)
         if clean_key and clean_value:

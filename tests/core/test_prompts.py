@@ -32,9 +32,35 @@ EN_PRODUCT = parse_product("title: Denim jacket\nmaterial: cotton denim\ncolor: 
 
 
 def system_and_user(request: CopyRequest, special_tokens=()) -> tuple[str, str]:
+    """The system message and the last user turn (a template's worked example may come between)."""
     messages = build_messages(request, special_tokens)
-    assert [message["role"] for message in messages] == ["system", "user"]
-    return messages[0]["content"], messages[1]["content"]
+    roles = [message["role"] for message in messages]
+    assert roles in (["system", "user"], ["system", "user", "assistant", "user"]), roles
+    return messages[0]["content"], messages[-1]["content"]
+
+
+def test_a_worked_example_comes_before_the_product_and_gives_way_to_brand_examples():
+    request = CopyRequest(ZH_PRODUCT, CopyKind.DESCRIPTION)
+    messages = build_messages(request)
+    assert [m["role"] for m in messages] == ["system", "user", "assistant", "user"]
+    example_block = product_block(messages[1]["content"])
+    assert "- 类型: 裤" in example_block and "牛仔布" not in messages[1]["content"]
+    assert "牛仔布" in messages[-1]["content"] and "裤" not in "".join(product_block(messages[-1]["content"]))
+    assert messages[2]["content"].startswith("这款") and "<product>" not in messages[2]["content"]
+    branded = CopyRequest(ZH_PRODUCT, CopyKind.DESCRIPTION, style_notes={"examples": ["品牌示例文案"]})
+    assert [m["role"] for m in build_messages(branded)] == ["system", "user"]
+
+
+def test_a_malformed_example_is_refused_with_the_file_named(tmp_path, monkeypatch):
+    import shutil
+
+    folder = tmp_path / "prompts"
+    shutil.copytree(resources_dir() / "prompts", folder)
+    path = folder / "description.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace("类型: 裤", "类型 裤"), encoding="utf-8")
+    monkeypatch.setenv("ADCOPY_RESOURCES", str(tmp_path))
+    with pytest.raises(PromptTemplateError, match=r"description.toml.*\[zh.example\] facts lines must read 'key: value'"):
+        load_template(CopyKind.DESCRIPTION)
 
 
 def product_block(user: str) -> list[str]:

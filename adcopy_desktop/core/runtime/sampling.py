@@ -117,11 +117,29 @@ class TokenSampler:
             prompt = np.asarray(prompt_ids, dtype=np.int64)
             self.seen[:, prompt[(prompt >= 0) & (prompt < vocab_size)]] = True
 
+        self.generated: list[list[int]] = [[] for _ in range(rows)]
+
+    def banned_tokens(self, row: int) -> list[int]:
+        """Tokens that would complete an n-gram this row already wrote (``no_repeat_ngram``)."""
+        size = self.settings.no_repeat_ngram
+        tokens = self.generated[row]
+        if size < 2 or len(tokens) < size:
+            return []
+        prefix = tuple(tokens[len(tokens) - size + 1:])
+        return [tokens[i + size - 1] for i in range(len(tokens) - size + 1)
+                if tuple(tokens[i:i + size - 1]) == prefix]
+
     def next_tokens(self, logits: np.ndarray) -> np.ndarray:
         """Sample from ``logits`` [rows, vocab] and remember the picks for the penalty."""
         settings = self.settings
         if self.seen is not None:
             logits = apply_repetition_penalty(logits, self.seen, settings.repetition_penalty)
+        if settings.no_repeat_ngram >= 2:
+            banned = [(row, self.banned_tokens(row)) for row in range(logits.shape[0])]
+            if any(tokens for _, tokens in banned):
+                logits = np.array(logits, copy=True)
+                for row, tokens in banned:
+                    logits[row, tokens] = -np.inf
         uniforms = None
         if settings.temperature != 0:
             uniforms = self.rng.random(self._total_rows)[self._alive_rows]
@@ -135,10 +153,13 @@ class TokenSampler:
         )
         if self.seen is not None:
             self.seen[np.arange(tokens.shape[0]), tokens] = True
+        for row, token in enumerate(tokens.tolist()):
+            self.generated[row].append(int(token))
         return tokens
 
     def keep_rows(self, rows: np.ndarray) -> None:
         """Follow the decoder when it drops finished candidates from the batch."""
         self._alive_rows = self._alive_rows[rows]
+        self.generated = [self.generated[row] for row in np.asarray(rows).tolist()]
         if self.seen is not None:
             self.seen = self.seen[rows]

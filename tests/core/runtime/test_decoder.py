@@ -66,7 +66,7 @@ def reference_generate(folder, prompt_ids, settings):
 def test_load_reports_provider_and_folder(model, tiny_onnx_model):
     assert model.provider == "CPUExecutionProvider"
     assert model.folder == tiny_onnx_model
-    assert model.context_length == 1024
+    assert model.context_length == 4096
 
 
 @pytest.mark.parametrize(

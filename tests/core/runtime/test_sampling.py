@@ -137,3 +137,41 @@ def test_dropping_rows_keeps_each_rows_random_stream():
     dropped.next_tokens(logits)
     dropped.keep_rows(np.array([0, 2]))
     assert full.next_tokens(logits)[[0, 2]].tolist() == dropped.next_tokens(logits[:2]).tolist()
+
+
+def _greedy_loop(settings, logits_row, steps, prompt=(0,)):
+    """Always the same favourite tokens: a model stuck in a loop; returns what the sampler picks."""
+    sampler = TokenSampler(settings, 1, len(logits_row), list(prompt))
+    return [int(sampler.next_tokens(np.array([logits_row], dtype=np.float32))[0]) for _ in range(steps)]
+
+
+def test_no_repeat_ngram_breaks_a_loop_that_greedy_decoding_would_repeat():
+    # A model whose favourite is always token 1, then 2: greedy repeats "1" forever.
+    row = [0.0, 5.0, 4.0, 3.0, 2.0, 1.0]
+    loop = _greedy_loop(GenerationSettings(n=1, temperature=0, no_repeat_ngram=0), row, 6)
+    assert loop == [1] * 6
+    picks = _greedy_loop(GenerationSettings(n=1, temperature=0, no_repeat_ngram=2), row, 6)
+    pairs = list(zip(picks, picks[1:]))
+    assert len(pairs) == len(set(pairs)), picks  # no bigram twice
+    assert picks[:5] == [1, 1, 2, 1, 3]  # a second "1 1" and "1 2" are banned: the next best is 3
+
+
+def test_no_repeat_ngram_ignores_the_prompt_so_facts_can_be_copied():
+    row = [0.0, 5.0, 4.0, 3.0]
+    picks = _greedy_loop(GenerationSettings(n=1, temperature=0, no_repeat_ngram=2), row, 2, prompt=(1, 1, 1))
+    assert picks[0] == 1  # the prompt's "1 1" does not ban writing 1 after 1
+
+
+def test_no_repeat_ngram_follows_dropped_rows():
+    settings = GenerationSettings(n=2, temperature=0, no_repeat_ngram=2)
+    sampler = TokenSampler(settings, 2, 4, [0])
+    logits = np.array([[0, 5, 4, 3], [0, 3, 4, 5]], dtype=np.float32)
+    sampler.next_tokens(logits)
+    sampler.next_tokens(logits)  # row 0 wrote 1 1, row 1 wrote 3 3
+    sampler.keep_rows(np.array([1]))
+    assert sampler.banned_tokens(0) == [3]
+
+
+def test_no_repeat_ngram_of_one_is_refused():
+    with pytest.raises(ValueError, match="no_repeat_ngram must be 0"):
+        GenerationSettings(no_repeat_ngram=1)
