@@ -15,6 +15,11 @@ claims the facts do not support) and mean attribute coverage, the compliance rat
 without advertising-law violations), the language-match rate, the share of empty outputs, and speed. Token rules are in ``core/metrics.py`` (Chinese:
 jieba words or characters; English: words). A per-example JSON-lines file holds every output with
 its metrics and findings.
+
+Chinese examples also get ChatGLM-6B's AdvertiseGen figures (``chatglm_*``: sentence BLEU-4 on
+characters with NLTK smoothing method3, ROUGE F on jieba words, 0-100, against the first reference;
+None without jieba), so results compare with its published ones; every example gets ``degenerate``
+(the output repeats itself, ``metrics.degeneration_reason``), averaged into ``degenerate_rate``.
 """
 
 from __future__ import annotations
@@ -33,7 +38,10 @@ from adcopy_desktop.core.languages import detect_language
 from adcopy_desktop.core.metrics import (
     bleu_stats,
     bleu_from_stats,
+    chatglm_metrics,
     distinct_n,
+    is_degenerate,
+    jieba_available,
     rouge_l,
     rouge_n,
     tokenize,
@@ -186,7 +194,14 @@ METRIC_LABELS = {
     "empty_rate": "empty outputs",
     "mean_output_tokens": "output tokens (mean)",
     "tokens_per_s": "tokens/s (mean)",
+    "chatglm_bleu4": "BLEU-4 (ChatGLM-6B, zh, 0-100)",
+    "chatglm_rouge1": "ROUGE-1 (ChatGLM-6B, zh, 0-100)",
+    "chatglm_rouge2": "ROUGE-2 (ChatGLM-6B, zh, 0-100)",
+    "chatglm_rougeL": "ROUGE-L (ChatGLM-6B, zh, 0-100)",
+    "degenerate_rate": "degenerate (repeats itself)",
 }
+CHATGLM_FIGURES = {"chatglm_bleu4": "bleu-4", "chatglm_rouge1": "rouge-1", "chatglm_rouge2": "rouge-2",
+                   "chatglm_rougeL": "rouge-l"}
 
 
 # -- running ---------------------------------------------------------------------------------------
@@ -396,6 +411,11 @@ def score_example(example: EvalExample, kind: str, language: str, output: str, d
         "language_match": float(bool(output.strip()) and detect_language(output) == language),
         "output_tokens": len(hyp),
     }
+    chatglm = chatglm_metrics(example.references[0], output) \
+        if language == "zh" and example.references and jieba_available() else None
+    for name, figure in CHATGLM_FIGURES.items():
+        metrics[name] = None if chatglm is None else chatglm[figure]
+    metrics["degenerate"] = float(is_degenerate(output, language))
     return ExampleResult(
         line=example.line, kind=kind, language=language, source=example.source, references=example.references,
         output=output, metrics=metrics, unsupported=[c.to_dict() for c in faithful.unsupported],
@@ -439,6 +459,8 @@ def aggregate(results: Sequence[ExampleResult], tokenization: str) -> dict[str, 
         "empty_rate": mean(r.metrics["empty"] for r in results),
         "mean_output_tokens": mean(r.metrics["output_tokens"] for r in results),
         "tokens_per_s": round(sum(speeds) / len(speeds), 2) if speeds else None,
+        **{name: mean(r.metrics.get(name) for r in results) for name in CHATGLM_FIGURES},
+        "degenerate_rate": mean(r.metrics.get("degenerate") for r in results),
     }
 
 

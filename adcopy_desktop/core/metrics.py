@@ -20,6 +20,15 @@ ROUGE-L F1: longest common subsequence over candidate and reference lengths. Wit
 references the best F1 counts. Corpus ROUGE is the mean over examples.
 
 distinct-n (Li et al. 2016): distinct n-grams / all n-grams, over the texts given.
+
+ChatGLM-6B's AdvertiseGen figures (``chatglm_metrics``): what its P-tuning evaluation reports, so
+numbers compare with the published ones: sentence BLEU-4 on characters with NLTK's smoothing
+method3, and the ``rouge_chinese`` package's ROUGE-1/2/L F on raw jieba words, 0-100, averaged over
+examples. Its ROUGE differs from the one above: n-grams count once each (sets), LCS over the whole
+text, F = 2PR / (P + R + 1e-8).
+
+Degenerate output (``is_degenerate``): text that repeats itself the way a lost model does (loops,
+one sentence three times); rules at ``degeneration_reason``.
 """
 
 from __future__ import annotations
@@ -317,3 +326,286 @@ def immediate_repeats(text: str, language: str, *, max_tokens: int = 4) -> list[
         found.append(RepeatedPhrase(first, copies, spans))
         index += copies * n
     return found
+
+
+# -- ChatGLM-6B's AdvertiseGen figures -------------------------------------------------------------
+#
+# ChatGLM-6B's P-tuning evaluation (ptuning/main.py, ``compute_metrics``) scores one example as
+#   ROUGE-1/2/L: the F of the ``rouge_chinese`` package on jieba words (``jieba.cut`` of the raw text,
+#                punctuation and all), the words joined with spaces;
+#   BLEU-4:      NLTK ``sentence_bleu`` of the characters against the reference's characters, uniform
+#                weights, ``SmoothingFunction().method3``;
+# each times 100 and rounded to 4 places, then averaged over the examples. The functions below
+# reproduce that without NLTK or rouge_chinese (checked against both, see tests/core/test_metrics.py).
+
+CHATGLM_KEYS = ("bleu-4", "rouge-1", "rouge-2", "rouge-l")
+
+
+def sentence_bleu4_method3(reference_tokens: Sequence[str], hypothesis_tokens: Sequence[str]) -> float:
+    """NLTK's ``sentence_bleu([reference], hypothesis, smoothing_function=SmoothingFunction().method3)``.
+
+    Modified precision p_n = clipped matches / max(1, hypothesis n-grams); an order with no match
+    gets 1 / (2^k * that denominator), k = 1, 2, ... over the orders without a match (NIST geometric
+    smoothing); BLEU = BP * exp(sum(0.25 * log p_n)), BP = 1 when the hypothesis is longer than the
+    reference, else exp(1 - r / c). As in NLTK, no unigram match (an empty hypothesis or reference
+    included) gives 0, and a hypothesis shorter than 4 tokens still scores: its missing orders count
+    as unmatched with denominator 1 (two matching characters score 0.5946...).
+    """
+    hyp, ref = list(hypothesis_tokens), list(reference_tokens)
+    if not hyp:
+        return 0.0
+    log_terms = []
+    k = 1
+    for n in range(1, 5):
+        hyp_counts = Counter(ngrams(hyp, n))
+        ref_counts = Counter(ngrams(ref, n))
+        matches = sum(min(count, ref_counts[gram]) for gram, count in hyp_counts.items())
+        denominator = max(1, sum(hyp_counts.values()))
+        if matches == 0:
+            if n == 1:
+                return 0.0
+            precision = 1 / (2 ** k * denominator)
+            k += 1
+        else:
+            precision = matches / denominator
+        log_terms.append(0.25 * math.log(precision))
+    brevity = 1.0 if len(hyp) > len(ref) else math.exp(1 - len(ref) / len(hyp))
+    return brevity * math.exp(math.fsum(log_terms))
+
+
+# rouge_chinese splits the joined text into sentences after 。！？? (not before a closing quote),
+# six dots or two ellipses; the words are the space-separated pieces of each sentence after its
+# whitespace is collapsed. A sentence of whitespace only (a blank line) leaves one empty word.
+_SENTENCE_CUTS = (
+    (re.compile(r"([。！？?])([^”’])"), "\\1\n\\2"),
+    (re.compile(r"(\.{6})([^”’])"), "\\1\n\\2"),
+    (re.compile(r"(…{2})([^”’])"), "\\1\n\\2"),
+    (re.compile(r"([。！？?][”’])([^，。！？?])"), "\\1\n\\2"),
+)
+
+
+def rouge_words(tokens: Sequence[str]) -> list[str]:
+    """The words ``rouge_chinese`` scores when given ``" ".join(tokens)`` (empty when it would refuse
+    the text as empty)."""
+    text = " ".join(tokens)
+    for pattern, replacement in _SENTENCE_CUTS:
+        text = pattern.sub(replacement, text)
+    sentences = [" ".join(part.split()) for part in text.rstrip().split("\n") if part]
+    return [word for sentence in sentences for word in sentence.split(" ")]
+
+
+def _rouge_f(precision: float, recall: float) -> float:
+    return 2.0 * ((precision * recall) / (precision + recall + 1e-8))
+
+
+def rouge_n_f(reference_tokens: Sequence[str], hypothesis_tokens: Sequence[str], n: int) -> float:
+    """ROUGE-N F as ``rouge_chinese`` (and pltrdy/rouge) compute it: over the SETS of distinct
+    n-grams, F = 2PR / (P + R + 1e-8). 0 when either side has no words (where the package raises)."""
+    hyp, ref = rouge_words(hypothesis_tokens), rouge_words(reference_tokens)
+    if not hyp or not ref:
+        return 0.0
+    hyp_grams, ref_grams = set(ngrams(hyp, n)), set(ngrams(ref, n))
+    overlap = len(hyp_grams & ref_grams)
+    precision = overlap / len(hyp_grams) if hyp_grams else 0.0
+    recall = overlap / len(ref_grams) if ref_grams else 0.0
+    return _rouge_f(precision, recall)
+
+
+def rouge_l_f(reference_tokens: Sequence[str], hypothesis_tokens: Sequence[str]) -> float:
+    """ROUGE-L F as ``rouge_chinese`` computes it: the LCS of all hypothesis words and all reference
+    words (sentences joined, repeats counted), P = LCS / hypothesis words, R = LCS / reference words,
+    F = 2PR / (P + R + 1e-8). (pltrdy/rouge instead takes the union LCS per reference sentence over
+    sets of words; ChatGLM-6B uses rouge_chinese.)"""
+    hyp, ref = rouge_words(hypothesis_tokens), rouge_words(reference_tokens)
+    if not hyp or not ref:
+        return 0.0
+    common = lcs_length(ref, hyp)
+    return _rouge_f(common / len(hyp), common / len(ref))
+
+
+def _jieba_words(text: str) -> list[str]:
+    jieba = _load_jieba()
+    if jieba is None:
+        raise RuntimeError("ChatGLM-6B's figures need jieba (pip install jieba)")
+    return jieba.lcut(text)
+
+
+def chatglm_metrics(reference: str, hypothesis: str) -> dict[str, float]:
+    """One example scored as ChatGLM-6B scores AdvertiseGen: ``bleu-4`` (characters, NLTK method3),
+    ``rouge-1/2/l`` (F on jieba words), each 0-100 and rounded to 4 places as ChatGLM does.
+
+    An empty hypothesis scores 0 everywhere (ChatGLM's script would stop with an error). The texts
+    are scored as given; ChatGLM scored its tokenizer's decoding of them, which can differ in spaces.
+    """
+    hyp_words, ref_words = _jieba_words(hypothesis), _jieba_words(reference)
+    return {
+        "bleu-4": round(sentence_bleu4_method3(list(reference), list(hypothesis)) * 100, 4),
+        "rouge-1": round(rouge_n_f(ref_words, hyp_words, 1) * 100, 4),
+        "rouge-2": round(rouge_n_f(ref_words, hyp_words, 2) * 100, 4),
+        "rouge-l": round(rouge_l_f(ref_words, hyp_words) * 100, 4),
+    }
+
+
+def mean_chatglm_metrics(per_example: Iterable[dict[str, float]]) -> dict[str, float]:
+    """The mean of each ChatGLM figure over examples (ChatGLM's corpus figure)."""
+    rows = list(per_example)
+    if not rows:
+        raise ValueError("no examples to average")
+    return {key: math.fsum(row[key] for row in rows) / len(rows) for key in CHATGLM_KEYS}
+
+
+def chatglm_corpus_metrics(references: Sequence[str], hypotheses: Sequence[str]) -> dict[str, float]:
+    """ChatGLM-6B's figures for a data set: :func:`chatglm_metrics` per pair, averaged."""
+    if len(references) != len(hypotheses):
+        raise ValueError(f"{len(references)} references but {len(hypotheses)} hypotheses")
+    return mean_chatglm_metrics(chatglm_metrics(r, h) for r, h in zip(references, hypotheses))
+
+
+# -- degenerate output -----------------------------------------------------------------------------
+#
+# A small model that loses its way repeats itself: "舒适透气，舒适透气，舒适透气", the same sentence
+# three times, or a loop that runs until the token limit. Judged on the tokens of the repetition
+# checks (Chinese: characters, Latin runs whole; English: words; punctuation dropped), except the
+# run of one character, which punctuation counts for ("！！！！！！"). The thresholds keep all 970
+# references of the AdvertiseGen dev lines 101-1070 clear (there: at most 2 copies back to back, no
+# clause twice, the longest repeated passage 8 characters, loop coverage 0.30, distinct-2 >= 0.80).
+
+_DEGENERATE_LIMITS = {
+    # language: (clause unit, passage said twice, back-to-back unit said twice)
+    "zh": (4, 12, 8),
+    "en": (3, 8, 5),
+}
+_CLAUSE_SPLIT = re.compile(r"[，。！？；：、,.!?;:\n]+")
+_CHAR_RUN = re.compile(r"(\S)\1{4,}")
+_RUN_ALLOWED = set(".…-—_=*~·")  # ellipses and separator lines (digits are allowed too: 10000)
+LOOP_COVERAGE = 0.4
+LOW_DISTINCT2 = 0.6
+LOW_DISTINCT2_MIN_TOKENS = 50
+
+
+def _quoted(text: str, tokens: Sequence[Token], limit: int = 24) -> str:
+    """The tokens' stretch of ``text`` as written, in quotes, cut after ``limit`` tokens."""
+    if not tokens:
+        return "''"
+    shown = text[tokens[0].start:tokens[min(len(tokens), limit) - 1].end]
+    return f"'{shown}{'…' if len(tokens) > limit else ''}'"
+
+
+def _back_to_back(words: Sequence[str], clause_unit: int, twice_unit: int) -> tuple[int, int, int] | None:
+    """The first run of a unit said again at once past its limit: 1 token 5 times, 2+ tokens
+    4 times, ``clause_unit`` tokens 3 times, ``twice_unit`` tokens twice; (start, unit, copies)."""
+    length = len(words)
+    for unit in range(1, length // 2 + 1):
+        needed = 5 if unit == 1 else 4 if unit < clause_unit else 3 if unit < twice_unit else 2
+        run = 0  # positions j with words[j] == words[j + unit], consecutive
+        for j in range(length - unit + 1):
+            if j < length - unit and words[j] == words[j + unit]:
+                run += 1
+                continue
+            copies = (run + unit) // unit
+            if copies >= needed:
+                return j - run, unit, copies
+            run = 0
+    return None
+
+
+def _repeated_passage(words: Sequence[str], size: int) -> tuple[int, int] | None:
+    """(start, length) of the first passage of ``size``+ tokens that occurs again later without
+    overlapping, as long as the two copies go on agreeing."""
+    first: dict[tuple[str, ...], int] = {}
+    for i in range(len(words) - size + 1):
+        gram = tuple(words[i:i + size])
+        if gram in first and i >= first[gram] + size:
+            start, length = first[gram], size
+            while i + length < len(words) and start + length < i and words[start + length] == words[i + length]:
+                length += 1
+            return start, length
+        first.setdefault(gram, i)
+    return None
+
+
+def _loop_coverage(words: Sequence[str], shortest: int) -> float:
+    """Share of tokens inside n-grams (n >= ``shortest``) that occur 3+ times without overlap."""
+    covered: set[int] = set()
+    for n in range(shortest, len(words) // 3 + 1):
+        starts: dict[tuple[str, ...], list[int]] = {}
+        for i in range(len(words) - n + 1):
+            kept = starts.setdefault(tuple(words[i:i + n]), [])
+            if not kept or i >= kept[-1] + n:
+                kept.append(i)
+        repeated = [kept for kept in starts.values() if len(kept) >= 3]
+        if not repeated:
+            break  # no n-gram thrice means no longer one either
+        for kept in repeated:
+            for start in kept:
+                covered.update(range(start, start + n))
+    return len(covered) / len(words) if words else 0.0
+
+
+def degeneration_reason(text: str, language: str | None = None) -> str | None:
+    """Why ``text`` counts as degenerate (repeats itself), or None. The first rule that applies:
+
+    1. one character 5+ times in a row ("哈哈哈哈哈", "！！！！！"; digits, dots, ellipses, dashes aside);
+    2. a unit said again back to back: 1 token 5 times, 2+ tokens 4 times, a clause-sized unit
+       (4+ characters / 3+ words) 3 times, 8+ characters / 5+ words twice;
+    3. a passage of 12+ characters / 8+ words that occurs twice anywhere;
+    4. the same clause (between punctuation) twice when it has 6+ characters / 4+ words, or three
+       times when it has 2+;
+    5. phrases of 4+ characters / 3+ words that occur 3+ times cover 40% of the text or more;
+    6. distinct-2 below 0.6 on a text of 50+ tokens.
+    ``language`` is "zh" or "en" (None: detected). Normal copy repeats words such as 的 or 设计, and a
+    phrase or two, and stays clear; an empty text is not degenerate (it is empty).
+    """
+    if not text.strip():
+        return None
+    if language is None:
+        from adcopy_desktop.core.languages import detect_language  # noqa: PLC0415
+
+        language = detect_language(text)
+    language = "zh" if language == "zh" else "en"
+    clause_unit, passage, twice_unit = _DEGENERATE_LIMITS[language]
+    sentence_clause = 6 if language == "zh" else 4
+
+    for match in _CHAR_RUN.finditer(text):
+        if match.group(1) not in _RUN_ALLOWED and not match.group(1).isdigit():
+            return f"'{match.group(1)}' {len(match.group())} times in a row"
+
+    spans = tokens_with_spans(text, language, "char")
+    words = [token.text for token in spans]
+    found = _back_to_back(words, clause_unit, twice_unit)
+    if found:
+        start, unit, copies = found
+        return f"{_quoted(text, spans[start:start + unit])} {copies} times in a row"
+
+    found_passage = _repeated_passage(words, passage)
+    if found_passage:
+        start, length = found_passage
+        return f"the passage {_quoted(text, spans[start:start + length])} occurs twice"
+
+    clauses: Counter = Counter()
+    written: dict[tuple[str, ...], str] = {}
+    for part in _CLAUSE_SPLIT.split(text):
+        clause = tuple(tokenize(part, language, "char"))
+        clauses[clause] += 1
+        written.setdefault(clause, part.strip())
+    for clause, count in clauses.most_common():
+        if count < 2:
+            break
+        if (len(clause) >= sentence_clause and count >= 2) or (len(clause) >= 2 and count >= 3):
+            return f"the clause '{written[clause]}' {count} times"
+
+    coverage = _loop_coverage(words, clause_unit)
+    if coverage >= LOOP_COVERAGE:
+        return f"phrases said 3+ times cover {coverage:.0%} of the text"
+
+    if len(words) >= LOW_DISTINCT2_MIN_TOKENS:
+        distinct2 = distinct_n([words], 2)
+        if distinct2 < LOW_DISTINCT2:
+            return f"distinct-2 {distinct2:.2f} on {len(words)} tokens"
+    return None
+
+
+def is_degenerate(text: str, language: str | None = None) -> bool:
+    """Whether ``text`` repeats itself the way a model that lost its way does (rules:
+    :func:`degeneration_reason`)."""
+    return degeneration_reason(text, language) is not None

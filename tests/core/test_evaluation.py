@@ -161,3 +161,21 @@ def test_evaluating_the_default_model_on_the_english_samples(default_store, tiny
     assert real.metrics["language_match_rate"] >= 0.9
     assert real.metrics["rouge1"] > max(0.08, 2 * tiny.metrics["rouge1"])
     assert real.metrics["attribute_coverage"] > tiny.metrics["attribute_coverage"]
+
+
+def test_chatglm_figures_and_degenerate_outputs_are_reported():
+    pytest.importorskip("jieba")
+    zh = reference_report(ZH)
+    # identical texts: BLEU 100, ROUGE F 2 / (2 + 1e-8) -> 100 at 4 places
+    assert zh.metrics["chatglm_bleu4"] == 100.0 and zh.metrics["chatglm_rougeL"] == 100.0
+    assert zh.metrics["degenerate_rate"] == 0.0  # the sample copy does not repeat itself
+    en = reference_report(EN)
+    assert en.metrics["chatglm_bleu4"] is None and en.metrics["degenerate_rate"] == 0.0
+
+    def loop(example, kind, language):
+        return "舒适透气，" * 6, {"finish_reason": "length"}
+
+    report = evaluate(ZH, loop, "description", limit=2)
+    assert report.metrics["degenerate_rate"] == 1.0
+    assert 0.0 <= report.metrics["chatglm_bleu4"] <= 100.0 and report.metrics["chatglm_rouge1"] > 0.0
+    assert "ChatGLM-6B" in format_report(report)
