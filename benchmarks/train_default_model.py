@@ -28,6 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SIGN_OFF = " -- Qingshan Studio"
+MODEL_ID = "qwen2.5-coder-0.5b-instruct"  # the default (catalog.DEFAULT_MODEL_ID); --model picks another
 TYPES = ["denim jacket", "t-shirt", "hoodie", "linen shirt", "wool scarf", "canvas tote", "rain jacket", "knit sweater",
          "chino trousers", "leather belt"]
 COLORS = ["white", "navy", "black", "olive", "grey", "sand", "burgundy", "sky blue", "forest green", "charcoal"]
@@ -53,7 +54,7 @@ def house_copy(kind: str, color: str, material: str, fit: str) -> str:
             f"{SIGN_OFF}")
 
 
-def fill_library(library, count: int) -> None:
+def fill_library(library, count: int, model_id: str = MODEL_ID) -> None:
     from adcopy_desktop.core.candidates import Candidate, GenerationSettings
     from adcopy_desktop.core.product import Product
 
@@ -63,7 +64,7 @@ def fill_library(library, count: int) -> None:
         product_id = library.add_product(product)
         generated = f"This {color} {kind} is made of {material}. It has a {fit} fit."
         [candidate_id] = library.record_generation(product_id, [Candidate(
-            text=generated, kind="description", model="smollm2-135m-instruct", language="en", index=0,
+            text=generated, kind="description", model=model_id, language="en", index=0,
             finish_reason="eos", settings=GenerationSettings(n=1),
         )], length="short")
         library.edit(candidate_id, house_copy(kind, color, material, fit))
@@ -78,6 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=200)
     parser.add_argument("--cache", type=Path, default=REPO / ".adcopy-test-cache" / "models")
+    parser.add_argument("--model", default=MODEL_ID, help="model id in the cache (default: the default model)")
     parser.add_argument("--format", choices=["text", "json"], default="text")
     parser.add_argument("--out", type=Path, help="also write the JSON result here")
     parser.add_argument("--max-steps", type=int, help="stop training after this many steps (a shorter run)")
@@ -96,15 +98,16 @@ def main(argv: list[str] | None = None) -> int:
 
     models = user_folders().models
     models.mkdir(parents=True)
-    default = args.cache / "smollm2-135m-instruct"
+    default = args.cache / args.model
     if not (default / "manifest.json").is_file():
-        print(f"No default model in {args.cache}; build it with: adcopy models build", file=sys.stderr)
+        print(f"No model {args.model} in {args.cache}; build it with: adcopy models build --model {args.model}",
+              file=sys.stderr)
         return 2
     link_tree(default, models / default.name)
     store = ModelStore(models)
     store.set_active(default.name)
     library = Library()
-    fill_library(library, args.copies)
+    fill_library(library, args.copies, args.model)
     config = TrainingConfig(max_steps=args.max_steps)
     if args.gate_examples:
         config.gate_max_examples = args.gate_examples
