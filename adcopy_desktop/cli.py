@@ -156,9 +156,12 @@ def cli(ctx: click.Context, verbose: int, safe_mode: bool) -> None:
 @click.option("--rank", "rank_all", is_flag=True, help="Return the candidates best first, with their ranking.")
 @click.option("--channel", help="Sales channel(s) the channel-rules scorer checks, e.g. taobao or amazon.")
 @click.option("--keywords", help="SEO keywords the keyword-coverage scorer looks for, comma-separated.")
+@click.option("--fact-retries", default=1, show_default=True, type=click.IntRange(0, 5),
+              help="Write a candidate again when it states a colour, material, number or certification "
+                   "the product does not have (0: never).")
 def generate(product_text, product_file, kind, n, lang, length, tone, temperature, top_p, top_k,
              repetition_penalty, no_repeat_ngram, max_new_tokens, stop, seed, model_id, provider, output_format, show_prompt,
-             style_name, backend_name, export_path, exporter_name, top, rank_all, channel, keywords):
+             style_name, backend_name, export_path, exporter_name, top, rank_all, channel, keywords, fact_retries):
     """Generate copy candidates for one product."""
     from adcopy_desktop.cli_scoring import scorer_options
     from adcopy_desktop.core.candidates import GenerationSettings
@@ -214,7 +217,7 @@ def generate(product_text, product_file, kind, n, lang, length, tone, temperatur
 
     candidates = generator.generate(
         request, settings, on_token=on_token, max_new_tokens_from_request=max_new_tokens is None, style=style,
-        rank=rank_all or top is not None, top=top, score_options=options,
+        rank=rank_all or top is not None, top=top, score_options=options, fact_retries=fact_retries,
     )
     if export_path is not None:
         written = plugins.export(candidates, export_path, exporter=exporter_name)

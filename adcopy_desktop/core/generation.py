@@ -28,6 +28,7 @@ from typing import Any, Callable, Mapping
 
 from adcopy_desktop.core.candidates import Candidate, GenerationSettings, Timings
 from adcopy_desktop.core.errors import UnsupportedLanguageError
+from adcopy_desktop.core.faithfulness import check_faithfulness
 from adcopy_desktop.core.languages import language_name
 from adcopy_desktop.core.model_store import ModelInfo, ModelStore
 from adcopy_desktop.core.plugins import BackendContext, BrandStyle, PluginManager, get_plugin_manager
@@ -47,6 +48,9 @@ TokenCallback = Callable[[int, str], None]  # (candidate index, new text)
 
 DEFAULT_BACKEND = "onnx"
 REGENERATION_SEED_STEP = 1_000_003  # seed offset per regeneration round (a prime, far from user seeds)
+# Claims that state a fact about the product (not superlatives, which the scorers weigh instead).
+FACT_CLAIM_KINDS = frozenset({"colour", "material", "number", "certification"})
+DEFAULT_FACT_RETRIES = 1
 
 SINGLE_LINE_KINDS = {CopyKind.TITLE, CopyKind.SLOGAN}
 _WRAPPING_QUOTES = re.compile(r'^\s*["“”「『\'](.*?)["“”」』\']\s*$', re.S)
@@ -247,8 +251,13 @@ class CopyGenerator:
         top: int | None = None,
         score_options: Mapping[str, Mapping[str, Any]] | None = None,
         weights: Mapping[str, float] | None = None,
+        fact_retries: int = DEFAULT_FACT_RETRIES,
     ) -> list[Candidate]:
         """Generate ``settings.n`` candidates; ``on_token`` receives text as it is produced.
+
+        ``fact_retries``: a sampled candidate that states a colour, material, number or
+        certification the product does not have is written again up to this many times, and the
+        version with the fewest such claims is kept (0: never).
 
         ``style`` is a style name (see ``adcopy styles list``) or a ``BrandStyle``; the candidates
         record it, and carry ``flags`` for the style's rules they break.
@@ -271,6 +280,9 @@ class CopyGenerator:
                                loaded=loaded)
         if brand is not None:
             candidates = self._enforce(brand, candidates, messages, settings, request, language, cancel, loaded)
+        if fact_retries:
+            candidates = self._guard_facts(candidates, messages, settings, request, language, brand, cancel,
+                                           loaded, fact_retries)
         if score or rank or top is not None:
             from adcopy_desktop.core import scoring
 
@@ -321,6 +333,55 @@ class CopyGenerator:
                 provider=backend.provider,
             )
             candidates.append(self.plugins.process_candidate(candidate, request=request, style=brand))
+        return candidates
+
+    def _guard_facts(
+        self,
+        candidates: list[Candidate],
+        messages: list[dict[str, str]],
+        settings: GenerationSettings,
+        request: CopyRequest,
+        language: str,
+        brand: BrandStyle | None,
+        cancel: CancelToken | None,
+        loaded: tuple[Any, str] | None,
+        retries: int,
+    ) -> list[Candidate]:
+        """Write candidates with invented facts again (a small model invents colours and materials
+        now and then; a second draw rarely repeats the same invention)."""
+        if settings.temperature <= 0:  # greedy decoding would give the same text again
+            return candidates
+        attributes = request.product.attributes
+
+        def invented(candidate: Candidate) -> int:
+            if candidate.finish_reason == "cancelled" or not candidate.text.strip():
+                return 0
+            report = check_faithfulness(candidate.text, language, attributes)
+            return sum(1 for claim in report.unsupported if claim.kind in FACT_CLAIM_KINDS)
+
+        counts = [invented(candidate) for candidate in candidates]
+        pending = [slot for slot, count in enumerate(counts) if count]
+        for round_number in range(1, retries + 1):
+            if not pending or (cancel is not None and cancel.cancelled):
+                break
+            retry = replace(
+                settings, n=len(pending),
+                seed=None if settings.seed is None else settings.seed + (round_number + 50) * REGENERATION_SEED_STEP,
+            )
+            log.info("regenerating %d candidate(s) that state facts the product does not have (round %d)",
+                     len(pending), round_number)
+            fresh = self._run(messages, retry, request, language, brand, cancel=cancel,
+                              indices=[candidates[slot].index for slot in pending], loaded=loaded)
+            still = []
+            for slot, candidate in zip(pending, fresh):
+                if candidate.finish_reason == "cancelled":
+                    continue
+                count = invented(candidate)
+                if count < counts[slot]:
+                    candidates[slot], counts[slot] = candidate, count
+                if counts[slot]:
+                    still.append(slot)
+            pending = still
         return candidates
 
     def _enforce(
