@@ -51,6 +51,8 @@ REGENERATION_SEED_STEP = 1_000_003  # seed offset per regeneration round (a prim
 # Claims that state a fact about the product (not superlatives, which the scorers weigh instead).
 FACT_CLAIM_KINDS = frozenset({"colour", "material", "number", "certification"})
 DEFAULT_FACT_RETRIES = 1
+# Attribute keys whose value a description should name (colour and material).
+KEY_FACT_NAMES = frozenset({"颜色", "颜色分类", "色系", "材质", "面料", "color", "colour", "material", "fabric"})
 
 SINGLE_LINE_KINDS = {CopyKind.TITLE, CopyKind.SLOGAN}
 _WRAPPING_QUOTES = re.compile(r'^\s*["“”「『\'](.*?)["“”」』\']\s*$', re.S)
@@ -347,17 +349,23 @@ class CopyGenerator:
         loaded: tuple[Any, str] | None,
         retries: int,
     ) -> list[Candidate]:
-        """Write candidates with invented facts again (a small model invents colours and materials
-        now and then; a second draw rarely repeats the same invention)."""
+        """Write candidates with invented facts, or a description without the product's colour or
+        material, again (a small model invents or drops them now and then; a second draw rarely
+        repeats the slip) and keep the better version."""
         if settings.temperature <= 0:  # greedy decoding would give the same text again
             return candidates
         attributes = request.product.attributes
 
         def invented(candidate: Candidate) -> int:
+            """Invented facts weigh most; a colour or material left out counts too (a buyer looks
+            for both first)."""
             if candidate.finish_reason == "cancelled" or not candidate.text.strip():
                 return 0
             report = check_faithfulness(candidate.text, language, attributes)
-            return sum(1 for claim in report.unsupported if claim.kind in FACT_CLAIM_KINDS)
+            made_up = sum(1 for claim in report.unsupported if claim.kind in FACT_CLAIM_KINDS)
+            left_out = sum(1 for r in report.reflections
+                           if r.status == "missing" and r.key.strip().casefold() in KEY_FACT_NAMES)
+            return made_up * 10 + (left_out if request.kind.value in ("description", "selling_points") else 0)
 
         counts = [invented(candidate) for candidate in candidates]
         pending = [slot for slot, count in enumerate(counts) if count]
