@@ -33,8 +33,13 @@ class FirstStart(QObject):
         return self.tr("AdCopy Desktop: first start")
 
     def preparing(self) -> str:
-        return self.tr("No model is installed yet. Building the default model (SmolLM2-135M-Instruct) — "
-                       "about a minute, only this once…")
+        from adcopy_desktop.core.model_store import catalog_model
+
+        model = catalog_model(None)
+        return self.tr("No model is installed yet. Building the default model {name} ({size:.1f} GB of weights, "
+                       "{licence} licence, by {publisher}) — about two minutes, only this once…").format(
+            name=model.name, size=model.download_bytes / 1e9, licence=model.licence.name,
+            publisher=model.licence.publisher)
 
     def cancel(self) -> str:
         return self.tr("Cancel")

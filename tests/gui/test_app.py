@@ -68,7 +68,9 @@ def test_the_command_opens_the_window_on_the_active_model(tiny_store, command):
 
 @pytest.mark.slow
 def test_the_command_opens_the_window_on_the_default_model(default_store):
-    run_command_until_window_opens([sys.executable, "-m", "adcopy_desktop"], "smollm2-135m-instruct", timeout=300)
+    from adcopy_desktop.core.model_store import DEFAULT_MODEL_ID
+
+    run_command_until_window_opens([sys.executable, "-m", "adcopy_desktop"], DEFAULT_MODEL_ID, timeout=300)
 
 
 def fake_build(tiny_models_root: Path, events: list, fail: Exception | None = None):
