@@ -8,11 +8,15 @@ Two checks, both against the product's attributes (keys and values):
    its numbers for values such as "500ml". Values that cannot be checked (another language, no
    glossary entry) are listed and not counted. Values of bookkeeping keys (SKU, keywords, links)
    are skipped.
-2. **Unsupported claims**: numbers, materials, certifications and labels (organic, patented,
-   waterproof ...) and superlatives in the copy that the attributes do not contain. Materials and
-   certifications count as supported when any form of their lexicon group, in either language,
-   appears in the attributes; Chinese superlatives are the advertising word list's terms, English
-   ones the lexicon's list plus "-est" adjectives and "most <adjective>".
+2. **Unsupported claims**: numbers, materials, colours, certifications and labels (organic,
+   patented, waterproof ...) and superlatives in the copy that the attributes do not contain.
+   Materials and certifications count as supported when any form of their lexicon group, in either
+   language, appears in the attributes; colours likewise, or when the attributes name a shade of
+   the colour (米白色 supports 白色, not the other way round), or when a colour attribute names
+   no colour the lexicon knows (图片色). Words that merely contain a colour (白领, 网红, 显白,
+   "black friday", "go green") and colours of the items a pairing suggestion names ("搭配黑色裤子")
+   are no colour claims. Chinese superlatives are the advertising word list's terms, English ones
+   the lexicon's list plus "-est" adjectives and "most <adjective>".
 
 The score rewards reflection against what a kind can carry (a slogan is not expected to name every
 fact) and punishes every unsupported claim; see ``score_faithfulness``.
@@ -44,17 +48,24 @@ _LIST_MARKER = re.compile(r"^\s*(?:[-•·*]\s*)?\d{1,2}[.、)）]\s*", re.M)
 _LATIN = "0-9A-Za-z\u00C0-\u024F"
 # "most <word>" is a superlative when the word looks like an adjective ("most durable", not "most faces")
 _ADJECTIVE_ENDING = re.compile(r"(?:ful|able|ible|ive|ous|al|ic|ing|ed|y|ent|ant|ar|ile|ish|less|ite|ure|ive)$")
-# A material named while suggesting what to wear or use it with is about the other item.
+# A material or colour named while suggesting what to wear or use it with is about the other item.
+# "百搭" (goes with anything), "配色" (colour scheme) and "标配" (comes with) describe the product itself.
 _PAIRING_BEFORE = {
-    "zh": re.compile(r"(?:搭配|配上|搭|配|叠穿|内搭|外搭)[^，。；！？,.;!?]{0,6}$"),
-    "en": re.compile(r"\b(?:pairs?|paired|wear|style|goes|team|layer|layers)\b[^.;!?]{0,30}\b(?:with|over|under)\b[^.;!?]{0,20}$",
-                     re.I),
+    "zh": re.compile(r"(?:搭配|配上|(?<!百)搭|(?<!标)配(?!色)|叠穿|内搭|外搭)[^，。；！？,.;!?]{0,6}$"),
+    "en": re.compile(r"\b(?:pairs?|paired|wear|style|goes|team|layer|layers|match(?:es)?)\b[^.;!?]{0,30}"
+                     r"\b(?:with|over|under)\b[^.;!?]{0,20}$", re.I),
 }
+# "与黑色裤子搭配": the other item comes between "with" and the pairing verb.
+_PAIRING_WITH_BEFORE = re.compile(r"(?:和|与|跟|同)[^，。；！？,.;!?]{0,4}$")
+_PAIRING_WITH_AFTER = re.compile(r"^[^，。；！？,.;!?]{0,6}(?:搭配|混搭|相配|很配|一起穿)")
+# Attribute keys that give the product's colour: when their value names no colour we know (图片色,
+# 多色, "as shown"), colours in the copy cannot be checked.
+_COLOUR_KEY = re.compile(r"颜色|色系|配色|色彩|colou?rs?(?![a-z])|colorway", re.I)
 
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # number | material | certification | superlative
+    kind: str  # number | material | colour | certification | superlative
     text: str
     start: int
     end: int
@@ -113,6 +124,12 @@ class Group:
 
 
 @dataclass(frozen=True)
+class Colour(Group):
+    name: str = ""
+    shade_of: str = ""  # the name of the broader colour: 米白 is a shade of white
+
+
+@dataclass(frozen=True)
 class Lexicon:
     version: str
     materials: tuple[Group, ...]
@@ -121,6 +138,8 @@ class Lexicon:
     superlatives_en: tuple[str, ...]
     not_superlatives_en: frozenset[str]
     not_after_most_en: frozenset[str]
+    colours: tuple[Colour, ...] = ()
+    not_colours: tuple[str, ...] = ()  # words that contain a colour but name none (白领, "black friday")
 
 
 def lexicon_path() -> Path:
@@ -148,6 +167,10 @@ def _load_cached(path: str, mtime: int, size: int) -> Lexicon:
         superlatives_en=tuple(data.get("superlatives_en", ())),
         not_superlatives_en=frozenset(w.lower() for w in data.get("not_superlatives_en", ())),
         not_after_most_en=frozenset(w.lower() for w in data.get("not_after_most_en", ())),
+        colours=tuple(Colour(tuple(g.get("zh", ())), tuple(g.get("en", ())),
+                             str(g.get("name") or [*g.get("en", ()), *g.get("zh", ())][0]), str(g.get("shade_of", "")))
+                      for g in data.get("colours", ())),
+        not_colours=(*data.get("not_colours_zh", ()), *data.get("not_colours_en", ())),
     )
 
 
@@ -252,7 +275,7 @@ def reflect_value(text: str, language: str, value: str, lexicon: Lexicon) -> Ref
             if len(hits) / len(grams) >= 0.5:
                 return Reflection("", value, "reflected")
         # the same thing under another name (a glossary synonym in the same language)
-        for group in (*lexicon.glossary, *lexicon.materials):
+        for group in (*lexicon.glossary, *lexicon.colours, *lexicon.materials):
             forms = group.forms(language)
             if any(normalise(value) == normalise(form) for form in forms):
                 for form in forms:
@@ -260,35 +283,89 @@ def reflect_value(text: str, language: str, value: str, lexicon: Lexicon) -> Ref
                     if spans:
                         return Reflection("", value, "reflected", tuple(spans))
         return Reflection("", value, "missing")
-    # a value in the other language: through the glossary
-    for group in (*lexicon.glossary, *lexicon.materials, *lexicon.certifications):
-        source_forms = group.forms(value_language)
-        if any(normalise(form) == normalise(value) or (value_language == "zh" and normalise(form) in normalise(value))
-               for form in source_forms):
-            targets = group.forms(language)
-            if not targets:
-                continue
-            for form in targets:
-                spans = find_form(text, form)
-                if spans:
-                    return Reflection("", value, "reflected", tuple(spans))
-            return Reflection("", value, "missing")
-    return Reflection("", value, "unchecked")
+    # a value in the other language: through the glossary, the group with the longest matching form
+    # (米白色 is off-white, not white; 绿茶 is green tea, not green)
+    best, best_length = None, 0
+    for group in (*lexicon.glossary, *lexicon.colours, *lexicon.materials, *lexicon.certifications):
+        if not group.forms(language):
+            continue
+        for form in group.forms(value_language):
+            if normalise(form) == normalise(value) or (value_language == "zh" and normalise(form) in normalise(value)):
+                if len(form) > best_length:
+                    best, best_length = group, len(form)
+    if best is None:
+        return Reflection("", value, "unchecked")
+    for form in best.forms(language):
+        spans = find_form(text, form)
+        if spans:
+            return Reflection("", value, "reflected", tuple(spans))
+    return Reflection("", value, "missing")
+
+
+def _about_other_item(text: str, start: int, end: int, language: str) -> bool:
+    """Whether the words at start:end describe the item a pairing suggestion names ("搭配牛仔裤",
+    "与黑色裤子搭配", "pair it with black jeans") rather than the product."""
+    before = text[max(0, start - 40):start]
+    pairing = _PAIRING_BEFORE.get(language)
+    if pairing is not None and pairing.search(before):
+        return True
+    return language == "zh" and bool(_PAIRING_WITH_BEFORE.search(before) and _PAIRING_WITH_AFTER.search(text[end:]))
+
+
+def colour_mentions(text: str, lexicon: Lexicon) -> list[tuple[int, int, Colour]]:
+    """Colours named in ``text`` as (start, end, colour), longest mention first: "米白" is off-white,
+    not white. Words of the lexicon's ``not_colours`` (白领, 显白, "black friday") hide the colours
+    inside them; on a tie the earlier word wins ("明白色" is 明白)."""
+    normalised = normalise(text)
+    found: list[tuple[int, int, Colour | None]] = []
+    for phrase in lexicon.not_colours:
+        found.extend((m.start(), m.end(), None) for m in _form_pattern(phrase).finditer(normalised))
+    for colour in lexicon.colours:
+        for form in colour.forms():
+            found.extend((m.start(), m.end(), colour) for m in _form_pattern(form).finditer(normalised))
+    found.sort(key=lambda m: (-(m[1] - m[0]), m[0], m[2] is not None))
+    kept: list[tuple[int, int, Colour | None]] = []
+    for mention in found:
+        if all(mention[1] <= k[0] or mention[0] >= k[1] for k in kept):
+            kept.append(mention)
+    return sorted((s, e, c) for s, e, c in kept if c is not None)
+
+
+def _colour_claims(text: str, language: str, attributes: Sequence[tuple[str, str]],
+                   lexicon: Lexicon) -> tuple[list[Claim], list[Claim]]:
+    """Colours in the copy: (unsupported, supported). A colour is supported when the attributes name
+    it or one of its shades, when a colour attribute names no colour we know, or when it belongs
+    to an item the copy suggests pairing the product with."""
+    given: set[str] = set()
+    unknown = False
+    for key, value in attributes:
+        names = {c.name for _, _, c in colour_mentions(f"{key} {value}", lexicon)}
+        given |= names
+        if not names and _COLOUR_KEY.search(key):
+            unknown = True  # 颜色#图片色: no way to tell
+    broader = {c.shade_of for c in lexicon.colours if c.name in given and c.shade_of}
+    unsupported, supported = [], []
+    for start, end, colour in colour_mentions(text, lexicon):
+        claim = Claim("colour", text[start:end], start, end)
+        ok = unknown or colour.name in given or colour.name in broader or _about_other_item(text, start, end, language)
+        (supported if ok else unsupported).append(claim)
+    return unsupported, supported
 
 
 def _group_claims(text: str, groups: Sequence[Group], kind: str, facts: str,
-                  language: str = "en") -> tuple[list[Claim], list[Claim]]:
+                  language: str = "en", idioms: Sequence[tuple[int, int]] = ()) -> tuple[list[Claim], list[Claim]]:
     """Mentions of lexicon groups in ``text``: (unsupported, supported); the longest mention wins.
     A material named in a pairing suggestion ("搭配牛仔裤", "pair it with denim shorts") counts as
-    supported: it describes the other item."""
+    supported: it describes the other item. Mentions inside a longer ``idioms`` span are skipped."""
     mentions = []
     normalised_facts = normalise(facts)
-    pairing = _PAIRING_BEFORE.get(language) if kind == "material" else None
     for group in groups:
         supported = any(find_form(facts, form) for form in group.forms())
         for form in group.forms():
             for start, end in find_form(text, form):
-                about_other = pairing is not None and bool(pairing.search(text[max(0, start - 40):start]))
+                if any(s <= start and end <= e and e - s > end - start for s, e in idioms):
+                    continue
+                about_other = kind == "material" and _about_other_item(text, start, end, language)
                 # "glasses" in copy about sunglasses: the word ends a word of the facts
                 in_facts = re.search(re.escape(normalise(text[start:end])) + f"(?![{_LATIN}])", normalised_facts)
                 mentions.append((start, end, bool(supported or about_other or in_facts)))
@@ -349,15 +426,22 @@ def check_faithfulness(
             end += 1
         claim = Claim("number", text[start:end], start, end)
         (report.supported if number in fact_numbers else report.unsupported).append(claim)
+    # gold and silver are metals as well as colours: "黄金比例" and "silver lining" name neither
+    idioms = [(m.start(), m.end()) for phrase in lexicon.not_colours
+              for m in _form_pattern(phrase).finditer(normalise(text))]
     for groups, kind in ((lexicon.materials, "material"), (lexicon.certifications, "certification")):
-        unsupported, supported = _group_claims(text, groups, kind, facts, language)
+        unsupported, supported = _group_claims(text, groups, kind, facts, language, idioms if kind == "material" else ())
         report.unsupported.extend(unsupported)
         report.supported.extend(supported)
+    unsupported, supported = _colour_claims(text, language, attributes, lexicon)
+    report.unsupported.extend(unsupported)
+    report.supported.extend(supported)
     normalised_facts = normalise(facts)
     for claim in _superlatives(text, language, lexicon):
         target = report.supported if normalise(claim.text) in normalised_facts else report.unsupported
         target.append(claim)
-    # one claim per stretch of text: a number inside a material ("100% cotton") is reported once
+    # one claim per stretch of text: a number inside a material ("100% cotton") is reported once, and
+    # "gold" for a product of gold (material) is not an invented colour
     report.unsupported = _without_overlaps(report.unsupported)
     report.unsupported = [c for c in report.unsupported
                           if not any(s.start <= c.start and c.end <= s.end and s.kind != "number"
@@ -388,8 +472,8 @@ def faithfulness_value(report: FaithfulnessReport, kind: str) -> float:
     return round((REFLECTION_FLOOR + (1 - REFLECTION_FLOOR) * reflection) * claims_part, 4)
 
 
-CLAIM_NAMES = {"number": "number", "material": "material", "certification": "certification or label",
-               "superlative": "superlative"}
+CLAIM_NAMES = {"number": "number", "material": "material", "colour": "colour",
+               "certification": "certification or label", "superlative": "superlative"}
 
 
 def describe(report: FaithfulnessReport, kind: str) -> tuple[str, str]:
@@ -407,6 +491,8 @@ def describe(report: FaithfulnessReport, kind: str) -> tuple[str, str]:
     if report.unsupported:
         listed = "; ".join(f"'{c.text}' ({CLAIM_NAMES[c.kind]})" for c in report.unsupported[:8])
         parts.append(f"Not supported by the product's facts: {listed}.")
+        if any(c.kind == "colour" for c in report.unsupported):
+            parts.append("A colour needs the product's attributes to name it or a shade of it.")
     else:
         parts.append("No claims beyond the given facts.")
     if report.unsupported:
@@ -419,6 +505,7 @@ def describe(report: FaithfulnessReport, kind: str) -> tuple[str, str]:
 
 
 __all__ = [
-    "Claim", "FaithfulnessReport", "Lexicon", "Reflection", "attribute_items", "check_faithfulness", "describe",
-    "faithfulness_value", "find_form", "load_lexicon", "numbers_in", "reflect_value",
+    "CLAIM_NAMES", "Claim", "Colour", "FaithfulnessReport", "Lexicon", "Reflection", "attribute_items",
+    "check_faithfulness", "colour_mentions", "describe", "faithfulness_value", "find_form", "load_lexicon",
+    "numbers_in", "reflect_value",
 ]

@@ -53,7 +53,7 @@ def test_a_material_word_that_is_part_of_the_facts_is_not_a_claim():
 def test_a_material_in_a_pairing_suggestion_is_about_the_other_item():
     attrs = [("类型", "卫衣"), ("颜色", "灰色")]
     assert unsupported("灰色卫衣，搭配牛仔裤很好看。", "zh", attrs) == []
-    assert unsupported("A gray hoodie. Pair it with denim shorts.", "en", [("Type", "hoodie")]) == []
+    assert unsupported("A gray hoodie. Pair it with denim shorts.", "en", [("Type", "hoodie"), ("Color", "gray")]) == []
 
 
 def test_an_invented_certification_is_flagged():
