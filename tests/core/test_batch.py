@@ -37,7 +37,7 @@ def test_every_product_and_kind_is_generated_and_stored(tmp_path, tiny_store):
 
 
 def _scripted(languages=("zh", "en")):
-    backend = scripted_backend(lambda call, messages, settings: [f"copy {call}"] * settings.n, languages=languages)
+    backend = scripted_backend(lambda call, messages, settings: [f"copy {chr(97 + call % 26)}"] * settings.n, languages=languages)
     return CopyGenerator(plugins=plugin_manager_for(backend), backend="scripted"), backend
 
 
