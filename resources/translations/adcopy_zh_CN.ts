@@ -410,8 +410,8 @@
             <translation>AdCopy 桌面版：首次启动</translation>
         </message>
         <message>
-            <source>No model is installed yet. Building the default model (SmolLM2-135M-Instruct) — about a minute, only this once…</source>
-            <translation>尚未安装模型。正在构建默认模型（SmolLM2-135M-Instruct），约需一分钟，仅此一次…</translation>
+            <source>No model is installed yet. Building the default model {name} ({size:.1f} GB of weights, {licence} licence, by {publisher}) — about two minutes, only this once…</source>
+            <translation>尚未安装模型。正在构建默认模型 {name}（权重 {size:.1f} GB，{licence} 许可，发布方：{publisher}），约需两分钟，仅此一次…</translation>
         </message>
         <message>
             <source>Cancel</source>
