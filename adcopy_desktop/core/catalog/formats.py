@@ -419,9 +419,15 @@ def saved_mapping(header: Sequence[str]) -> ColumnMapping | None:
         return None
 
 
-def save_mapping(header: Sequence[str], mapping: ColumnMapping) -> None:
+def save_mapping(header: Sequence[str], mapping: ColumnMapping) -> bool:
+    """Remember ``mapping`` for files with this header; a header that looks garbled (undecodable
+    bytes, mojibake of a wrong encoding) is not remembered, so the next import with the right
+    encoding asks again. Returns whether it was saved."""
+    from adcopy_desktop.core.catalog.encoding import header_looks_garbled
     from adcopy_desktop.core.model_store.manifest import write_json_atomically
 
+    if header_looks_garbled(list(header)):
+        return False
     path = _mappings_path()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -432,6 +438,7 @@ def save_mapping(header: Sequence[str], mapping: ColumnMapping) -> None:
     data[header_key(header)] = {"header": list(header), "mapping": mapping.to_dict()}
     path.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomically(path, data)
+    return True
 
 
 def mapped_products(table: Table, mapping: ColumnMapping, *, fmt: str = GENERIC, progress: Progress | None = None,

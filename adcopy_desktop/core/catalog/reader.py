@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adcopy_desktop.core.catalog.encoding import EncodingGuess, decode, detect_encoding, normalise_encoding
+from adcopy_desktop.core.catalog.encoding import EncodingGuess, decode, detect_encoding, garbled, normalise_encoding
 from adcopy_desktop.core.catalog.formats import (
     GENERIC,
     SHOPIFY,
@@ -23,7 +23,7 @@ from adcopy_desktop.core.catalog.formats import (
     shopify_products,
     woocommerce_products,
 )
-from adcopy_desktop.core.catalog.result import CatalogError, ImportedProduct, ImportResult, RowProblem
+from adcopy_desktop.core.catalog.result import CatalogError, EncodingMismatch, ImportedProduct, ImportResult, RowProblem
 from adcopy_desktop.core.catalog.table import Table, read_csv_table, read_xlsx_table
 from adcopy_desktop.core.errors import Cancelled, ProductParseError
 from adcopy_desktop.core.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
@@ -48,6 +48,8 @@ class CatalogPreview:
     rows: list[list[str]] = field(default_factory=list)
     mapping: ColumnMapping | None = None  # for generic tables: saved, else proposed
     mapping_saved: bool = False
+    encoding_problem: str | None = None  # the text looks garbled in this encoding: the import will refuse
+    likely_encoding: str | None = None  # the codec that reads the file cleanly, when one does
 
 
 def container_of(path: Path, fmt: str | None = None) -> str:
@@ -77,7 +79,10 @@ def _read_bytes(path: Path) -> bytes:
         raise CatalogError(f"{path} does not exist.") from None
 
 
-def _text_of(path: Path, encoding: str | None) -> tuple[str, EncodingGuess, list[RowProblem]]:
+def _text_of(path: Path, encoding: str | None, *, strict: bool = True) -> tuple[str, EncodingGuess, list[RowProblem]]:
+    """The file's text and encoding; text that looks garbled in that encoding raises
+    ``EncodingMismatch`` (with ``strict``) or, for a preview, comes back with a guess of
+    confidence 0 whose reason says what is wrong and which encoding reads the file."""
     data = _read_bytes(path)
     if not data.strip(b"\x00 \t\r\n"):
         raise CatalogError(f"{Path(path).name} is empty: it has no header row and no products.")
@@ -93,6 +98,13 @@ def _text_of(path: Path, encoding: str | None) -> tuple[str, EncodingGuess, list
         text, bad_lines = decode(data, guess.encoding)
     except LookupError as error:
         raise CatalogError(f"Unknown encoding '{guess.encoding}' ({error}).") from None
+    wrong = garbled(data, text, guess.encoding, bad_lines)
+    if wrong is not None:
+        message = wrong.message(Path(path).name)
+        likely = wrong.likely.encoding if wrong.likely is not None else None
+        if strict:
+            raise EncodingMismatch(message, likely)
+        guess = _GarbledGuess(guess.encoding, 0.0, message, likely)
     problems = [RowProblem(line, None, f"bytes that are not {guess.label} were replaced by \ufffd; check the encoding",
                            skipped=False) for line in bad_lines[:100]]
     if len(bad_lines) > 100:
@@ -111,14 +123,16 @@ def preview_catalog(path: Path, *, fmt: str | None = None, encoding: str | None 
     path = Path(path)
     container = container_of(path, fmt)
     if container == JSONL:
-        text, guess, _ = _text_of(path, encoding)
+        text, guess, _ = _text_of(path, encoding, strict=False)
         lines = [line for line in text.splitlines() if line.strip()][:rows]
-        return CatalogPreview(path, JSONL, guess, JSONL, ["line"], [[line[:500]] for line in lines])
+        preview = CatalogPreview(path, JSONL, guess, JSONL, ["line"], [[line[:500]] for line in lines])
+        _note_encoding_problem(preview)
+        return preview
     if container == XLSX:
         table = read_xlsx_table(path, max_rows=rows + 1)
         guess = None
     else:
-        text, guess, _ = _text_of(path, encoding)
+        text, guess, _ = _text_of(path, encoding, strict=False)
         head = "\n".join(text.splitlines()[: rows * 4 + 1]) if len(text) > 2_000_000 else text
         table = read_csv_table(head)
     layout = fmt if fmt in (SHOPIFY, WOOCOMMERCE) else (GENERIC if fmt == "csv" else detect_format(table.header))
@@ -128,7 +142,21 @@ def preview_catalog(path: Path, *, fmt: str | None = None, encoding: str | None 
         saved = saved_mapping(table.header)
         preview.mapping = saved or propose_mapping(table.header)
         preview.mapping_saved = saved is not None
+    _note_encoding_problem(preview)
     return preview
+
+
+@dataclass(frozen=True)
+class _GarbledGuess(EncodingGuess):
+    """A preview's encoding whose text looks garbled; ``reason`` says why and what to use."""
+
+    likely: str | None = None
+
+
+def _note_encoding_problem(preview: CatalogPreview) -> None:
+    if isinstance(preview.encoding, _GarbledGuess):
+        preview.encoding_problem = preview.encoding.reason
+        preview.likely_encoding = preview.encoding.likely
 
 
 def read_catalog(

@@ -14,6 +14,15 @@ class CatalogError(AdCopyError):
     not a spreadsheet); problems with single rows are reported in ``ImportResult.problems``."""
 
 
+class EncodingMismatch(CatalogError):
+    """The text decodes as garbage in the encoding given or guessed; ``likely`` is the codec that
+    reads the file cleanly (None when none does)."""
+
+    def __init__(self, message: str, likely: str | None = None):
+        super().__init__(message)
+        self.likely = likely
+
+
 @dataclass(frozen=True)
 class RowProblem:
     """One problem in the file: ``row`` is the line (CSV, JSON lines) or sheet row (XLSX), 1-based,
