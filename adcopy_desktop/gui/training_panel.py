@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -225,6 +226,10 @@ class TrainingPage(QWidget):
                 box.addItem(str(choice), choice)
             box.setCurrentIndex(max(box.findData(value), 0))
             return box
+        if kind == "bool":
+            check = QCheckBox()
+            check.setChecked(bool(value))
+            return check
         if kind == "int":
             spin = QSpinBox()
             spin.setRange(0, 1_000_000)
@@ -247,7 +252,9 @@ class TrainingPage(QWidget):
     def form_values(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for name, editor in self._editors.items():
-            if isinstance(editor, QSpinBox):
+            if isinstance(editor, QCheckBox):
+                values[name] = editor.isChecked()
+            elif isinstance(editor, QSpinBox):
                 value = editor.value()
                 values[name] = (value or None) if name == "max_steps" else value
             elif isinstance(editor, QDoubleSpinBox):
@@ -261,7 +268,9 @@ class TrainingPage(QWidget):
     def set_value(self, name: str, value: Any) -> None:
         """Set one hyper-parameter in the form (as a user would)."""
         editor = self._editors[name]
-        if isinstance(editor, QSpinBox):
+        if isinstance(editor, QCheckBox):
+            editor.setChecked(bool(value))
+        elif isinstance(editor, QSpinBox):
             editor.setValue(int(value or 0))
         elif isinstance(editor, QDoubleSpinBox):
             editor.setValue(float(value))

@@ -87,7 +87,8 @@ class BuildFailure(Exception):
     """An expected failure: the message is shown to the user as it is."""
 
 
-def load_pretrained(kind: str, source: Path):
+def load_pretrained(kind: str, source: Path, dtype=None):
+    """Tokenizer and model (float32 unless ``dtype`` says otherwise, e.g. ``torch.bfloat16``)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -97,7 +98,7 @@ def load_pretrained(kind: str, source: Path):
         folder, extra = str(source), {}
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, **extra)
-        model = AutoModelForCausalLM.from_pretrained(folder, torch_dtype=torch.float32, **extra)
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=dtype or torch.float32, **extra)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise BuildFailure(f"transformers could not load {source}: {exc}") from exc
     model.eval()

@@ -62,6 +62,8 @@ class Run:
         self.precision = data.get("precision", "fp32")
         wanted = self.config.get("device", "auto")
         self.device = "cuda" if wanted in ("auto", "cuda") and torch.cuda.is_available() else "cpu"
+        self.bf16 = _use_bf16(torch, self.device, self.config.get("train_precision", "auto"))
+        self.weights_dtype = torch.bfloat16 if self.bf16 else torch.float32
         torch.manual_seed(int(self.config["seed"]))
         self.rng = random.Random(int(self.config["seed"]))
         self.started = time.monotonic()
@@ -84,7 +86,7 @@ class Run:
 
         self.progress("load", "Loading the active model's weights", 0.01)
         hf_dir = self.base / "hf"
-        self.tokenizer, self.model = load_pretrained("hf", hf_dir)
+        self.tokenizer, self.model = load_pretrained("hf", hf_dir, dtype=self.weights_dtype)
         # The runtime's own tokenizer renders and encodes prompts, so training sees the exact ids
         # that generation will feed.
         self.chat = ChatTokenizer.from_folder(self.base / "onnx" if (self.base / "onnx").is_dir() else hf_dir)
@@ -95,6 +97,12 @@ class Run:
         pad = self.tokenizer.pad_token_id
         self.pad_id = int(pad) if pad is not None else self.eos_id
         self.model.to(self.device)
+        if self.config.get("gradient_checkpointing", True) and getattr(self.model, "supports_gradient_checkpointing",
+                                                                         False):
+            # Activations of every layer for a whole batch are most of training's memory; keeping only
+            # each layer's input and recomputing the rest in backward costs about a third more compute.
+            self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            self.timings["gradient_checkpointing"] = True
 
     def encode(self, messages: list[dict[str, str]], completion: str) -> tuple[list[int], list[int]]:
         max_length = int(self.config["max_length"])
@@ -139,12 +147,15 @@ class Run:
         rows = keep.nonzero(as_tuple=True)[0]
         plain_head = (hasattr(causal, "model") and hasattr(causal, "lm_head")
                       and not getattr(causal.config, "final_logit_softcapping", None))
-        if plain_head:
-            hidden = causal.model(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1]
-            logits = causal.lm_head(hidden[keep]).float()
-        else:
-            logits = self.model(input_ids=ids, attention_mask=mask).logits[:, :-1][keep].float()
-        picked = torch.log_softmax(logits, dim=-1).gather(1, targets[keep].unsqueeze(-1)).squeeze(-1)
+        with torch.autocast(device_type=self.device, dtype=torch.bfloat16, enabled=self.bf16):
+            if plain_head:
+                hidden = causal.model(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1]
+                logits = causal.lm_head(hidden[keep])
+            else:
+                logits = self.model(input_ids=ids, attention_mask=mask).logits[:, :-1][keep]
+        # cross_entropy never materialises the log-softmax beside the logits (one vocabulary-sized
+        # copy fewer per copy token)
+        picked = -torch.nn.functional.cross_entropy(logits.float(), targets[keep], reduction="none")
         sums = torch.zeros(ids.shape[0], dtype=picked.dtype, device=picked.device).index_add(0, rows, picked)
         return sums, keep.sum(-1)
 
@@ -156,6 +167,7 @@ class Run:
         self.model.eval()
         total, count = 0.0, 0
         batch = max(1, int(self.config["batch_size"]))
+        rows = sorted(rows, key=lambda row: len(row[0]))  # the mean is order-free; sorted pads least
         with torch.no_grad():
             for start in range(0, len(rows), batch):
                 self.check_cancel()
@@ -192,6 +204,10 @@ class Run:
         else:
             for parameter in model.parameters():
                 parameter.requires_grad = True
+        for parameter in self.model.parameters():
+            if parameter.requires_grad and parameter.dtype != self.torch.float32:
+                # trained values stay float32: a bfloat16 weight would round most updates away
+                parameter.data = parameter.data.float()
         return sum(p.numel() for p in self.model.parameters() if p.requires_grad)
 
     def trainable_state(self) -> dict[str, Any]:
@@ -230,15 +246,15 @@ class Run:
         best_loss, best_state, best_step, waited = math.inf, None, 0, 0
         last_heldout, losses, step, stopped_early = heldout_before, [], 0, False
         started = time.monotonic()
-        order = list(range(len(train)))
+        lengths = [len(ids) for ids, _ in train]
+        group = bool(config.get("group_by_length", True))
         while step < total and not stopped_early:
-            self.rng.shuffle(order)
-            for start in range(0, len(order), batch):
+            for indices in batches(lengths, batch, self.rng, group_by_length=group):
                 if step >= total:
                     break
                 self.check_cancel()
                 self.model.train()
-                rows = [train[i] for i in order[start:start + batch]]
+                rows = [train[i] for i in indices]
                 ids, mask, labels = self.collate(rows)
                 logps, tokens = self.token_logps(ids, mask, labels)
                 loss = -logps.sum() / tokens.sum().clamp(min=1)
@@ -390,12 +406,47 @@ class Run:
                 "supervised": supervised, "preference": preference,
                 "hyper_parameters": {k: v for k, v in config.items() if k not in ("style",)},
                 "peak_rss_mb": _peak_rss_mb(), "seconds": round(time.monotonic() - self.started, 1),
+                "precision": "bf16" if self.bf16 else "fp32", "threads": self.torch.get_num_threads(),
                 **self.timings,
             },
         }
 
+    def float32_model(self):
+        """The trained model on the original float32 weights.
+
+        Trained in bfloat16, the frozen weights were rounded; merging there would both keep that
+        rounding and drop most of the small LoRA update, so the trained values move onto a fresh
+        float32 copy of the base instead."""
+        torch = self.torch
+        if not self.bf16:
+            return self.model
+        self.progress("merge", "Reloading the float32 weights to merge onto", 0.81)
+        trained = {name: p.detach().to("cpu", torch.float32).clone()
+                   for name, p in self.model.named_parameters() if p.requires_grad}
+        peft_config = getattr(self.model, "peft_config", None)
+        self.model = None
+        import gc
+
+        gc.collect()
+        _, model = load_pretrained("hf", self.base / "hf")
+        if peft_config is not None:
+            from peft import get_peft_model
+
+            model = get_peft_model(model, peft_config["default"])
+        missing = set(trained)
+        with torch.no_grad():
+            for name, parameter in model.named_parameters():
+                if name in trained:
+                    parameter.copy_(trained[name])
+                    missing.discard(name)
+        if missing:
+            raise BuildFailure(f"The trained weights did not fit the float32 model ({len(missing)} missing, "
+                               f"e.g. {sorted(missing)[0]}).")
+        self.model = model
+        return model
+
     def export(self) -> dict[str, Any]:
-        model = self.model
+        model = self.float32_model()
         if self.config["method"] == "lora":
             self.progress("merge", "Merging the LoRA adapter into the weights", 0.82)
             model = model.merge_and_unload()
@@ -424,6 +475,42 @@ class Run:
             check.update(quantize_weights(onnx_dir, self.tokenizer, self.precision))
         self.timings["export_seconds"] = round(time.monotonic() - started, 1)
         return check
+
+
+def batches(lengths: list[int], size: int, rng: random.Random, *, group_by_length: bool = True) -> list[list[int]]:
+    """One epoch's batches of example indices, in random order.
+
+    With ``group_by_length`` the shuffled examples are taken in windows of 16 batches, sorted by
+    length inside each window and cut into batches: a batch pads to its longest row, so similar
+    lengths waste little compute, while the windows keep the order random."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    if not group_by_length:
+        return [order[start:start + size] for start in range(0, len(order), size)]
+    window = size * 16
+    result: list[list[int]] = []
+    for start in range(0, len(order), window):
+        chunk = sorted(order[start:start + window], key=lambda index: lengths[index])
+        result.extend(chunk[at:at + size] for at in range(0, len(chunk), size))
+    rng.shuffle(result)
+    return result
+
+
+def _use_bf16(torch, device: str, wanted: str) -> bool:
+    """bfloat16 where it is native: on CPUs without AVX512-BF16/AMX it is emulated and slower."""
+    if wanted == "fp32":
+        return False
+    if device == "cuda":
+        supported = torch.cuda.is_bf16_supported()
+    else:
+        try:
+            supported = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            supported = False
+    if wanted == "bf16" and not supported:
+        emit("progress", stage="load", message="This processor has no native bfloat16; training in float32",
+             fraction=None)
+    return supported
 
 
 def _decoder_layers(model):

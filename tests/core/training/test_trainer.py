@@ -159,3 +159,54 @@ def test_preference_stage_waits_for_enough_pairs(tiny_store, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     training = json.loads(result.stdout.strip().splitlines()[-1])["metadata"]["training"]
     assert training["pairs"] == 4 and training["preference"] is None
+
+
+def test_length_grouped_batches_cover_every_example_once_with_similar_lengths():
+    import random
+
+    from adcopy_desktop.core.training.trainer import batches
+
+    lengths = [random.Random(i).randint(10, 400) for i in range(200)]
+    grouped = batches(lengths, 4, random.Random(0))
+    plain = batches(lengths, 4, random.Random(0), group_by_length=False)
+    for result in (grouped, plain):
+        assert sorted(i for batch in result for i in batch) == list(range(200))
+        assert all(1 <= len(batch) <= 4 for batch in result)
+
+    def padding(result):
+        return sum(max(lengths[i] for i in batch) * len(batch) - sum(lengths[i] for i in batch) for batch in result)
+
+    assert padding(grouped) < padding(plain) / 4
+    assert grouped != batches(lengths, 4, random.Random(1))  # still shuffled per epoch
+
+
+def test_bfloat16_training_merges_onto_the_float32_weights(tiny_store, tmp_path):
+    """Trained with bfloat16 frozen weights, the saved model keeps the base's exact float32 values
+    wherever LoRA changed nothing, and the ONNX export matches the merged weights."""
+    from safetensors.torch import load_file
+
+    base = tiny_store.active_model().folder
+    out = tmp_path / "staging"
+    out.mkdir()
+    data = child_data(tmp_path, method="lora", learning_rate=1e-2, epochs=2, batch_size=4, lora_rank=4,
+                      early_stopping_patience=0, train_precision="bf16", gradient_checkpointing=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "adcopy_desktop.core.training.trainer", "--base", str(base), "--data", str(data),
+         "--out", str(out)], capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    metadata = events[-1]["metadata"]
+    import torch
+
+    native = bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    assert metadata["training"]["precision"] == ("bf16" if native else "fp32")
+    assert metadata["training"]["gradient_checkpointing"] is True
+    assert metadata["heldout_loss_new"] < metadata["heldout_loss_old"]
+    assert metadata["export_check"]["next_token_agreement"] >= 0.95
+    before, after = load_file(base / "hf" / "model.safetensors"), load_file(out / "hf" / "model.safetensors")
+    assert all(tensor.dtype == torch.float32 for tensor in after.values())
+    untouched = [name for name in before if "norm" in name or "embed" in name]
+    assert untouched and all(torch.equal(before[name], after[name]) for name in untouched)
+    changed = [name for name in before if name.endswith("q_proj.weight")]
+    assert changed and any(not torch.equal(before[name], after[name]) for name in changed)
