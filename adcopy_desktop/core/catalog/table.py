@@ -24,6 +24,9 @@ MAX_RECORD_LINES = 500  # a quoted record spanning more lines is taken for an un
 CSV_FIELD_LIMIT = 256 * 1024 * 1024
 MAX_COLUMNS = 1_000
 PROGRESS_EVERY = 5_000
+MAX_XLSX_ROWS = 1_000_000  # rows with values in one sheet, header included
+MAX_XLSX_CELLS = 20_000_000  # cells with values in one sheet
+EXCEL_LAST_ROW = 1_048_576
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 
@@ -167,39 +170,85 @@ def read_xlsx_table(
     on_rows: RowCallback | None = None,
     cancel: CancelToken | None = None,
     max_rows: int | None = None,
+    row_limit: int | None = None,
+    cell_limit: int | None = None,
 ) -> Table:
-    """The first (or named) sheet of an XLSX workbook, read in openpyxl's streaming mode."""
+    """The first (or named) sheet of an XLSX workbook, streamed row by row (openpyxl's read-only
+    mode). The sheet's declared dimension is ignored: a stale one (smaller than the data, as some
+    programs write) would cut rows off silently, a huge one (A1:XFD1048576 for one far cell) would
+    make millions of empty rows. Empty rows and trailing empty cells are skipped; values past
+    column ``MAX_COLUMNS`` or row 1,048,576 are reported. More than ``row_limit`` rows or
+    ``cell_limit`` cells with values (``MAX_XLSX_ROWS``, ``MAX_XLSX_CELLS``) raise ``CatalogError``
+    saying the limit and what to do; ``max_rows`` stops early without one (for a preview)."""
     import openpyxl  # imported here: only XLSX imports need it
+    from openpyxl.utils import get_column_letter
     from openpyxl.utils.exceptions import InvalidFileException
 
+    name = Path(path).name
+    row_limit = MAX_XLSX_ROWS if row_limit is None else row_limit
+    cell_limit = MAX_XLSX_CELLS if cell_limit is None else cell_limit
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError,
             IndexError, AttributeError, SyntaxError) as error:
         raise CatalogError(
-            f"{Path(path).name} cannot be read as an XLSX workbook ({type(error).__name__}: {error}). "
+            f"{name} cannot be read as an XLSX workbook ({type(error).__name__}: {error}). "
             "Open it in a spreadsheet program and save it again as .xlsx, or export it as CSV."
         ) from None
     except Exception as error:  # a damaged workbook raises many kinds of parser errors
         raise CatalogError(
-            f"{Path(path).name} is a damaged XLSX workbook ({type(error).__name__}). "
+            f"{name} is a damaged XLSX workbook ({type(error).__name__}). "
             "Save it again as .xlsx or export it as CSV."
         ) from None
     try:
         if not workbook.sheetnames:
-            raise CatalogError(f"{Path(path).name} has no sheets.")
+            raise CatalogError(f"{name} has no sheets.")
         worksheet = workbook[sheet] if sheet else workbook[workbook.sheetnames[0]]
+        if not hasattr(worksheet, "iter_rows"):
+            raise CatalogError(f"The first sheet of {name} is a chart, not a table; move the table to the first sheet.")
+        if hasattr(worksheet, "reset_dimensions"):
+            worksheet.reset_dimensions()  # read the rows that are there, not the ones the file declares
         records: list[Record] = []
         problems: list[RowProblem] = []
+        cells_read = 0
         try:
             for number, row in enumerate(worksheet.iter_rows(values_only=True), start=1):
-                if cancel is not None and cancel.cancelled:
+                if cancel is not None and number % 256 == 0 and cancel.cancelled:
                     raise Cancelled("The import was stopped; nothing was added to the library.")
-                cells = ["" if value is None else _cell_text(value) for value in row[:MAX_COLUMNS]]
+                if number > EXCEL_LAST_ROW:
+                    problems.append(RowProblem(number, None, f"the sheet has cells past row {EXCEL_LAST_ROW:,}, the "
+                                               "last row a workbook can have (a damaged file?); they are not read"))
+                    break
+                width = len(row)
+                while width and (row[width - 1] is None or row[width - 1] == ""):
+                    width -= 1  # trailing empty cells (from the end: a far cell costs one step)
+                if not width:
+                    continue
+                full_width = width
+                width = min(width, MAX_COLUMNS)
+                cells = ["" if value is None else _cell_text(value) for value in row[:width]]
                 while cells and cells[-1] == "":
                     cells.pop()
+                if full_width > MAX_COLUMNS:
+                    letter = get_column_letter(full_width) if full_width <= 18_278 else "?"
+                    beyond = f"column {letter} ({full_width:,})"
+                    problems.append(RowProblem(
+                        number, MAX_COLUMNS + 1,
+                        f"values up to {beyond}; only the first {MAX_COLUMNS:,} columns are read, the rest of this "
+                        "row is left out" if cells else
+                        f"the row's only values are past column {MAX_COLUMNS:,} (up to {beyond}); row skipped",
+                        skipped=not cells))
                 if not cells:
                     continue
+                filled = sum(1 for cell in cells if cell)
+                cells_read += filled
+                if len(records) >= row_limit or cells_read > cell_limit:
+                    what = f"{row_limit:,} rows" if len(records) >= row_limit else f"{cell_limit:,} cells with values"
+                    raise CatalogError(
+                        f"{name} has more than {what} in its first sheet (row {number:,} is past the limit), more "
+                        f"than AdCopy reads from one workbook; nothing was imported. Split the sheet into smaller "
+                        f"workbooks (at most {row_limit:,} rows and {cell_limit:,} filled cells each) and import them "
+                        "one after another.")
                 for index, cell in enumerate(cells):
                     if len(cell) > MAX_FIELD_CHARS:
                         problems.append(RowProblem(number, index + 1, "value cut to the length limit", skipped=False))
@@ -217,7 +266,7 @@ def read_xlsx_table(
     finally:
         workbook.close()
     if not records:
-        raise CatalogError(f"{Path(path).name} is empty: its first sheet has no rows.")
+        raise CatalogError(f"{name} is empty: its first sheet has no rows.")
     header = [_clean_header(cell) for cell in records[0].cells]
     return Table(header, records[0].line, records[1:], problems)
 

@@ -75,3 +75,41 @@ def csv_text(header: list[str], rows: list[list[str]]) -> str:
 def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str = "utf-8") -> Path:
     path.write_bytes(csv_text(header, rows).encode(encoding))
     return path
+
+
+def xlsx_bytes(rows: list[list[object]], *, cells: dict[str, object] | None = None) -> bytes:
+    """A workbook (built with openpyxl) whose first sheet holds ``rows`` and the single ``cells``
+    (e.g. {"XFD1048576": "far"})."""
+    import openpyxl
+
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in rows:
+        sheet.append(row)
+    for coordinate, value in (cells or {}).items():
+        sheet[coordinate] = value
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def with_sheet_xml(data: bytes, change) -> bytes:
+    """The workbook ``data`` with its first sheet's XML passed through ``change`` (bytes -> bytes)."""
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = change(content)
+            target.writestr(info.filename, content)
+    return buffer.getvalue()
+
+
+def with_dimension(data: bytes, ref: str) -> bytes:
+    """The workbook with the sheet's declared dimension replaced (stale or huge, as some programs write)."""
+    import re
+
+    return with_sheet_xml(data, lambda xml: re.sub(rb'<dimension ref="[^"]*"', f'<dimension ref="{ref}"'.encode(),
+                                                   xml, count=1))

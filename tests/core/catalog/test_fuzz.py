@@ -197,3 +197,77 @@ def test_good_rows_mixed_with_bad_rows_all_import(tmp_path, seed):
     for item in result.items:
         if item.external_id.startswith("good-"):
             assert len(item.source_record["rows"]) == 1 and item.source_record["rows"][0][0] == item.external_id
+
+
+# -- XLSX dimension tricks: a stale or huge declared dimension, far cells, rows beyond the limit ----------
+
+XLSX_TRICKS = 60
+
+
+def _tricky_workbook(rng: random.Random, number: int) -> tuple[bytes, list[str], list[int], int | None]:
+    """(workbook, the skus it holds, rows of far cells that must be reported, row limit to set)."""
+    from tests.core.catalog.samples import with_dimension, xlsx_bytes
+
+    count = rng.randrange(1, 400)
+    rows: list[list[object]] = [["sku", "name", "color"]]
+    skus = []
+    for index in range(count):
+        if rng.random() < 0.05:
+            rows.append([])  # an empty row between values
+        sku = f"X{number}-{index}"
+        skus.append(sku)
+        rows.append([sku, f"{CHINESE[index % len(CHINESE)]}{index}", rng.choice(["白色", "black", 3, 2.5])])
+    trick = number % 5
+    far: dict[str, object] = {}
+    far_rows: list[int] = []
+    if trick in (1, 4):  # one far cell (openpyxl then declares a huge dimension)
+        row = rng.choice([len(rows) + rng.randrange(1, 50), rng.randrange(len(rows) + 1, 1_048_577), 1_048_576])
+        column = rng.choice(["D", "AA", "ALL", "ALM", "XFD"])  # beyond the header; ALM is column 1,001
+        far[f"{column}{row}"] = "far"
+        far_rows.append(row)
+    data = xlsx_bytes(rows, cells=far)
+    if trick == 0:  # a stale dimension, smaller than the data
+        data = with_dimension(data, f"A1:{rng.choice('ABC')}{rng.randrange(1, max(2, len(rows)))}")
+    elif trick == 2:  # a huge declared dimension over a small sheet
+        data = with_dimension(data, rng.choice(["A1:XFD1048576", "A1:C1048576", "A1:XFD5"]))
+    limit = rng.randrange(1, len(skus) + 1) if trick == 3 else None  # rows beyond the limit (header counts)
+    if trick == 3:
+        data = with_dimension(data, "A1:C2")
+    return data, skus, far_rows, limit
+
+
+def test_xlsx_dimension_tricks_never_hang_and_never_lose_a_row_silently(tmp_path, monkeypatch):
+    from adcopy_desktop.core.catalog import table as table_module
+
+    rng = random.Random(20261201)
+    outcomes = {"read": 0, "over the limit": 0}
+    hangs: list[str] = []
+    losses: list[str] = []
+    with ThreadPoolExecutor(max_workers=1) as pool, Library(tmp_path / "library.sqlite3") as library:
+        for number in range(XLSX_TRICKS):
+            data, skus, far_rows, limit = _tricky_workbook(rng, number)
+            path = tmp_path / f"tricky-{number}.xlsx"
+            path.write_bytes(data)
+            monkeypatch.setattr(table_module, "MAX_XLSX_ROWS", limit or 1_000_000)
+            future = pool.submit(_read, path, library)
+            try:
+                result = future.result(timeout=DEADLINE_S)
+            except FutureTimeout:
+                hangs.append(path.name)
+                break
+            except AdCopyError as error:
+                if limit is None or "Split the sheet" not in str(error) or f"more than {limit:,} rows" not in str(error):
+                    losses.append(f"{path.name}: refused: {error}")
+                outcomes["over the limit"] += 1
+                continue
+            outcomes["read"] += 1
+            if limit is not None:
+                losses.append(f"{path.name}: {len(skus) + 1} rows read past a limit of {limit}")
+            read = [item.external_id for item in result.items]
+            if read != skus:
+                losses.append(f"{path.name}: {len(read)} of {len(skus)} rows")
+            reported = {p.row for p in result.problems}
+            losses += [f"{path.name}: far cell in row {row} not reported" for row in far_rows if row not in reported]
+            path.unlink()
+    assert hangs == [] and losses == []
+    assert outcomes["read"] >= 30 and outcomes["over the limit"] >= 5
