@@ -27,7 +27,7 @@ from dataclasses import replace
 from typing import Any, Callable, Mapping
 
 from adcopy_desktop.core.candidates import Candidate, GenerationSettings, Timings
-from adcopy_desktop.core.errors import UnsupportedLanguageError
+from adcopy_desktop.core.errors import AdCopyError, UnsupportedLanguageError
 from adcopy_desktop.core.faithfulness import check_faithfulness
 from adcopy_desktop.core.languages import language_name
 from adcopy_desktop.core.model_store import ModelInfo, ModelStore
@@ -209,10 +209,26 @@ class CopyGenerator:
         special = self._backend.special_tokens if self._backend is not None else ()
         return self._messages(request, brand, resolve_language(request), special)
 
+    def worked_example_for(self, info: ModelInfo | None = None) -> bool:
+        """Whether prompts show the template's worked example: yes for a base model, no for a
+        version fine-tuned on accepted copy (it learnt the form; see ``build_messages``)."""
+        if not self.uses_model_store:
+            return True
+        info = info or self._info
+        if info is None:
+            try:
+                info = self.info
+            except AdCopyError:  # no model yet: prompts as for the default base model
+                return True
+        return not info.fine_tuned
+
     def _messages(
-        self, request: CopyRequest, brand: BrandStyle | None, language: str, special_tokens
+        self, request: CopyRequest, brand: BrandStyle | None, language: str, special_tokens,
+        *, worked_example: bool | None = None, info: ModelInfo | None = None,
     ) -> list[dict[str, str]]:
-        messages = build_messages(request, special_tokens)
+        if worked_example is None:
+            worked_example = self.worked_example_for(info)
+        messages = build_messages(request, special_tokens, worked_example=worked_example)
         return self.plugins.adjust_prompt(messages, request=request, style=brand, language=language)
 
     def render_prompt(self, request: CopyRequest, style: str | BrandStyle | None = None) -> str:
@@ -276,7 +292,7 @@ class CopyGenerator:
             settings = replace(settings, max_new_tokens=max_new_tokens_for(request))
         model_id = info.id if info is not None else self._backend_name
         loaded = (backend, model_id)  # this generation's model, even if another is swapped in meanwhile
-        messages = self._messages(request, brand, language, backend.special_tokens)
+        messages = self._messages(request, brand, language, backend.special_tokens, info=info)
         relay = (lambda event: on_token(event.index, event.text)) if on_token else None
         candidates = self._run(messages, settings, request, language, brand, cancel=cancel, relay=relay,
                                loaded=loaded)

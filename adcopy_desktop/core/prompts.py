@@ -433,10 +433,16 @@ def max_new_tokens_for(request: CopyRequest) -> int:
     return language_template.max_new_tokens[length]
 
 
-def build_messages(request: CopyRequest, special_tokens: Sequence[str] = ()) -> list[dict[str, str]]:
+def build_messages(
+    request: CopyRequest, special_tokens: Sequence[str] = (), *, worked_example: bool = True
+) -> list[dict[str, str]]:
     """``[system, user]`` chat messages. Role, brand voice and the data rules go in the system
     message; the task comes first in the user message (small models follow the user turn far more
-    reliably than a long system prompt), followed by the facts as inert data in a delimited block."""
+    reliably than a long system prompt), followed by the facts as inert data in a delimited block.
+
+    ``worked_example``: show the template's example as an earlier turn. A model fine-tuned on
+    accepted copy has learnt the form from it, so its prompts leave the example out (about 40%
+    fewer prompt tokens to train on and to read at every generation)."""
     language = resolve_language(request)
     template = load_template(request.kind)
     lang = template.languages[language]
@@ -448,7 +454,7 @@ def build_messages(request: CopyRequest, special_tokens: Sequence[str] = ()) -> 
     user = [task, _facts_block(request.product, language, special_tokens)]
     messages = [{"role": "system", "content": _join_sections(system)}]
     has_brand_examples = bool((request.style_notes or {}).get("examples"))
-    if lang.example is not None and not has_brand_examples:  # a brand's own examples set the style instead
+    if worked_example and lang.example is not None and not has_brand_examples:  # a brand's examples win
         facts, copy = lang.example
         example_facts = _facts_lines(list(facts), language, special_tokens)
         messages.append({"role": "user", "content": _join_sections([task, example_facts])})

@@ -51,6 +51,23 @@ def test_a_worked_example_comes_before_the_product_and_gives_way_to_brand_exampl
     assert [m["role"] for m in build_messages(branded)] == ["system", "user"]
 
 
+def test_a_fine_tuned_version_reads_the_prompt_without_the_worked_example(tmp_path):
+    from adcopy_desktop.core.generation import CopyGenerator
+    from adcopy_desktop.core.model_store import ModelInfo, ModelStore
+
+    request = CopyRequest(ZH_PRODUCT, CopyKind.DESCRIPTION)
+    plain = build_messages(request, worked_example=False)
+    assert [m["role"] for m in plain] == ["system", "user"]
+    assert plain[-1] == build_messages(request)[-1]
+    generator = CopyGenerator(ModelStore(tmp_path / "models"))
+    base = ModelInfo(id="base", folder=tmp_path)
+    version = ModelInfo(id="base-v1", folder=tmp_path, version=1, base="base", parent="base")
+    assert generator.worked_example_for(base) is True
+    assert generator.worked_example_for(version) is False
+    assert generator._messages(request, None, "zh", (), info=version) == plain
+    assert len(generator._messages(request, None, "zh", (), info=base)) == 4
+
+
 def test_a_malformed_example_is_refused_with_the_file_named(tmp_path, monkeypatch):
     import shutil
 

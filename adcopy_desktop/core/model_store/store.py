@@ -118,6 +118,11 @@ class ModelInfo:
         return str(self.licence.get("name", "")) if self.licence else ""
 
     @property
+    def fine_tuned(self) -> bool:
+        """A version trained from another model (on accepted copy or a dataset)."""
+        return self.version is not None or bool(self.training)
+
+    @property
     def lineage(self) -> str:
         """The base model id of its family (its own id for a base model)."""
         return self.base or self.id

@@ -29,19 +29,23 @@ HOLDOUT_SALT = "adcopy-holdout-v1"
 DEFAULT_FILE_KIND = "description"  # AdvertiseGen summaries are product descriptions
 
 Messages = list[dict[str, str]]
-PromptBuilder = Callable[[CopyRequest, "str | None"], Messages]
+# (request, style, *, worked_example) -> messages; worked_example None: as the builder's model uses it
+PromptBuilder = Callable[..., Messages]
 
 
 @dataclass
 class Example:
     key: str  # what the held-out split hashes
-    messages: Messages
+    messages: Messages  # the prompt as the trained version will see it (no worked example)
     completion: str
     kind: str
     language: str
     style: str | None = None
     origin: str = ""  # "candidate 12" / "line 7"
     product: dict[str, Any] | None = None  # Product.to_dict(): the gate checks faithfulness against it
+    # the prompt as the model being trained from sees it, when that differs (a base model is shown
+    # a worked example): the gate runs the old model on the prompt it is really used with
+    parent_messages: Messages | None = None
 
 
 @dataclass
@@ -122,13 +126,25 @@ def default_prompt_builder(plugins: Any = None, special_tokens: Sequence[str] = 
 
 
 def generator_prompt_builder(generator: Any, special_tokens: Sequence[str] = ()) -> PromptBuilder:
-    def build(request: CopyRequest, style: str | None) -> Messages:
+    def build(request: CopyRequest, style: str | None, *, worked_example: bool | None = None) -> Messages:
+        request_, brand = generator.styled_request(request, style)
         if special_tokens and getattr(generator, "_backend", None) is None:
-            request_, brand = generator.styled_request(request, style)
-            return generator._messages(request_, brand, resolve_language(request_), tuple(special_tokens))
-        return generator.prompt_messages(request, style)
+            special = tuple(special_tokens)
+        else:
+            special = generator._backend.special_tokens if getattr(generator, "_backend", None) is not None else ()
+        return generator._messages(request_, brand, resolve_language(request_), special,
+                                   worked_example=worked_example)
 
     return build
+
+
+def trained_and_parent_prompts(build: PromptBuilder, request: CopyRequest, style: str | None
+                               ) -> tuple[Messages, Messages | None]:
+    """The prompt a trained version sees (no worked example) and, when different, the prompt of
+    the model it is trained from."""
+    trained = build(request, style, worked_example=False)
+    parent = build(request, style)
+    return trained, (parent if parent != trained else None)
 
 
 # -- from the library ----------------------------------------------------------------------------------
@@ -147,10 +163,10 @@ def library_data(
     data = TrainingData(source="library" + (f" (style {style})" if style else ""))
     accepted = library.accepted_copy(style=style) if style else library.accepted_copy()
     rejected = library.candidates(decision="rejected", style=style) if style else library.candidates(decision="rejected")
-    messages_of: dict[int, Messages | None] = {}
+    messages_of: dict[int, tuple[Messages, Messages | None] | None] = {}
     products: dict[int, dict[str, Any]] = {}
 
-    def messages_for(candidate) -> Messages | None:
+    def messages_for(candidate) -> tuple[Messages, Messages | None] | None:
         if candidate.generation_id not in messages_of:
             messages_of[candidate.generation_id] = _rebuild_messages(library, candidate, build, data.warnings, products)
         return messages_of[candidate.generation_id]
@@ -160,13 +176,14 @@ def library_data(
     chosen_by_generation: dict[int, list[Example]] = {}
     for candidate in sorted(accepted, key=lambda c: c.id):
         text = candidate.text.strip()
-        messages = messages_for(candidate)
-        if not text or messages is None:
+        prompts = messages_for(candidate)
+        if not text or prompts is None:
             continue
+        messages, parent_messages = prompts
         example = Example(
             key=f"product:{candidate.product_id}", messages=messages, completion=text, kind=candidate.kind,
             language=candidate.language, style=candidate.style, origin=f"candidate {candidate.id}",
-            product=products.get(candidate.generation_id),
+            product=products.get(candidate.generation_id), parent_messages=parent_messages,
         )
         chosen_by_generation.setdefault(candidate.generation_id, []).append(example)
         signature = (json.dumps(messages, ensure_ascii=False), text)
@@ -192,7 +209,7 @@ def library_data(
 
 
 def _rebuild_messages(library: Any, candidate: Any, build: PromptBuilder, warnings: list[str],
-                      products: dict[int, dict[str, Any]]) -> Messages | None:
+                      products: dict[int, dict[str, Any]]) -> tuple[Messages, Messages | None] | None:
     try:
         product, stored = library.generation_request(candidate.generation_id)
         products[candidate.generation_id] = product.to_dict()
@@ -204,14 +221,14 @@ def _rebuild_messages(library: Any, candidate: Any, build: PromptBuilder, warnin
         warnings.append(f"candidate {candidate.id}: skipped, its request cannot be rebuilt ({exc})")
         return None
     try:
-        return build(request, candidate.style)
+        return trained_and_parent_prompts(build, request, candidate.style)
     except AdCopyError as exc:  # e.g. the style's plugin is gone: train on the plain prompt
         if candidate.style is None:
             warnings.append(f"candidate {candidate.id}: skipped ({exc})")
             return None
         warnings.append(f"candidate {candidate.id}: style '{candidate.style}' is not available ({exc}); "
                         "used the prompt without it")
-        return build(request, None)
+        return trained_and_parent_prompts(build, request, None)
 
 
 # -- from a dataset file ---------------------------------------------------------------------------------
@@ -236,14 +253,14 @@ def file_data(
             request = CopyRequest(product=item.product, kind=item.kind or kind, language=item.language)
             language = resolve_language(request)
             request.language = language
-            messages = build(request, style)
+            messages, parent_messages = trained_and_parent_prompts(build, request, style)
         except (AdCopyError, ValueError) as exc:
             problems.append(f"line {item.line}: {exc}")
             continue
         examples.append(Example(
             key=f"text:{_normalised(item.source)}", messages=messages, completion=item.references[0],
             kind=request.kind.value, language=language, style=style, origin=f"line {item.line}",
-            product=item.product.to_dict(),
+            product=item.product.to_dict(), parent_messages=parent_messages,
         ))
     if problems:
         shown = "\n  ".join(problems[:10])

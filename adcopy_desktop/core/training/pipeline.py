@@ -299,7 +299,7 @@ def gate_metrics(
     threads: int | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     """Both models' metrics on the held-out examples, and the examples with both outputs."""
-    old_outputs = generate_outputs(old_folder, heldout, config, cancel=cancel, threads=threads,
+    old_outputs = generate_outputs(old_folder, heldout, config, cancel=cancel, threads=threads, parent=True,
                                    report=lambda i: progress(ProgressEvent(
                                        "gate", f"Old model: held-out product {i}/{len(heldout)}",
                                        0.8 + 0.08 * i / max(1, len(heldout)))))
@@ -326,13 +326,16 @@ def generate_outputs(
     cancel: CancelToken | None = None,
     threads: int | None = None,
     report: Callable[[int], None] = lambda i: None,
+    parent: bool = False,
 ) -> list[str]:
     """Greedy copy for each example's prompt from the ONNX model in ``folder``, written by a child
-    process (``core/training/heldout.py``) so the app never loads the gate's models itself."""
+    process (``core/training/heldout.py``) so the app never loads the gate's models itself.
+    ``parent``: the model trained from, which reads its own prompt (``Example.parent_messages``)."""
     with tempfile.TemporaryDirectory(prefix="heldout-", dir=_work_root()) as work:
         data_path = Path(work) / "examples.json"
         data_path.write_text(json.dumps({
-            "examples": [{"messages": e.messages, "completion": e.completion, "kind": e.kind} for e in examples],
+            "examples": [{"messages": (e.parent_messages or e.messages) if parent else e.messages,
+                          "completion": e.completion, "kind": e.kind} for e in examples],
             "max_new_tokens": config.gate_max_new_tokens, "threads": threads,
         }, ensure_ascii=False), encoding="utf-8")
         log_path = Path(work) / "stderr.log"

@@ -49,7 +49,12 @@ def test_accepted_edit_is_the_target_and_the_prompt_is_what_generation_saw(libra
     [example] = data.train + data.heldout
     assert example.completion == "The merchant's better copy."
     request = CopyRequest(parse_product("Type: denim jacket\nColor: white"), "description", "en", "short", "calm")
-    assert example.messages == CopyGenerator(ModelStore()).prompt_messages(request)
+    generator = CopyGenerator(ModelStore())
+    # the base model saw its prompt with the worked example; the trained version reads it without
+    assert example.parent_messages == generator.prompt_messages(request)
+    assert example.messages == generator._messages(request, None, "en", (), worked_example=False)
+    assert len(example.parent_messages) == len(example.messages) + 2
+    assert example.parent_messages[-1] == example.messages[-1]
     assert example.key == f"product:{product_id}" and example.origin == f"candidate {ids[0]}"
     assert example.product["attributes"] == [["Type", "denim jacket"], ["Color", "white"]]
 
