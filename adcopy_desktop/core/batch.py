@@ -113,13 +113,28 @@ def job_key(options: BatchOptions, *, catalog: str = "", product_ids: Sequence[i
     return hashlib.sha256(json.dumps(basis, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()[:32]
 
 
+def active_products(library: Library, product_ids: Iterable[int]) -> tuple[list[int], list[int]]:
+    """(active, skipped): products the shop has as drafts, archived or unpublished (Shopify Status
+    and Published columns) are skipped by bulk generation unless it is asked to include them."""
+    inactive = library.inactive_product_ids()
+    ids = list(dict.fromkeys(product_ids))
+    return [i for i in ids if i not in inactive], [i for i in ids if i in inactive]
+
+
 def plan_batch(
-    library: Library, product_ids: Iterable[int], options: BatchOptions, *, catalog: str = "", fresh: bool = False
+    library: Library, product_ids: Iterable[int], options: BatchOptions, *, catalog: str = "", fresh: bool = False,
+    include_drafts: bool = True,
 ) -> tuple[int, bool]:
     """The job for these products and options: the latest one with the same key (continued: what
     it did is skipped, products new to the catalog join it), or with ``fresh`` (or none yet) a new
-    one. Returns (job id, continued)."""
+    one. Returns (job id, continued). With ``include_drafts=False`` (``adcopy batch`` without
+    ``--include-drafts``) draft, archived and unpublished products are left out (``active_products``)."""
     ids = list(dict.fromkeys(product_ids))
+    if not include_drafts:
+        ids, skipped = active_products(library, ids)
+        if not ids and skipped:
+            raise BatchError(f"All {len(skipped):,} products are drafts, archived or unpublished in the shop; "
+                             "generate for them on purpose with --include-drafts.")
     if not ids:
         raise BatchError("There are no products to generate for: import a catalog or add products first.")
     key = job_key(options, catalog=catalog, product_ids=ids)

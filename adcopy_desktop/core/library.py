@@ -7,6 +7,7 @@ these functions, never through SQL of their own; each table has this module as i
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -129,7 +130,16 @@ MIGRATIONS: list[str] = [
     CREATE INDEX batch_jobs_by_key ON batch_jobs(job_key, id);
     CREATE INDEX batch_items_by_status ON batch_items(job_id, status, position)
     """,
+    # re-imports update in place: a content key for rows without an id, the facts as last imported
+    # (the base a re-import merges the user's edits against), the shop's status of the product
+    """
+    ALTER TABLE products ADD COLUMN import_key TEXT;        -- content hash of the mapped fields (rows without an id)
+    ALTER TABLE products ADD COLUMN imported TEXT;          -- JSON: name and facts as the last import read them
+    ALTER TABLE products ADD COLUMN shop_status TEXT;       -- draft, archived or unpublished in the shop (NULL: active)
+    CREATE INDEX products_by_import_key ON products(source_format, import_key)
+    """,
 ]
+INACTIVE_STATUSES = ("draft", "archived", "unpublished")
 
 
 class LibraryError(AdCopyError):
@@ -146,9 +156,23 @@ class ImportEntry(Protocol):
 
 @dataclass
 class ImportCounts:
+    """What an import did to the library: products created, updated (a fact, the status or the
+    source rows changed) and unchanged; ``inactive`` of them are drafts, archived or unpublished
+    in the shop (kept, and skipped by ``adcopy batch`` unless asked)."""
+
     added: int
     updated: int
     ids: list[int]  # library ids in the order of the entries
+    unchanged: int = 0
+    inactive: int = 0
+
+    @property
+    def created(self) -> int:
+        return self.added
+
+    def describe(self) -> str:
+        """One line for the CLI and logs."""
+        return f"{self.added:,} new, {self.updated:,} updated, {self.unchanged:,} unchanged"
 
 
 @dataclass
@@ -160,6 +184,12 @@ class StoredProduct:
     updated_at: float
     source_format: str | None = None  # the importer's format when imported (shopify, woocommerce, ...)
     source_record: dict[str, Any] | None = None  # {"header": [...], "rows": [[...]], "rows_at": [...]}
+    shop_status: str | None = None  # draft | archived | unpublished in the shop; None: active (or not known)
+
+    @property
+    def active(self) -> bool:
+        """Not a draft, archived or unpublished product of its shop (batch generation skips those)."""
+        return self.shop_status not in INACTIVE_STATUSES
 
 
 @dataclass
@@ -317,40 +347,129 @@ class Library:
         return _stored_product(row) if row is not None else None
 
     def import_products(self, entries: Iterable[ImportEntry], *, source_format: str) -> ImportCounts:
-        """Add imported products, or update the ones imported before under the same source format
-        and external id (so importing a file again changes no product ids). One transaction."""
+        """Add imported products, or update the ones imported before under the same source format,
+        so importing a file again changes no product ids and adds no product twice. One transaction.
+
+        A product is found again by its external id (the id/SKU/handle column), or, for rows
+        without one, by a hash of its mapped fields (name and facts; the n-th of identical rows
+        is the n-th again). So with an id column a row whose fields the merchant edited is an
+        update; without one its hash changes and it is a new product (the old one stays).
+
+        An update takes the facts the file changed since the last import and keeps the user's own
+        edits of the others (a three-way merge against the facts as last imported); candidates and
+        decisions belong to the product id and are never touched."""
         now = time.time()
-        inserts: list[tuple[Any, ...]] = []
-        updates: list[tuple[Any, ...]] = []
+        created = updated = unchanged = inactive = 0
         ids: list[int] = []
         with self._transaction() as db:
-            existing = {
+            by_external = {
                 row[0]: row[1] for row in db.execute(
                     "SELECT external_id, MAX(id) FROM products WHERE source_format = ? AND external_id IS NOT NULL"
                     " AND deleted_at IS NULL GROUP BY external_id", (source_format,))
             }
-            next_id = db.execute("SELECT COALESCE(MAX(id), 0) FROM products").fetchone()[0] + 1
+            by_key = self._content_keys(db, source_format)
+            occurrences: dict[str, int] = {}
             for entry in entries:
                 product = entry.product
+                status = _status_of(entry)
+                if status in INACTIVE_STATUSES:
+                    inactive += 1
+                theirs = {"name": product.name, "attributes": [list(pair) for pair in product.attributes]}
+                key = None
+                if entry.external_id:
+                    known = by_external.get(entry.external_id)
+                else:
+                    base_key = _content_key(product.name, product.attributes)
+                    occurrences[base_key] = occurrences.get(base_key, 0) + 1
+                    number = occurrences[base_key]
+                    key = base_key if number == 1 else f"{base_key}#{number}"
+                    known = by_key.get(key)
                 record = json.dumps(entry.source_record, ensure_ascii=False) if entry.source_record else None
-                known = existing.get(entry.external_id) if entry.external_id else None
+                imported = json.dumps(theirs, ensure_ascii=False)
                 if known is not None:
-                    updates.append((product.name, _attributes_json(product), product.source_text, record, now, known))
+                    outcome = self._reimport(db, known, product, theirs, record, imported, status, key, now)
+                    if outcome == "updated":
+                        updated += 1
+                    else:
+                        unchanged += 1
                     ids.append(known)
                     continue
-                inserts.append((next_id, product.name, _attributes_json(product), product.source_text,
-                                entry.external_id, source_format, record, now, now))
-                ids.append(next_id)
+                product_id = int(db.execute(
+                    "INSERT INTO products (name, attributes, source_text, external_id, source_format, source_record,"
+                    " import_key, imported, shop_status, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (product.name, _attributes_json(product), product.source_text, entry.external_id, source_format,
+                     record, key, imported, status, now, now),
+                ).lastrowid)
+                created += 1
+                ids.append(product_id)
                 if entry.external_id:
-                    existing[entry.external_id] = next_id
-                next_id += 1
-            db.executemany(
-                "INSERT INTO products (id, name, attributes, source_text, external_id, source_format, source_record,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", inserts)
-            db.executemany(
-                "UPDATE products SET name = ?, attributes = ?, source_text = ?, source_record = ?, updated_at = ?"
-                " WHERE id = ?", updates)
-        return ImportCounts(added=len(inserts), updated=len(updates), ids=ids)
+                    by_external[entry.external_id] = product_id
+                else:
+                    by_key[key] = product_id
+        return ImportCounts(added=created, updated=updated, ids=ids, unchanged=unchanged, inactive=inactive)
+
+    @staticmethod
+    def _content_keys(db: sqlite3.Connection, source_format: str) -> dict[str, int]:
+        """Content key -> product id of this format's products imported without an id; products
+        imported before keys were stored get theirs from their facts as stored."""
+        keys: dict[str, int] = {}
+        legacy: list[sqlite3.Row] = []
+        for row in db.execute(
+            "SELECT id, name, attributes, import_key FROM products WHERE source_format = ? AND external_id IS NULL"
+            " AND deleted_at IS NULL ORDER BY id", (source_format,)
+        ):
+            if row["import_key"]:
+                keys.setdefault(row["import_key"], row["id"])
+            else:
+                legacy.append(row)
+        counts: dict[str, int] = {}
+        for row in legacy:
+            try:
+                attributes = [tuple(pair) for pair in json.loads(row["attributes"])]
+            except ValueError:
+                continue
+            base_key = _content_key(row["name"], attributes)
+            counts[base_key] = counts.get(base_key, 0) + 1
+            key = base_key if counts[base_key] == 1 else f"{base_key}#{counts[base_key]}"
+            keys.setdefault(key, row["id"])
+        return keys
+
+    @staticmethod
+    def _reimport(db: sqlite3.Connection, product_id: int, product: Product, theirs: dict[str, Any],
+                  record: str | None, imported: str, status: str | None, key: str | None, now: float) -> str:
+        """Update one product from a re-import; 'updated' or 'unchanged'."""
+        row = db.execute("SELECT * FROM products WHERE id = ?", (product_id,)).fetchone()
+        mine = {"name": row["name"], "attributes": json.loads(row["attributes"])}
+        base = None
+        if row["imported"]:
+            try:
+                base = json.loads(row["imported"])
+            except ValueError:
+                base = None
+        merged = merge_imported(base, mine, theirs)
+        attributes = json.dumps(merged["attributes"], ensure_ascii=False)
+        changed = (
+            merged["name"] != row["name"] or attributes != row["attributes"]
+            or product.source_text != row["source_text"] or status != row["shop_status"]
+            or _record_rows(record) != _record_rows(row["source_record"])
+        )
+        if changed:
+            db.execute(
+                "UPDATE products SET name = ?, attributes = ?, source_text = ?, source_record = ?, import_key = ?,"
+                " imported = ?, shop_status = ?, updated_at = ? WHERE id = ?",
+                (merged["name"], attributes, product.source_text, record, key, imported, status, now, product_id))
+            return "updated"
+        if record != row["source_record"] or imported != row["imported"] or key != row["import_key"]:
+            db.execute("UPDATE products SET source_record = ?, imported = ?, import_key = ? WHERE id = ?",
+                       (record, imported, key, product_id))  # line numbers moved, nothing else: no new date
+        return "unchanged"
+
+    def inactive_product_ids(self) -> set[int]:
+        """Products their shop has as drafts, archived or unpublished (``StoredProduct.active``)."""
+        marks = ", ".join("?" for _ in INACTIVE_STATUSES)
+        return {row[0] for row in self._db.execute(
+            f"SELECT id FROM products WHERE shop_status IN ({marks}) AND deleted_at IS NULL", INACTIVE_STATUSES)}
 
     def update_product(self, product_id: int, product: Product) -> None:
         with self._transaction() as db:
@@ -618,7 +737,64 @@ def _stored_product(row: sqlite3.Row) -> StoredProduct:
         except ValueError:
             record = None
     return StoredProduct(row["id"], product, row["external_id"], row["created_at"], row["updated_at"],
-                         row["source_format"] if "source_format" in keys else None, record)
+                         row["source_format"] if "source_format" in keys else None, record,
+                         row["shop_status"] if "shop_status" in keys else None)
+
+
+def _status_of(entry: Any) -> str | None:
+    status = getattr(entry, "status", None)
+    return status if status in INACTIVE_STATUSES else None
+
+
+def _content_key(name: str | None, attributes: Iterable[tuple[str, str]]) -> str:
+    """The key of a product imported without an id: a hash of its mapped fields."""
+    basis = json.dumps([name or "", [list(pair) for pair in attributes]], ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(basis.encode("utf-8")).hexdigest()[:32]
+
+
+def _record_rows(record: str | None) -> Any:
+    """A source record without its line numbers (rows moving down a line change nothing)."""
+    if not record:
+        return None
+    try:
+        data = json.loads(record)
+    except ValueError:
+        return record
+    if isinstance(data, dict):
+        return {k: v for k, v in data.items() if k != "rows_at"}
+    return data
+
+
+def merge_imported(base: dict[str, Any] | None, mine: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
+    """Name and facts after a re-import: what the file changed since the last import (``base``)
+    comes from the file (``theirs``), everything else stays as the library has it (``mine``, with
+    the user's edits). Without a base (imported before bases were kept) the file wins."""
+    if base is None or _same(mine, base):
+        return {"name": theirs["name"], "attributes": [list(p) for p in theirs["attributes"]]}
+    if _same(theirs, base):
+        return {"name": mine["name"], "attributes": [list(p) for p in mine["attributes"]]}
+    name = theirs["name"] if theirs["name"] != base.get("name") else mine["name"]
+    grouped = [_by_key(side.get("attributes") or []) for side in (base, mine, theirs)]
+    base_values, mine_values, their_values = grouped
+    keys = list(dict.fromkeys([*their_values, *mine_values]))
+    attributes: list[list[str]] = []
+    for key in keys:
+        values = their_values.get(key) if their_values.get(key) != base_values.get(key) else mine_values.get(key)
+        attributes += [[key, value] for value in values or []]
+    return {"name": name, "attributes": attributes}
+
+
+def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return a.get("name") == b.get("name") and [list(p) for p in a.get("attributes") or []] == \
+        [list(p) for p in b.get("attributes") or []]
+
+
+def _by_key(pairs: Iterable[Any]) -> dict[str, list[str]]:
+    grouped: dict[str, list[str]] = {}
+    for pair in pairs:
+        if isinstance(pair, (list, tuple)) and len(pair) == 2:
+            grouped.setdefault(str(pair[0]), []).append(str(pair[1]))
+    return grouped
 
 
 def _stored_candidate(row: sqlite3.Row) -> StoredCandidate:

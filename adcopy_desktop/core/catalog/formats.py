@@ -208,6 +208,7 @@ def shopify_products(table: Table, *, progress: Progress | None = None,
                                                                ("SEO Description", "SEO Description"))]
     items: list[ImportedProduct] = []
     title_at = columns.find("Title")
+    status_at, published_at = columns.find("Status"), columns.find("Published")
     for handle, records in groups.items():
         first = next((r for r in records if _cell(r, title_at)), None)
         builder = _Builder(records[0].line, table.header, problems)
@@ -239,8 +240,20 @@ def shopify_products(table: Table, *, progress: Progress | None = None,
             for record in records:
                 problems.append(RowProblem(record.line, None, f"product '{handle}': {error}; skipped"))
             continue
-        items.append(ImportedProduct(product, handle, _record_json(table.header, records)))
+        status = shopify_status(_cell(first, status_at), _cell(first, published_at))
+        items.append(ImportedProduct(product, handle, _record_json(table.header, records), status))
     return ImportResult(items=items, rows_read=total, problems=problems, format=SHOPIFY, header=table.header)
+
+
+def shopify_status(status: str, published: str) -> str | None:
+    """draft or archived (the Status column), unpublished (Published FALSE), else None (active).
+    Only an explicit value counts: older exports have no Status and variant rows leave both blank."""
+    status = status.strip().casefold()
+    if status in ("draft", "archived"):
+        return status
+    if published.strip().casefold() in ("false", "no", "0"):
+        return "unpublished"
+    return None
 
 
 # -- WooCommerce --------------------------------------------------------------------------------------

@@ -60,6 +60,7 @@ class ImportedProduct:
     product: Product
     external_id: str | None = None
     source_record: dict[str, Any] | None = None  # {"header": [...], "rows": [[...]], "rows_at": [line, ...]}
+    status: str | None = None  # draft | archived | unpublished in the shop (Shopify Status/Published); None: active
 
 
 @dataclass
@@ -84,10 +85,18 @@ class ImportResult:
     def warnings(self) -> list[RowProblem]:
         return [p for p in self.problems if not p.skipped]
 
+    @property
+    def inactive(self) -> list[ImportedProduct]:
+        """Products the shop has as drafts, archived or unpublished: imported, and marked so."""
+        return [item for item in self.items if item.status is not None]
+
     def summary(self) -> dict[str, Any]:
         skipped_rows = sorted({p.row for p in self.skipped if p.row is not None})
         return {
             "format": self.format, "encoding": self.encoding, "products": len(self.items),
             "rows": self.rows_read, "skipped_rows": len(skipped_rows),
+            "inactive": {status: sum(1 for i in self.items if i.status == status)
+                         for status in ("draft", "archived", "unpublished")
+                         if any(i.status == status for i in self.items)},
             "problems": [p.to_dict() for p in self.problems],
         }

@@ -132,7 +132,7 @@ def _read(path: Path, library: Library):
         pass
     result = read_catalog(path)
     counts = library.import_products(result.items, source_format=result.format)  # storable, too
-    assert counts.added + counts.updated == len(result.items)
+    assert counts.added + counts.updated + counts.unchanged == len(result.items)
     return result
 
 
