@@ -104,7 +104,7 @@ def test_shopify_csv_round_trip_changes_only_the_copy_columns(library, tmp_path)
     first = next(r for r in by_row if r["Variant SKU"] == "K-1")
     assert first["Title"] == "Steel kettle" and first["SEO Title"] == "Steel kettle"
     assert first["Body (HTML)"] == "<p>Boils &lt;fast&gt; &amp; &quot;clean&quot;</p>\n<p>Second</p>"
-    assert first["SEO Description"] == "=Tea, now."  # a shop import file, not a spreadsheet: kept as written
+    assert first["SEO Description"] == "'=Tea, now."  # neutralised like every cell a spreadsheet would run
     copy_columns = ("Title", "Body (HTML)", "SEO Title", "SEO Description")
     originals = {row[5]: dict(zip(header, row)) for row in rows}
     for row in by_row:
@@ -114,9 +114,10 @@ def test_shopify_csv_round_trip_changes_only_the_copy_columns(library, tmp_path)
     assert next(r for r in by_row if r["Variant SKU"] == "K-2") == originals["K-2"]  # variant rows untouched
     pot = next(r for r in by_row if r["Variant SKU"] == "P-1")
     assert (pot["Title"], pot["Body (HTML)"], pot["SEO Title"], pot["SEO Description"]) == (
-        "Clay teapot", "<p>pot</p>", "Clay teapot", "Old SEO")  # no accepted description: kept
+        "Clay teapot", "<p>pot</p>", "Pot", "Old SEO")  # the merchant's SEO title and no accepted description: kept
     reread = read_catalog(tmp_path / "shopify.csv")
     assert reread.format == SHOPIFY and [i.external_id for i in reread.items] == ["steel-kettle", "clay-pot"]
+    assert reread.items[0].product.values("SEO Description") == ["=Tea, now."]  # read back without the apostrophe
 
 
 def test_shopify_csv_refuses_a_mix_that_would_blank_columns(library, tmp_path):
@@ -133,7 +134,7 @@ def test_shopify_csv_refuses_a_mix_that_would_blank_columns(library, tmp_path):
     assert "were not imported from a Shopify CSV" in result.output and not (tmp_path / "mixed.csv").exists()
     run("export", "--to", "shopify-csv", "--out", str(tmp_path / "only.csv"), "--product", "2")
     assert (tmp_path / "only.csv").read_text(encoding="utf-8").splitlines() == [
-        "Handle,Title,Body (HTML),SEO Title,SEO Description", "hand-made,Typed in by hand,,Typed in by hand,"]
+        "Handle,Title", "hand-made,Typed in by hand"]  # no blank column (it would blank the shop's), no derived SEO
 
 
 def test_shops_add_without_a_keyring_says_so_and_writes_nothing(isolated_home, shopify):

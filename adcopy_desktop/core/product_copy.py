@@ -8,7 +8,8 @@ shop field              taken from
 ======================  ===========================================================================
 title                   accepted ``title``, cut to ``TITLE_LIMIT`` (255) characters
 SEO title               the same title cut to ``SEO_TITLE_LIMIT`` (70) at a word boundary (Latin
-                        text) or a character (Chinese)
+                        text) or a character (Chinese), never inside an emoji or accent and never
+                        leaving a quote or bracket open
 description (HTML)      accepted ``description`` as escaped ``<p>`` paragraphs (blank line = new
                         paragraph, line break = ``<br>``), then accepted ``selling_points`` as an
                         escaped ``<ul>`` list (one line, bullet marks removed, per point)
@@ -17,7 +18,8 @@ SEO description         accepted ``promo``, else ``slogan``, else the descriptio
 ======================  ===========================================================================
 
 A field without accepted copy is left out, so the shop keeps what it has; a product with no field
-is not exported. Exports never create products: a product is addressed by its external id
+is not exported. The SEO title (always) and an SEO description taken from the description are
+*derived* (``ProductCopy.derived``): the Shopify CSV export keeps the merchant's own value there. Exports never create products: a product is addressed by its external id
 (Shopify handle or product GID; WooCommerce product id or SKU), which import sets.
 """
 
@@ -27,6 +29,7 @@ import datetime as _dt
 import html
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -113,6 +116,9 @@ class ProductCopy:
     seo_title: str | None = None
     seo_description: str | None = None
     candidates: list[ExportedCandidate] = field(default_factory=list)
+    # shop fields filled from copy of another kind (SEO title from the title, SEO description from
+    # the description) rather than copy accepted for them: a file export keeps the merchant's own
+    derived: set[str] = field(default_factory=set)
 
     def shop_fields(self) -> dict[str, str]:
         """The fields this product's export sets (those with accepted copy)."""
@@ -166,6 +172,7 @@ def map_product(product: StoredProduct, stored: Sequence[StoredCandidate]) -> Pr
     if title:
         copy.title = cut(title, TITLE_LIMIT)
         copy.seo_title = cut(title, SEO_TITLE_LIMIT)
+        copy.derived.add("seo_title")
     description = _text(newest.get("description"))
     points = _text(newest.get("selling_points"))
     parts = []
@@ -174,7 +181,10 @@ def map_product(product: StoredProduct, stored: Sequence[StoredCandidate]) -> Pr
     if points:
         parts.append(list_html(points))
     copy.description_html = "\n".join(parts) or None
-    summary = _text(newest.get("promo")) or _text(newest.get("slogan")) or description
+    summary = _text(newest.get("promo")) or _text(newest.get("slogan"))
+    if not summary and description:
+        summary = description
+        copy.derived.add("seo_description")
     if summary:
         copy.seo_description = cut(" ".join(summary.split()), SEO_DESCRIPTION_LIMIT)
     return copy
@@ -208,14 +218,74 @@ def list_html(text: str) -> str:
     return "<ul>" + "".join(f"<li>{html.escape(point)}</li>" for point in points) + "</ul>"
 
 
+# quotes and brackets a cut must not leave open: opening -> closing; '"' opens and closes
+_PAIRS = {"“": "”", "‘": "’", "「": "」", "『": "』", "《": "》", "〈": "〉", "【": "】", "（": "）", "(": ")", "[": "]",
+          "«": "»", "‹": "›", '"': '"', "＂": "＂"}
+_CLOSING = {close: open_ for open_, close in _PAIRS.items()}
+_TRIM = " ,;:-–—，、；："
+
+
+def _joins_previous(ch: str) -> bool:
+    """A character that belongs to the one before it: a combining mark, a variation selector, a
+    skin-tone modifier, a zero-width joiner, the second half of a surrogate pair."""
+    code = ord(ch)
+    return (unicodedata.combining(ch) != 0 or unicodedata.category(ch) in ("Mn", "Me")
+            or 0xFE00 <= code <= 0xFE0F or 0xE0100 <= code <= 0xE01EF or 0x1F3FB <= code <= 0x1F3FF
+            or code == 0x200D or 0xDC00 <= code <= 0xDFFF)
+
+
+def _whole_characters(text: str, end: int) -> int:
+    """``end`` moved back so ``text[:end]`` ends with a whole character as people see it (no
+    accent, emoji modifier or surrogate half cut off; a zero-width joiner is not left dangling)."""
+    while end > 0 and end < len(text) and _joins_previous(text[end]):
+        end -= 1
+    while end > 0 and (text[end - 1] == "\u200d" or 0xD800 <= ord(text[end - 1]) <= 0xDBFF):
+        end -= 1
+    flags = 0
+    while flags < end and 0x1F1E6 <= ord(text[end - 1 - flags]) <= 0x1F1FF:
+        flags += 1
+    return end - 1 if flags % 2 else end  # a flag is a pair of regional indicators
+
+
+def _open_quote(text: str) -> tuple[int, str] | None:
+    """Position and closing character of the last quote or bracket ``text`` leaves open."""
+    stack: list[tuple[int, str]] = []
+    for position, ch in enumerate(text):
+        if stack and ch == stack[-1][1]:
+            stack.pop()
+        elif ch in _PAIRS:
+            stack.append((position, _PAIRS[ch]))
+        elif ch in _CLOSING and any(close == ch for _, close in stack):
+            while stack and stack[-1][1] != ch:
+                stack.pop()
+            stack.pop()
+    return stack[-1] if stack else None
+
+
 def cut(text: str, limit: int) -> str:
-    """``text`` shortened to ``limit`` characters, at a space when the cut falls inside a Latin word."""
+    """``text`` shortened to ``limit`` characters: at a space when the cut falls inside a Latin
+    word, never inside a character (accents, emoji, surrogate pairs), and never leaving a quote or
+    bracket open (the cut goes back before it, or closes it when that would leave under half)."""
     text = text.strip()
     if len(text) <= limit:
         return text
-    head = text[:limit]
-    if text[limit].isascii() and text[limit].isalnum() and head[-1].isascii() and head[-1].isalnum():
+    end = _whole_characters(text, limit)
+    head = text[:end]
+    if end < len(text) and text[end].isascii() and text[end].isalnum() and head and head[-1].isascii() \
+            and head[-1].isalnum():
         space = head.rfind(" ")
         if space > limit // 2:
             head = head[:space]
-    return head.rstrip(" ,;:-–—，、；：")
+    head = head.rstrip(_TRIM)
+    opened = _open_quote(head)
+    if opened is not None:
+        position, closing = opened
+        if position > limit // 2:
+            head = head[:position].rstrip(_TRIM)
+        else:
+            room = _whole_characters(head, min(len(head), limit - len(closing)))
+            head = head[:room].rstrip(_TRIM) + closing
+            if _open_quote(head) is not None:  # another one opened inside: drop from the first open one
+                first = _open_quote(head[:position + 1])
+                head = head[:first[0]].rstrip(_TRIM) if first else head
+    return head

@@ -72,3 +72,30 @@ def test_text_helpers():
     assert cut("hello wonderful world", 12) == "hello wonder"  # no cut back to under half
     assert paragraphs_html("a & b\r\n\r\n<c>") == "<p>a &amp; b</p>\n<p>&lt;c&gt;</p>"
     assert list_html("1. one\n• two\n\n（3）three") == "<ul><li>one</li><li>two</li><li>three</li></ul>"
+
+
+@pytest.mark.parametrize("text, limit, expected", [
+    ('The "Best kettle" ever made in the world', 20, 'The "Best kettle"'),  # word boundary, quote closed
+    ('Steel kettle "Boil Master Pro" with a whistle', 24, "Steel kettle"),  # not 'Steel kettle "Boil Master'
+    ('"An entirely quoted very long title here"', 20, '"An entirely quoted"'),  # closed when cutting before is too short
+    ("《红楼梦》精装版全套典藏", 3, "《红》"),
+    ("宜兴紫砂壶「经典款」限量版", 8, "宜兴紫砂壶"),
+    ("茶壶（青花瓷）限量款", 5, "茶壶（青）"),
+    ("Tea 👍🏽 pot", 5, "Tea"),  # the skin-tone modifier is not cut from its emoji
+    ("flags 🇨🇳🇺🇸", 8, "flags 🇨🇳"),  # a flag is two regional indicators
+    ("abc\ud83d\ude00def", 4, "abc"),  # never half a surrogate pair
+    ("cafe\u0301 creme", 4, "caf"),  # an accent stays with its letter
+    ("一二三四五", 3, "一二三"),
+])
+def test_cuts_never_leave_a_dangling_quote_or_half_a_character(text, limit, expected):
+    result = cut(text, limit)
+    assert result == expected and len(result) <= limit
+
+
+def test_seo_fields_made_from_other_copy_are_marked_derived(library):
+    product_id = add_product_with_copy(library, "A", "a", {"title": "Kettle", "description": "Hot"})
+    (copy,) = product_copies(library, ExportFilters(products=(product_id,)))
+    assert copy.derived == {"seo_title", "seo_description"}
+    add_product_with_copy(library, "B", "b", {"title": "Pot", "promo": "Now 20% off"})
+    promo = next(c for c in product_copies(library) if c.external_id == "b")
+    assert promo.derived == {"seo_title"} and promo.seo_description == "Now 20% off"

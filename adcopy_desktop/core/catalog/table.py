@@ -29,6 +29,14 @@ MAX_XLSX_CELLS = 20_000_000  # cells with values in one sheet
 EXCEL_LAST_ROW = 1_048_576
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+# an apostrophe that AdCopy's exports (and others) put before a cell a spreadsheet would run as a
+# formula; it is not part of the value, so reading an exported file back gives the value again
+_NEUTRALISED = tuple("'" + start for start in ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"))
+
+
+def plain_cell(cell: str) -> str:
+    """``cell`` without the apostrophe that neutralised a formula-like value ('=1+1 -> =1+1)."""
+    return cell[1:] if cell.startswith(_NEUTRALISED) else cell
 
 
 @dataclass
@@ -131,6 +139,8 @@ def read_csv_table(
                         problems.append(RowProblem(first_line, index + 1, f"a value of {len(cell):,} characters "
                                                    f"was cut to {MAX_FIELD_CHARS:,}", skipped=False))
                         cells[index] = cell[:MAX_FIELD_CHARS]
+            if any(cell.startswith("'") for cell in cells):
+                cells = [plain_cell(cell) for cell in cells]
             records.append(Record(first_line, cells))
             if on_rows is not None and len(records) % PROGRESS_EVERY == 0:
                 on_rows(len(records))
@@ -274,7 +284,7 @@ def read_xlsx_table(
 def _cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))  # a SKU typed as a number: 1001, not 1001.0
-    return str(value).strip()
+    return plain_cell(str(value).strip())
 
 
 def iter_cells(record: Record, width: int) -> Iterator[str]:
