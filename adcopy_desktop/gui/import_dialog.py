@@ -308,10 +308,14 @@ class ImportDialog(QDialog):
         self.result, self.counts = outcome
         result, counts = outcome
         skipped_rows = len({p.row for p in result.skipped if p.row is not None})
-        self.status_label.setText(self.tr(
-            "Imported {products} products ({added} new, {updated} updated) from {rows} rows; "
+        summary = self.tr(
+            "Imported {products} products ({added} new, {updated} updated, {unchanged} unchanged) from {rows} rows; "
             "{skipped} rows skipped.").format(products=len(result.items), added=counts.added, updated=counts.updated,
-                                              rows=result.rows_read, skipped=skipped_rows))
+                                              unchanged=counts.unchanged, rows=result.rows_read, skipped=skipped_rows)
+        if counts.inactive:
+            summary += " " + self.tr("{inactive} of them are drafts, archived or unpublished in the shop and are "
+                                     "marked so in the library.").format(inactive=counts.inactive)
+        self.status_label.setText(summary)
         table = self.problem_table
         table.setRowCount(len(result.problems))
         for row, problem in enumerate(result.problems):

@@ -1593,8 +1593,12 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
             <translation>已停止，没有向文案库添加任何内容。</translation>
         </message>
         <message>
-            <source>Imported {products} products ({added} new, {updated} updated) from {rows} rows; {skipped} rows skipped.</source>
-            <translation>已从 {rows} 行导入 {products} 个商品（新增 {added} 个，更新 {updated} 个）；跳过 {skipped} 行。</translation>
+            <source>Imported {products} products ({added} new, {updated} updated, {unchanged} unchanged) from {rows} rows; {skipped} rows skipped.</source>
+            <translation>已从 {rows} 行导入 {products} 个商品（新增 {added} 个，更新 {updated} 个，未变 {unchanged} 个）；跳过 {skipped} 行。</translation>
+        </message>
+        <message>
+            <source>{inactive} of them are drafts, archived or unpublished in the shop and are marked so in the library.</source>
+            <translation>其中 {inactive} 个在店铺中是草稿、已归档或未发布，已在文案库中标记。</translation>
         </message>
         <message>
             <source>note: {message}</source>

@@ -35,7 +35,7 @@ def test_a_shopify_export_is_previewed_and_imported_with_a_summary(qtbot, open_w
     wait_for_job(qtbot, job)
     assert job.outcome == "succeeded"
     assert dialog.status_label.text() == (
-        "Imported 2 products (2 new, 0 updated) from 5 rows; 1 rows skipped.")
+        "Imported 2 products (2 new, 0 updated, 0 unchanged) from 5 rows; 1 rows skipped.")
     assert dialog.problem_table.rowCount() == 1
     assert [dialog.problem_table.item(0, c).text() for c in range(2)] == ["6", "1 (Handle)"]
     assert len(window.writer.catalog.ids()) == 2
