@@ -126,7 +126,7 @@ def _strict(sample: bytes, codec: str, truncated: bool) -> str | None:
     decoder = codecs.getincrementaldecoder(codec)("strict")
     try:
         return decoder.decode(sample, final=not truncated)
-    except UnicodeDecodeError:
+    except UnicodeError:  # UnicodeDecodeError, or UTF-16 without a byte order mark
         return None
 
 
@@ -230,6 +230,7 @@ class Decoding:
     latin_runs: int = 0  # ... of them in runs of three or more ("ção" makes none, "ÉÌÆ" does)
     utf8_pairs: int = 0  # "Ã©"-like pairs: UTF-8 read as Windows-1252
     controls: int = 0  # control and private-use characters (not tab or line breaks)
+    glued_cjk: int = 0  # Chinese characters with a Latin letter right before and after ("Gr鰏e" for "Größe")
 
     @property
     def mojibake(self) -> bool:
@@ -239,6 +240,8 @@ class Decoding:
 
     @property
     def rare_cjk(self) -> bool:
+        if self.glued_cjk and self.glued_cjk >= 0.3 * self.cjk and self.common_cjk < 0.5:
+            return True  # accented Latin letters paired up into Chinese characters
         if self.cjk >= MIN_CJK_JUDGED:
             return self.common_cjk < COMMON_CJK_FLOOR
         return self.cjk >= 3 and self.common_cjk == 0.0
@@ -272,7 +275,7 @@ class Decoding:
 def judge(text: str, encoding: str, replacements: int | None = None) -> Decoding:
     """How plausible ``text`` is as the decoding of a catalog file in ``encoding``;
     ``replacements`` counts undecodable bytes (else the U+FFFD characters in ``text``)."""
-    chars = cjk = common = high = runs = controls = 0
+    chars = cjk = common = high = runs = controls = glued = 0
     run = 0  # length of the current run of upper-half characters
 
     def end_run() -> None:
@@ -281,7 +284,7 @@ def judge(text: str, encoding: str, replacements: int | None = None) -> Decoding
             runs += run
         run = 0
 
-    for ch in text:
+    for index, ch in enumerate(text):
         code = ord(ch)
         if ch in _LATIN_HIGH:
             chars += 1
@@ -301,12 +304,16 @@ def judge(text: str, encoding: str, replacements: int | None = None) -> Decoding
             cjk += 1
             if ch in _COMMON:
                 common += 1
+            following = text[index + 1] if index + 1 < len(text) else ""
+            if index and text[index - 1].isascii() and text[index - 1].isalpha() and following.isascii() \
+                    and following.isalpha():
+                glued += 1
     end_run()
     return Decoding(
         encoding=encoding, chars=chars,
         replacements=text.count("\ufffd") if replacements is None else replacements,
         cjk=cjk, common_cjk=common / cjk if cjk else 0.0, latin_high=high, latin_runs=runs,
-        utf8_pairs=len(_UTF8_AS_LATIN.findall(text)) if high else 0, controls=controls,
+        utf8_pairs=len(_UTF8_AS_LATIN.findall(text)) if high else 0, controls=controls, glued_cjk=glued,
     )
 
 
@@ -316,7 +323,10 @@ def _decoded_sample(sample: bytes, codec: str, truncated: bool) -> tuple[str, in
     if strict is not None:
         return strict, 0
     decoder = codecs.getincrementaldecoder(codec)("replace")
-    text = decoder.decode(sample, final=not truncated)
+    try:
+        text = decoder.decode(sample, final=not truncated)
+    except UnicodeError:  # not even replacing helps (UTF-16 without a byte order mark)
+        return "", max(1, len(sample))
     return text, max(1, text.count("\ufffd") - _strict_count(sample, codec))
 
 
@@ -380,7 +390,8 @@ def garbled(data: bytes, text: str, encoding: str, bad_lines: list[int] | None =
 
     def decoded(candidate: str) -> Decoding:
         head_text, head_bad = _decoded_sample(sample, candidate, truncated)
-        bad_text, bad_bad = _decoded_sample(bad_part, candidate, False) if bad_part else ("", 0)
+        wide = candidate.lower().startswith(("utf-16", "utf-32"))  # lines cut at b"\n" do not decode there
+        bad_text, bad_bad = _decoded_sample(bad_part, candidate, False) if bad_part and not wide else ("", 0)
         return judge(head_text + "\n" + bad_text, candidate, replacements=head_bad + bad_bad)
 
     try:

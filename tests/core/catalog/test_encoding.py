@@ -3,7 +3,7 @@ import codecs
 import pytest
 
 from adcopy_desktop.core.catalog import ENCODING_LABELS, detect_encoding, normalise_encoding
-from adcopy_desktop.core.catalog.encoding import chinese_plausibility, decode
+from adcopy_desktop.core.catalog.encoding import OPTION_NAMES, chinese_plausibility, decode
 
 SIMPLIFIED = "商品名称,颜色,材质\n纯棉短袖T恤,白色,纯棉\n真丝连衣裙,黑色,真丝\n透气运动鞋,蓝色,网面\n"
 TRADITIONAL = "商品名稱,顏色,材質\n純棉短袖T恤,白色,純棉\n真絲連衣裙,黑色,真絲\n透氣運動鞋,藍色,網面\n"
@@ -85,6 +85,10 @@ GERMAN = "Name,Größe,Farbe\nHemd,groß,weiß\nMütze,klein,schwarz\n"
     (TRADITIONAL, "big5", "utf-8", "big5"),
     (PORTUGUESE, "cp1252", "utf-8", "cp1252"),
     (PORTUGUESE, "cp1252", "gbk", "cp1252"),
+    (GERMAN, "cp1252", "utf-8", "cp1252"),
+    (SIMPLIFIED, "utf-16", "utf-8", "utf-16"),  # the byte order mark names it
+    (SIMPLIFIED, "utf-16-le", "gbk", "utf-16-le"),
+    (SIMPLIFIED, "utf-8", "utf-16", "utf-8-sig"),
 ])
 def test_a_wrong_encoding_is_refused_and_the_likely_one_named(tmp_path, text, written, given, likely):
     from adcopy_desktop.core.catalog import ColumnMapping, read_catalog
@@ -96,7 +100,7 @@ def test_a_wrong_encoding_is_refused_and_the_likely_one_named(tmp_path, text, wr
     with pytest.raises(EncodingMismatch) as refused:
         read_catalog(path, encoding=given, mapping=mapping)
     assert refused.value.likely == likely
-    option = {"utf-8-sig": "utf-8"}.get(likely, likely)
+    option = OPTION_NAMES[likely]
     assert f"looks like {ENCODING_LABELS[likely]}" in str(refused.value)
     assert f"--encoding {option}" in str(refused.value) and "Nothing was imported" in str(refused.value)
     right = read_catalog(path, encoding=option, mapping=mapping)  # the named one reads it
@@ -121,8 +125,9 @@ def test_the_right_encoding_guessed_or_given_is_never_refused(tmp_path, text, en
     assert text.splitlines()[1].split(",")[0] in {v for item in given.items for _, v in item.product.attributes}
 
 
-def test_western_text_that_happens_to_decode_as_gbk_is_guessed_as_windows_1252():
-    guess = detect_encoding(PORTUGUESE.encode("cp1252"))
+@pytest.mark.parametrize("text", [PORTUGUESE, GERMAN, "Größe,x\n"])
+def test_western_text_that_happens_to_decode_as_gbk_is_guessed_as_windows_1252(text):
+    guess = detect_encoding(text.encode("cp1252"))
     assert guess.encoding == "cp1252" and guess.confidence < 0.8  # asked to confirm
 
 
