@@ -32,7 +32,8 @@ def load(context: BackendContext) -> OnnxBackend:
     if context.model is None:
         raise ModelError("The ONNX backend needs a model from the model store; see: adcopy models list")
     return OnnxBackend(
-        OnnxCausalLM.load(context.model.runtime_folder, provider=context.provider, threads=context.threads)
+        OnnxCausalLM.load(context.model.runtime_folder, provider=context.provider, threads=context.threads,
+                          adapter=context.model.adapter_folder)
     )
 
 

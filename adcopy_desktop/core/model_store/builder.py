@@ -171,11 +171,18 @@ def check_prompt_ids(tokenizer) -> list[int]:
     return tokenizer.encode(text, add_special_tokens=False)
 
 
-def onnx_prompt_logits(model_path: Path, ids: list[int]):
+def onnx_prompt_logits(model_path: Path, ids: list[int], initializers: dict[str, Any] | None = None):
+    """Logits of every position of ``ids``; ``initializers`` replace the graph's weights by name
+    (an adapter applied to a base graph, ``core/runtime/lora.py``)."""
     import numpy as np
     import onnxruntime as ort
 
-    session = ort.InferenceSession(str(model_path), providers=["CPUExecutionProvider"])
+    options = ort.SessionOptions()
+    values = []  # the session reads these buffers: keep them alive while it runs
+    for name, array in (initializers or {}).items():
+        values.append(ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(array)))
+        options.add_initializer(name, values[-1])
+    session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
     feeds: dict[str, Any] = {}
     length = len(ids)
     for spec in session.get_inputs():

@@ -112,6 +112,8 @@ class ModelInfo:
     active_styles: list[str] = field(default_factory=list)  # styles whose pointer names it
     # {"name", "url", "publisher", "origin"} for catalog models; empty for a user's own import.
     licence: dict[str, str] = field(default_factory=dict)
+    # a LoRA version stored as its adapter over the base (core/runtime/lora.py): {"rank", "bytes", ...}
+    adapter: dict[str, Any] = field(default_factory=dict)
 
     @property
     def licence_name(self) -> str:
@@ -134,7 +136,15 @@ class ModelInfo:
 
     @property
     def runtime_folder(self) -> Path:
+        """The ONNX folder generation loads: the base's for an adapter version."""
+        if self.adapter and self.base:
+            return self.folder.parent / self.base / "onnx"
         return self.folder / "onnx"
+
+    @property
+    def adapter_folder(self) -> Path | None:
+        """The LoRA adapter applied to ``runtime_folder``'s weights, for an adapter version."""
+        return self.folder / "adapter" if self.adapter else None
 
     def can_write(self, language: str) -> bool:
         return language in self.languages
@@ -161,6 +171,7 @@ class ModelInfo:
             "training": self.training,
             "evaluation": self.evaluation,
             "licence": self.licence,
+            "adapter": self.adapter,
         }
 
     @classmethod
@@ -184,7 +195,17 @@ class ModelInfo:
             training=dict(manifest.get("training") or {}),
             evaluation=dict(manifest.get("evaluation") or {}),
             licence=dict(manifest.get("licence") or {}) if isinstance(manifest.get("licence"), dict) else {},
+            adapter=dict(manifest.get("adapter") or {}) if isinstance(manifest.get("adapter"), dict) else {},
         )
+
+
+def _adapter_summary(folder: Path) -> dict[str, Any]:
+    try:
+        config = json.loads((folder / "adapter.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        config = {}
+    return {"format": config.get("format"), "rank": config.get("rank"), "modules": len(config.get("modules", [])),
+            "bytes": sum(path.stat().st_size for path in folder.iterdir() if path.is_file())}
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -332,7 +353,15 @@ class ModelStore:
     def verified(self, model_id: str, *, full: bool = False) -> ModelInfo:
         """The model, after checking its runtime files against the manifest (all files if ``full``)."""
         info = self.get(model_id)
-        verify_model_folder(info.folder, prefix="" if full else "onnx/", force_hash=full)
+        if info.adapter:
+            if not info.base or not (self.root / info.base).is_dir():
+                raise CorruptModelError(
+                    f"The version {info.id} is an adapter over the base model {info.base!r}, which is not "
+                    f"installed. Build it again (adcopy models build) or remove {info.id}.")
+            verify_model_folder(self.root / info.base, prefix="" if full else "onnx/", force_hash=full)
+            verify_model_folder(info.folder, prefix="" if full else "adapter/", force_hash=full)
+        else:
+            verify_model_folder(info.folder, prefix="" if full else "onnx/", force_hash=full)
         return self._info(info.folder, self.pointer())
 
     # -- versions ------------------------------------------------------------------------------
@@ -381,7 +410,10 @@ class ModelStore:
         staging = Path(staging)
         if staging.parent != self.root or not staging.name.startswith(BUILD_PREFIX) or not staging.is_dir():
             raise ModelError(f"{staging} is not a staging folder of this model store.")
-        missing = [rel for rel in ("onnx/model.onnx", "onnx/tokenizer.json") if not (staging / rel).is_file()]
+        adapter_only = (staging / "adapter").is_dir() and not (staging / "onnx").exists()
+        needed = ("adapter/adapter.npz", "adapter/adapter.json") if adapter_only else ("onnx/model.onnx",
+                                                                                   "onnx/tokenizer.json")
+        missing = [rel for rel in needed if not (staging / rel).is_file()]
         if missing:
             raise ModelError(f"The trained model is incomplete ({', '.join(missing)} missing); it was not installed.")
         parent = self.get(parent_id)
@@ -399,6 +431,8 @@ class ModelStore:
                 base_name = _strip_version_suffix(base_name)
             manifest = {name: parent_manifest[name] for name in INHERITED_FIELDS if name in parent_manifest}
             manifest.update({k: v for k, v in metadata.items() if k != "files"})
+            if adapter_only:
+                manifest["adapter"] = _adapter_summary(staging / "adapter")
             manifest.update({
                 "id": version_id,
                 "name": f"{base_name} v{number}",
@@ -585,6 +619,12 @@ class ModelStore:
             raise ModelError(
                 f"'{model_id}' is the active model of the style(s) {', '.join(info.active_styles)}. "
                 "Roll those styles back first (adcopy models rollback --style NAME)."
+            )
+        dependants = [other.id for other in self.list_models() if other.adapter and other.base == model_id]
+        if dependants:
+            raise ModelError(
+                f"'{model_id}' is the base model that the adapter version(s) {', '.join(dependants)} run on. "
+                "Remove those versions first."
             )
         trash = self.root / f".trash-{model_id}-{os.getpid()}"
         os.replace(info.folder, trash)

@@ -363,6 +363,17 @@ def _binding_device(provider: str, requested: bool | None) -> str | None:
     return device
 
 
+def _adapted_weights(options: ort.SessionOptions, model_file: Path, adapter_folder: Path) -> list[Any]:
+    from adcopy_desktop.core.runtime.lora import adapted_initializers, load_adapter
+
+    values = []
+    for name, array in adapted_initializers(model_file, load_adapter(adapter_folder)).items():
+        value = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(array))
+        options.add_initializer(name, value)
+        values.append(value)
+    return values
+
+
 class OnnxCausalLM:
     """A loaded model: tokenizer + ONNX Runtime session. Not for concurrent requests."""
 
@@ -376,6 +387,8 @@ class OnnxCausalLM:
         io_binding: bool | None = None,
     ) -> None:
         self.folder = folder
+        self.adapter: Path | None = None  # the LoRA adapter applied to this base, if any
+        self._adapted_weights: list[Any] = []
         self.tokenizer = tokenizer
         self.config = config
         self.provider: str = session.get_providers()[0]
@@ -393,8 +406,11 @@ class OnnxCausalLM:
         provider: str = "auto",
         threads: int | None = None,
         io_binding: bool | None = None,
+        adapter: str | Path | None = None,
     ) -> OnnxCausalLM:
-        """Open a model folder; ``io_binding`` None means: on for GPU providers, off on CPU."""
+        """Open a model folder; ``io_binding`` None means: on for GPU providers, off on CPU.
+        ``adapter``: a LoRA version's ``adapter/`` folder, applied to this (base) model's weights
+        (``core/runtime/lora.py``)."""
         folder = Path(folder)
         model_file = folder / MODEL_FILE
         if not model_file.is_file():
@@ -410,6 +426,8 @@ class OnnxCausalLM:
         providers = select_providers(ort.get_available_providers(), provider)
         if providers[0] == DIRECTML:
             options.enable_mem_pattern = False  # DirectML does not support memory patterns
+        # the session reads the adapted weights from these buffers: they must outlive it
+        adapted_weights = _adapted_weights(options, model_file, Path(adapter)) if adapter is not None else []
         try:
             session = ort.InferenceSession(str(model_file), sess_options=options, providers=providers)
         except Exception as exc:  # onnxruntime's pybind exceptions share no useful base class
@@ -419,6 +437,8 @@ class OnnxCausalLM:
                 "rebuild or re-import the model."
             ) from exc
         model = cls(folder, session, tokenizer, config, io_binding=io_binding)
+        model._adapted_weights = adapted_weights
+        model.adapter = Path(adapter) if adapter is not None else None
         if model.provider != providers[0]:
             logger.warning(
                 "Asked for %s but ONNX Runtime runs %s on %s", providers[0], folder.name, model.provider

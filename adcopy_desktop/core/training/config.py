@@ -16,6 +16,7 @@ METHODS = ("lora", "top_layers", "full")
 PREFERENCE_MODES = ("auto", "off", "on")
 DEVICES = ("auto", "cpu", "cuda")
 TRAIN_PRECISIONS = ("auto", "fp32", "bf16")
+VERSION_FORMATS = ("adapter", "merged")
 
 
 class TrainingError(AdCopyError):
@@ -52,6 +53,9 @@ class TrainingConfig:
     train_precision: str = "auto"
     gradient_checkpointing: bool = True  # recompute activations in backward: a fraction of the memory
     group_by_length: bool = True  # batches of similar length waste less on padding
+    # adapter: a LoRA version is stored as its adapter over the shared base (megabytes); merged:
+    # as a full copy of the weights (top_layers and full training always are)
+    version_format: str = "adapter"
     style: str | None = None  # train on this brand style's copy only; the version is that style's
 
     HELP = {
@@ -82,6 +86,8 @@ class TrainingConfig:
                            "processor has it), fp32 or bf16.",
         "gradient_checkpointing": "Recompute activations during the backward pass: far less memory, a little "
                                   "more time.",
+        "version_format": "How a LoRA version is stored: adapter (a few MB over the shared base model) or "
+                          "merged (a full copy of the model).",
         "group_by_length": "Batch examples of similar length together so less time goes to padding.",
         "style": "Brand style to train for (empty: all copy).",
     }
@@ -97,6 +103,8 @@ class TrainingConfig:
             problems.append(f"preference must be one of {', '.join(PREFERENCE_MODES)} (got {self.preference!r})")
         if self.device not in DEVICES:
             problems.append(f"device must be one of {', '.join(DEVICES)} (got {self.device!r})")
+        if self.version_format not in VERSION_FORMATS:
+            problems.append(f"version_format must be one of {', '.join(VERSION_FORMATS)} (got {self.version_format!r})")
         if self.train_precision not in TRAIN_PRECISIONS:
             problems.append(f"train_precision must be one of {', '.join(TRAIN_PRECISIONS)} "
                             f"(got {self.train_precision!r})")
@@ -144,7 +152,7 @@ class TrainingConfig:
         config = config or cls()
         default = cls()
         choices = {"method": METHODS, "preference": PREFERENCE_MODES, "device": DEVICES,
-                   "train_precision": TRAIN_PRECISIONS}
+                   "train_precision": TRAIN_PRECISIONS, "version_format": VERSION_FORMATS}
         rows = []
         for f in fields(cls):
             value = getattr(default, f.name)

@@ -21,13 +21,13 @@ def emit(event: str, **fields: Any) -> None:
     print(json.dumps({"event": event, **fields}, ensure_ascii=False), flush=True)
 
 
-def write_outputs(folder: Path, data: dict[str, Any]) -> list[str]:
+def write_outputs(folder: Path, data: dict[str, Any], adapter: Path | None = None) -> list[str]:
     from adcopy_desktop.core.candidates import GenerationSettings
     from adcopy_desktop.core.generation import clean_candidate_text
     from adcopy_desktop.core.prompts import parse_copy_kind
     from adcopy_desktop.core.runtime import OnnxCausalLM
 
-    model = OnnxCausalLM.load(folder, provider="cpu", threads=data.get("threads"))
+    model = OnnxCausalLM.load(folder, provider="cpu", threads=data.get("threads"), adapter=adapter)
     tokenizer = model.tokenizer
     outputs = []
     for number, example in enumerate(data["examples"], start=1):
@@ -45,9 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--folder", type=Path, required=True, help="the model's ONNX runtime folder")
     parser.add_argument("--data", type=Path, required=True, help="JSON: examples, max_new_tokens, threads")
+    parser.add_argument("--adapter", type=Path, help="a LoRA version's adapter folder, applied to --folder's model")
     args = parser.parse_args(argv)
     try:
-        outputs = write_outputs(args.folder, json.loads(args.data.read_text(encoding="utf-8")))
+        outputs = write_outputs(args.folder, json.loads(args.data.read_text(encoding="utf-8")), args.adapter)
     except MemoryError:
         emit("error", message="Ran out of memory while generating the held-out copy.")
         return 3

@@ -110,7 +110,9 @@ def run_training(
     parent = _active_model(store, config.style)
     if parent.problem:
         raise TrainingError(f"The active model {parent.id} cannot be trained: {parent.problem}")
-    if not (parent.folder / "hf").is_dir():
+    # an adapter version trains on its base's weights with its own adapter added
+    weights_folder = parent.runtime_folder.parent if parent.adapter else parent.folder
+    if not (weights_folder / "hf").is_dir():
         raise TrainingError(
             f"The model {parent.id} has no hf/ weights folder to fine-tune. Rebuild or re-import it "
             "(adcopy models build / adcopy models import), then train again."
@@ -138,19 +140,26 @@ def run_training(
     try:
         data_path = work / "data.json"
         data_path.write_text(json.dumps(
-            {"config": config.to_dict(), "precision": _precision(parent), **data.for_child()}, ensure_ascii=False
+            {"config": config.to_dict(), "precision": _precision(parent), "base_id": parent.lineage,
+             "base_onnx": str(parent.runtime_folder),
+             "parent_adapter": str(parent.adapter_folder) if parent.adapter_folder else None,
+             **data.for_child()}, ensure_ascii=False
         ), encoding="utf-8")
-        result = run_trainer(parent.folder, data_path, staging, work / "cancel", progress, cancel, store.root,
+        result = run_trainer(weights_folder, data_path, staging, work / "cancel", progress, cancel, store.root,
                              parent.id)
+        new_runtime, new_adapter = (staging / "onnx", None)
+        if (staging / "adapter").is_dir() and not (staging / "onnx").exists():
+            new_runtime, new_adapter = parent.runtime_folder, staging / "adapter"
         if cancel.cancelled:
             raise Cancelled("Training was cancelled; the active model is unchanged.")
 
         progress(ProgressEvent("gate", f"Comparing the old and new model on {min(len(data.heldout), config.gate_max_examples)} "
                                "held-out products", 0.8))
         old_metrics, new_metrics, samples = gate_metrics(
-            data.heldout[: config.gate_max_examples], parent.runtime_folder, staging / "onnx",
+            data.heldout[: config.gate_max_examples], parent.runtime_folder, new_runtime,
             result.get("heldout_loss_old"), result.get("heldout_loss_new"), config, plugins=generator.plugins,
-            progress=progress, cancel=cancel, threads=threads,
+            progress=progress, cancel=cancel, threads=threads, old_adapter=parent.adapter_folder,
+            new_adapter=new_adapter,
         )
         if cancel.cancelled:
             raise Cancelled("Training was cancelled; the active model is unchanged.")
@@ -297,13 +306,16 @@ def gate_metrics(
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
     threads: int | None = None,
+    old_adapter: Path | None = None,
+    new_adapter: Path | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
     """Both models' metrics on the held-out examples, and the examples with both outputs."""
     old_outputs = generate_outputs(old_folder, heldout, config, cancel=cancel, threads=threads, parent=True,
+                                   adapter=old_adapter,
                                    report=lambda i: progress(ProgressEvent(
                                        "gate", f"Old model: held-out product {i}/{len(heldout)}",
                                        0.8 + 0.08 * i / max(1, len(heldout)))))
-    new_outputs = generate_outputs(new_folder, heldout, config, cancel=cancel, threads=threads,
+    new_outputs = generate_outputs(new_folder, heldout, config, cancel=cancel, threads=threads, adapter=new_adapter,
                                    report=lambda i: progress(ProgressEvent(
                                        "gate", f"New model: held-out product {i}/{len(heldout)}",
                                        0.88 + 0.08 * i / max(1, len(heldout)))))
@@ -327,6 +339,7 @@ def generate_outputs(
     threads: int | None = None,
     report: Callable[[int], None] = lambda i: None,
     parent: bool = False,
+    adapter: Path | None = None,
 ) -> list[str]:
     """Greedy copy for each example's prompt from the ONNX model in ``folder``, written by a child
     process (``core/training/heldout.py``) so the app never loads the gate's models itself.
@@ -340,8 +353,11 @@ def generate_outputs(
         }, ensure_ascii=False), encoding="utf-8")
         log_path = Path(work) / "stderr.log"
         with log_path.open("w+", encoding="utf-8") as log_file:
+            command = [sys.executable, "-m", HELDOUT_MODULE, "--folder", str(folder), "--data", str(data_path)]
+            if adapter is not None:
+                command += ["--adapter", str(adapter)]
             child = subprocess.Popen(
-                [sys.executable, "-m", HELDOUT_MODULE, "--folder", str(folder), "--data", str(data_path)],
+                command,
                 stdout=subprocess.PIPE, stderr=log_file, stdin=subprocess.DEVNULL, text=True, encoding="utf-8",
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )

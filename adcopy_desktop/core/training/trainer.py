@@ -33,9 +33,11 @@ from adcopy_desktop.core.model_store.builder import (
     RUNTIME_FILES,
     BuildFailure,
     check_export,
+    check_prompt_ids,
     emit,
     export_onnx,
     load_pretrained,
+    onnx_prompt_logits,
     quantize_weights,
 )
 
@@ -86,7 +88,7 @@ class Run:
 
         self.progress("load", "Loading the active model's weights", 0.01)
         hf_dir = self.base / "hf"
-        self.tokenizer, self.model = load_pretrained("hf", hf_dir, dtype=self.weights_dtype)
+        self.tokenizer, self.model = self.load_base(self.weights_dtype)
         # The runtime's own tokenizer renders and encodes prompts, so training sees the exact ids
         # that generation will feed.
         self.chat = ChatTokenizer.from_folder(self.base / "onnx" if (self.base / "onnx").is_dir() else hf_dir)
@@ -103,6 +105,22 @@ class Run:
             # each layer's input and recomputing the rest in backward costs about a third more compute.
             self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
             self.timings["gradient_checkpointing"] = True
+
+    def load_base(self, dtype):
+        """The base weights, with the parent version's adapter added when training from one."""
+        torch = self.torch
+        parent_adapter = self.data.get("parent_adapter")
+        if not parent_adapter:
+            return load_pretrained("hf", self.base / "hf", dtype=dtype)
+        from adcopy_desktop.core.runtime.lora import load_adapter
+
+        tokenizer, model = load_pretrained("hf", self.base / "hf")  # float32: small deltas must not round away
+        adapter = load_adapter(Path(parent_adapter))
+        with torch.no_grad():
+            for module_name in adapter.updates:
+                weight = model.get_submodule(module_name).weight
+                weight += torch.from_numpy(adapter.delta(module_name)).to(weight.dtype)
+        return tokenizer, model.to(dtype)
 
     def encode(self, messages: list[dict[str, str]], completion: str) -> tuple[list[int], list[int]]:
         max_length = int(self.config["max_length"])
@@ -411,6 +429,38 @@ class Run:
             },
         }
 
+    def export_adapter(self) -> dict[str, Any]:
+        """Save the LoRA update (with the parent version's, if it was one) as ``adapter/`` and check
+        that the base graph with the adapter applied gives the trained model's next tokens."""
+        from adcopy_desktop.core.runtime.lora import adapted_initializers, combine, load_adapter, save_adapter
+
+        torch = self.torch
+        self.progress("export", "Saving the LoRA adapter", 0.84)
+        started = time.monotonic()
+        updates = lora_updates(self.model)
+        parent_adapter = self.data.get("parent_adapter")
+        if parent_adapter:
+            updates = combine(load_adapter(Path(parent_adapter)).updates, updates)
+        base_onnx = Path(self.data.get("base_onnx") or self.base / "onnx")
+        save_adapter(self.out, updates, base=self.data.get("base_id", ""), trained_rank=int(self.config["lora_rank"]))
+        self.check_cancel()
+        self.progress("export", "Checking the base model with the adapter against the trained weights", 0.9)
+        model = self.float32_model().merge_and_unload().to("cpu").eval()
+        ids = check_prompt_ids(self.tokenizer)
+        with torch.no_grad():
+            reference = model(torch.tensor([ids])).logits[0].float().numpy()
+        self.model = model = None
+        overrides = adapted_initializers(base_onnx / "model.onnx", load_adapter(self.out / "adapter"))
+        logits = onnx_prompt_logits(base_onnx / "model.onnx", ids, overrides)
+        agreement = float((logits.argmax(-1) == reference.argmax(-1)).mean())
+        if agreement < 0.9 or logits[-1].argmax() != reference[-1].argmax():
+            raise BuildFailure(f"The base model with the adapter does not match the trained weights (next-token "
+                               f"agreement {agreement:.2f}); the version was not saved.")
+        self.timings["export_seconds"] = round(time.monotonic() - started, 1)
+        size = sum(path.stat().st_size for path in (self.out / "adapter").iterdir())
+        return {"next_token_agreement": round(agreement, 4), "max_logit_diff": round(float(abs(logits - reference).max()), 4),
+                "adapter_bytes": size, "adapter_rank": max((a.shape[0] for a, _ in updates.values()), default=0)}
+
     def float32_model(self):
         """The trained model on the original float32 weights.
 
@@ -428,7 +478,7 @@ class Run:
         import gc
 
         gc.collect()
-        _, model = load_pretrained("hf", self.base / "hf")
+        _, model = self.load_base(torch.float32)
         if peft_config is not None:
             from peft import get_peft_model
 
@@ -446,6 +496,8 @@ class Run:
         return model
 
     def export(self) -> dict[str, Any]:
+        if self.config["method"] == "lora" and self.config.get("version_format", "adapter") == "adapter":
+            return self.export_adapter()
         model = self.float32_model()
         if self.config["method"] == "lora":
             self.progress("merge", "Merging the LoRA adapter into the weights", 0.82)
@@ -475,6 +527,21 @@ class Run:
             check.update(quantize_weights(onnx_dir, self.tokenizer, self.precision))
         self.timings["export_seconds"] = round(time.monotonic() - started, 1)
         return check
+
+
+def lora_updates(model) -> dict[str, tuple[Any, Any]]:
+    """A peft model's LoRA updates as numpy (A [rank, in], B [out, rank] with the scaling folded in),
+    keyed by the transformers module name (``model.layers.0.self_attn.q_proj``)."""
+    updates = {}
+    for name, module in model.named_modules():
+        lora_a, lora_b = getattr(module, "lora_A", None), getattr(module, "lora_B", None)
+        if lora_a is None or lora_b is None or "default" not in lora_a:
+            continue
+        scaling = float(module.scaling["default"])
+        a = lora_a["default"].weight.detach().to("cpu").float().numpy()
+        b = lora_b["default"].weight.detach().to("cpu").float().numpy() * scaling
+        updates[name.removeprefix("base_model.model.")] = (a.copy(), b.copy())
+    return updates
 
 
 def batches(lengths: list[int], size: int, rng: random.Random, *, group_by_length: bool = True) -> list[list[int]]:

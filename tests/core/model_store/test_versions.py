@@ -208,3 +208,40 @@ def test_a_staging_folder_whose_owner_file_was_removed_is_owned_again_by_the_com
     info = tiny_store.commit_version(staging, parent_id="tiny-llama", metadata={})
     assert not (info.folder / ".owner").exists()
     assert ".owner" not in json.loads((info.folder / "manifest.json").read_text())["files"]
+
+
+def test_an_adapter_version_runs_on_its_base_and_keeps_the_base_from_removal(tiny_store):
+    import numpy as np
+
+    from adcopy_desktop.core.candidates import GenerationSettings
+    from adcopy_desktop.core.generation import CopyGenerator
+    from adcopy_desktop.core.product import parse_product
+    from adcopy_desktop.core.prompts import CopyRequest
+    from adcopy_desktop.core.runtime.lora import save_adapter
+
+    base = tiny_store.active_model()
+    staging = tiny_store.new_version_staging(base.id)
+    rng = np.random.default_rng(0)
+    save_adapter(staging, {"model.layers.0.mlp.up_proj": (rng.normal(0, 0.5, (2, 64)).astype(np.float32),
+                                                          rng.normal(0, 0.5, (128, 2)).astype(np.float32))},
+                 base=base.id)
+    version = tiny_store.commit_version(staging, parent_id=base.id, metadata={"training": {"method": "lora"}})
+    assert version.adapter["rank"] == 2 and version.adapter["bytes"] < 100_000
+    assert version.runtime_folder == base.folder / "onnx" and version.adapter_folder == version.folder / "adapter"
+    assert not (version.folder / "onnx").exists() and not (version.folder / "hf").exists()
+    assert tiny_store.verified(version.id).id == version.id
+
+    request = CopyRequest(parse_product("Type: scarf\nColor: navy"), "title", "en")
+    settings = GenerationSettings(n=1, temperature=0.0, seed=0, max_new_tokens=12)
+    adapted = CopyGenerator(tiny_store, model_id=version.id).generate(request, settings, score=False,
+                                                                     fact_retries=0)[0].text
+    plain = CopyGenerator(tiny_store, model_id=base.id).generate(request, settings, score=False,
+                                                                fact_retries=0)[0].text
+    assert adapted != plain  # the adapter is applied at load time
+
+    tiny_store.set_active(version.id)
+    with pytest.raises(ModelError, match="base model that the adapter version"):
+        tiny_store.remove(base.id)
+    (tiny_store.root / base.id / "onnx" / "model.onnx").write_bytes(b"damaged")
+    with pytest.raises(CorruptModelError):
+        tiny_store.verified(version.id)

@@ -36,7 +36,7 @@ def test_child_trains_with_falling_loss_merges_and_exports(tiny_store, tmp_path)
     out = tmp_path / "staging"
     out.mkdir()
     data = child_data(tmp_path, method="lora", learning_rate=1e-2, epochs=4, batch_size=4, lora_rank=4,
-                      early_stopping_patience=0)
+                      early_stopping_patience=0, version_format="merged")
     result = subprocess.run(
         [sys.executable, "-m", "adcopy_desktop.core.training.trainer", "--base", str(base), "--data", str(data),
          "--out", str(out)], capture_output=True, text=True, timeout=600,
@@ -189,7 +189,8 @@ def test_bfloat16_training_merges_onto_the_float32_weights(tiny_store, tmp_path)
     out = tmp_path / "staging"
     out.mkdir()
     data = child_data(tmp_path, method="lora", learning_rate=1e-2, epochs=2, batch_size=4, lora_rank=4,
-                      early_stopping_patience=0, train_precision="bf16", gradient_checkpointing=True)
+                      early_stopping_patience=0, train_precision="bf16", gradient_checkpointing=True,
+                      version_format="merged")
     result = subprocess.run(
         [sys.executable, "-m", "adcopy_desktop.core.training.trainer", "--base", str(base), "--data", str(data),
          "--out", str(out)], capture_output=True, text=True, timeout=600,
@@ -210,3 +211,26 @@ def test_bfloat16_training_merges_onto_the_float32_weights(tiny_store, tmp_path)
     assert untouched and all(torch.equal(before[name], after[name]) for name in untouched)
     changed = [name for name in before if name.endswith("q_proj.weight")]
     assert changed and any(not torch.equal(before[name], after[name]) for name in changed)
+
+
+def test_a_lora_version_is_saved_as_an_adapter_that_reproduces_the_trained_model(tiny_store, tmp_path):
+    from adcopy_desktop.core.runtime.lora import load_adapter
+
+    base = tiny_store.active_model().folder
+    out = tmp_path / "staging"
+    out.mkdir()
+    data = child_data(tmp_path, method="lora", learning_rate=1e-2, epochs=3, batch_size=4, lora_rank=4,
+                      early_stopping_patience=0)
+    result = subprocess.run(
+        [sys.executable, "-m", "adcopy_desktop.core.training.trainer", "--base", str(base), "--data", str(data),
+         "--out", str(out)], capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    metadata = json.loads(result.stdout.strip().splitlines()[-1])["metadata"]
+    check = metadata["export_check"]
+    # the check ran the base graph with the adapter applied against the merged torch model
+    assert check["next_token_agreement"] >= 0.95 and check["adapter_rank"] == 4
+    assert sorted(p.name for p in out.iterdir()) == ["adapter"]  # no hf/ and no onnx/ copy of the base
+    adapter = load_adapter(out / "adapter")
+    assert adapter.rank == 4 and adapter.updates and check["adapter_bytes"] < 1_000_000
+    assert any(abs(adapter.delta(module)).max() > 0 for module in adapter.updates)
