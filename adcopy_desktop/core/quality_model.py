@@ -365,7 +365,8 @@ class TokenEmbedding:
             raise QualityModelError(f"No model for token embeddings: {error}") from None
         if info.problem:
             raise QualityModelError(f"The model '{info.id}' is damaged: {info.problem}")
-        key = (str(info.folder), _mtime(info.folder / "hf"))
+        weights = _embedding_folder(info)
+        key = (str(weights), _mtime(weights))
         with _embedding_lock:
             cached = _embedding_cache.get(key)
             if cached is None:
@@ -373,12 +374,12 @@ class TokenEmbedding:
 
                 tokenizer_file = info.runtime_folder / "tokenizer.json"
                 if not tokenizer_file.is_file():
-                    tokenizer_file = info.folder / "hf" / "tokenizer.json"
+                    tokenizer_file = weights / "tokenizer.json"
                 try:
                     tokenizer = Tokenizer.from_file(str(tokenizer_file))
                 except Exception as error:  # tokenizers raises its own Exception type
                     raise QualityModelError(f"Cannot read the tokenizer of {info.id}: {error}") from None
-                cached = cls(info.id, tokenizer, read_embedding_table(info.folder / "hf"))
+                cached = cls(info.id, tokenizer, read_embedding_table(weights))
                 _embedding_cache[key] = cached
         return cached
 
@@ -394,6 +395,16 @@ class TokenEmbedding:
 
 _embedding_cache: dict[tuple[str, float], TokenEmbedding] = {}
 _embedding_lock = threading.Lock()
+
+
+def _embedding_folder(info: Any) -> Path:
+    """Where a model's input embeddings are: its hf/ weights, or the embeddings/ table that a
+    catalog build keeps instead (an adapter version reads its base's; LoRA leaves them unchanged)."""
+    folder = info.runtime_folder.parent
+    for name in ("hf", "embeddings"):
+        if (folder / name).is_dir():
+            return folder / name
+    return folder / "hf"
 
 
 def _mtime(path: Path) -> float:

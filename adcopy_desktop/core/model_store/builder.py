@@ -20,6 +20,7 @@ from typing import Any
 
 from adcopy_desktop.core.model_store.quantize import SCHEMES, QuantisationRejected, quantise_model
 
+EMBEDDINGS_FOLDER = "embeddings"
 RUNTIME_FILES = (
     "tokenizer.json",
     "tokenizer_config.json",
@@ -154,6 +155,17 @@ def detect_languages(tokenizer, model_type: str, kind: str) -> list[str]:
     return ["zh", "en"] if chars_per_token >= CHINESE_CHARS_PER_TOKEN_MIN else ["en"]
 
 
+def save_embedding_table(model, folder: Path) -> None:
+    """The input embeddings alone, in bfloat16 (a quarter of a 0.5B model's float weights): the
+    learned quality scorer's features (core/quality_model.py) when hf/ is left out."""
+    import torch
+    from safetensors.torch import save_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    table = model.get_input_embeddings().weight.detach().to(torch.bfloat16).contiguous()
+    save_file({"model.embed_tokens.weight": table}, str(folder / "model.safetensors"))
+
+
 def export_onnx(model, out_dir: Path) -> None:
     from optimum.exporters.onnx import onnx_export_from_model
 
@@ -227,7 +239,10 @@ def quantize_weights(onnx_dir: Path, tokenizer, precision: str) -> dict[str, flo
         raise BuildFailure(str(exc)) from None
 
 
-def build(kind: str, source: Path, out: Path, model_id: str, name: str, precision: str = "fp32") -> dict[str, Any]:
+def build(kind: str, source: Path, out: Path, model_id: str, name: str, precision: str = "fp32",
+          keep_weights: bool = True) -> dict[str, Any]:
+    """``keep_weights`` False: no hf/ copy of the float weights (2 GB for a 0.5B model), for sources
+    that can give them again (catalog packages), so a base model costs only what generation reads."""
     started = time.monotonic()
     progress("load", f"Loading {source.name} with transformers", 0.05)
     tokenizer, model = load_pretrained(kind, source)
@@ -248,8 +263,9 @@ def build(kind: str, source: Path, out: Path, model_id: str, name: str, precisio
         progress("tokenizer", "Fixed tokenizer: " + ", ".join(fixes), 0.3)
 
     hf_dir = out / "hf"
-    progress("save", "Saving safetensors weights", 0.35)
-    model.save_pretrained(hf_dir, safe_serialization=True)
+    if keep_weights:
+        progress("save", "Saving safetensors weights", 0.35)
+        model.save_pretrained(hf_dir, safe_serialization=True)
     tokenizer.save_pretrained(hf_dir)
 
     onnx_dir = out / "onnx"
@@ -258,6 +274,9 @@ def build(kind: str, source: Path, out: Path, model_id: str, name: str, precisio
     for file_name in RUNTIME_FILES:
         if (hf_dir / file_name).is_file():
             shutil.copy2(hf_dir / file_name, onnx_dir / file_name)
+    if not keep_weights:
+        shutil.rmtree(hf_dir)
+        save_embedding_table(model, out / EMBEDDINGS_FOLDER)
 
     progress("check", "Checking the ONNX model against the original", 0.85)
     check = check_export(model, tokenizer, onnx_dir)
@@ -281,6 +300,7 @@ def build(kind: str, source: Path, out: Path, model_id: str, name: str, precisio
         "source": {"kind": kind, "path": str(source.resolve())},
         "onnx": "onnx/model.onnx",
         "precision": precision,
+        "weights": "hf" if keep_weights else "source",  # where training finds the float weights
         "export_check": check,
         "tokenizer_fixes": fixes,
         "build_seconds": round(time.monotonic() - started, 1),
@@ -296,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--id", required=True)
     parser.add_argument("--name", required=True)
     parser.add_argument("--precision", choices=["fp32", *SCHEMES], default="fp32")
+    parser.add_argument("--no-weights", action="store_true", help="leave out hf/ (the source gives them again)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -303,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
     global _watch
     _watch = MemoryWatch()
     try:
-        metadata = build(args.kind, args.source, args.out, args.id, args.name, args.precision)
+        metadata = build(args.kind, args.source, args.out, args.id, args.name, args.precision,
+                         keep_weights=not args.no_weights)
         metadata["build_peak_rss_mb"] = _watch.stop()
     except BuildFailure as exc:
         emit("error", message=str(exc))

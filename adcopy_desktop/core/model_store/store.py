@@ -583,7 +583,7 @@ class ModelStore:
             return self.build(
                 source_for(model, path), model_id=model.id, name=model.name,
                 languages=list(model.languages), precision=precision, progress=progress,
-                cancel=cancel, replace=True,
+                cancel=cancel, replace=True, keep_weights=False,
                 extra={"licence": model.licence.to_dict(),
                        "catalog": {"id": model.id, "sha256": model.sha256, "packages": model.requirements}},
             )
@@ -648,7 +648,10 @@ class ModelStore:
         cancel: CancelToken | None = None,
         replace: bool = False,
         extra: dict[str, Any] | None = None,
+        keep_weights: bool = True,
     ) -> ModelInfo:
+        """Build ``source`` into the store. ``keep_weights`` False leaves out the float weights
+        (hf/): a catalog model's are rebuilt from its packages when training needs them."""
         if precision not in PRECISIONS:
             raise ModelError(f"Unknown precision '{precision}': use one of {', '.join(PRECISIONS)}.")
         require_build_extras()
@@ -659,7 +662,8 @@ class ModelStore:
             raise ModelError(f"A model named '{model_id}' already exists.")
         staging = Path(tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{model_id}-", dir=self.root))
         try:
-            metadata = run_builder(source, staging, model_id, name, progress, cancel, self.root, precision)
+            metadata = run_builder(source, staging, model_id, name, progress, cancel, self.root, precision,
+                                   keep_weights)
             if languages:
                 metadata["languages"] = languages
             metadata.update(extra or {})
@@ -822,6 +826,7 @@ def run_builder(
     cancel: CancelToken | None,
     models_root: Path,
     precision: str = "fp32",
+    keep_weights: bool = True,
 ) -> dict[str, Any]:
     """Run the builder child process, relay its progress, and return its metadata."""
     (staging / ".owner").write_text(str(os.getpid()))
@@ -832,7 +837,7 @@ def run_builder(
         sys.executable, "-m", "adcopy_desktop.core.model_store.builder",
         "--kind", source.kind, "--source", str(source.path), "--out", str(staging),
         "--id", model_id, "--name", name, "--precision", precision,
-    ]
+    ] + ([] if keep_weights else ["--no-weights"])
     progress(ProgressEvent("start", f"Building {name} from {source.path.name}", 0.0))
     with log_path.open("w", encoding="utf-8") as log_file:
         child = subprocess.Popen(

@@ -112,7 +112,8 @@ def run_training(
         raise TrainingError(f"The active model {parent.id} cannot be trained: {parent.problem}")
     # an adapter version trains on its base's weights with its own adapter added
     weights_folder = parent.runtime_folder.parent if parent.adapter else parent.folder
-    if not (weights_folder / "hf").is_dir():
+    weights_catalog = _catalog_weights(weights_folder)
+    if not (weights_folder / "hf").is_dir() and weights_catalog is None:
         raise TrainingError(
             f"The model {parent.id} has no hf/ weights folder to fine-tune. Rebuild or re-import it "
             "(adcopy models build / adcopy models import), then train again."
@@ -139,10 +140,19 @@ def run_training(
     committed = False
     try:
         data_path = work / "data.json"
+        weights_gguf = None
+        if not (weights_folder / "hf").is_dir():
+            # a catalog base keeps no float copy on disk: its packages give the weights again
+            from adcopy_desktop.core.model_store.catalog import assemble
+
+            progress(ProgressEvent("data", f"Checking the weights of {weights_catalog.name} from its packages",
+                                   TRAIN_SPAN[0]))
+            weights_gguf = str(assemble(weights_catalog, work / "weights"))
         data_path.write_text(json.dumps(
             {"config": config.to_dict(), "precision": _precision(parent), "base_id": parent.lineage,
              "base_onnx": str(parent.runtime_folder),
              "parent_adapter": str(parent.adapter_folder) if parent.adapter_folder else None,
+             "weights_gguf": weights_gguf,
              **data.for_child()}, ensure_ascii=False
         ), encoding="utf-8")
         result = run_trainer(weights_folder, data_path, staging, work / "cancel", progress, cancel, store.root,
@@ -451,6 +461,18 @@ def _active_model(store: Any, style: str | None):
         except TypeError:  # a store without per-style pointers
             pass
     return store.active_model()
+
+
+def _catalog_weights(folder: Path):
+    """The catalog model whose packages hold this built model's weights, if it is one."""
+    from adcopy_desktop.core.model_store.catalog import catalog_model
+    from adcopy_desktop.core.model_store.manifest import read_manifest
+
+    try:
+        entry = read_manifest(folder).get("catalog") or {}
+        return catalog_model(entry["id"]) if isinstance(entry, dict) and entry.get("id") else None
+    except Exception:  # not a catalog model (or no manifest): it needs its own hf/ folder
+        return None
 
 
 def _precision(parent: Any) -> str:

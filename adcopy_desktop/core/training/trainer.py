@@ -36,6 +36,7 @@ from adcopy_desktop.core.model_store.builder import (
     check_prompt_ids,
     emit,
     export_onnx,
+    fix_special_tokens,
     load_pretrained,
     onnx_prompt_logits,
     quantize_weights,
@@ -106,15 +107,24 @@ class Run:
             self.model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
             self.timings["gradient_checkpointing"] = True
 
+    def load_weights(self, dtype):
+        """The float weights: the model's hf/ folder, or a catalog model's GGUF from its packages."""
+        gguf = self.data.get("weights_gguf")
+        if not gguf:
+            return load_pretrained("hf", self.base / "hf", dtype=dtype)
+        tokenizer, model = load_pretrained("gguf", Path(gguf), dtype=dtype)
+        fix_special_tokens(tokenizer, model)  # as the build did
+        return tokenizer, model
+
     def load_base(self, dtype):
         """The base weights, with the parent version's adapter added when training from one."""
         torch = self.torch
         parent_adapter = self.data.get("parent_adapter")
         if not parent_adapter:
-            return load_pretrained("hf", self.base / "hf", dtype=dtype)
+            return self.load_weights(dtype)
         from adcopy_desktop.core.runtime.lora import load_adapter
 
-        tokenizer, model = load_pretrained("hf", self.base / "hf")  # float32: small deltas must not round away
+        tokenizer, model = self.load_weights(torch.float32)  # float32: small deltas must not round away
         adapter = load_adapter(Path(parent_adapter))
         with torch.no_grad():
             for module_name in adapter.updates:

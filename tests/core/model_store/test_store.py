@@ -152,3 +152,31 @@ def test_builds_take_the_default_precision_and_int4_quantises_every_matmul(
     assert int4.size_bytes < exact.size_bytes
     with pytest.raises(ModelError, match="Unknown precision"):
         store.import_model(tiny_hf_model, precision="int2")
+
+
+def test_a_build_without_weights_keeps_only_what_generation_and_scoring_read(tmp_path, tiny_hf_model):
+    """Catalog builds leave out hf/ (training rebuilds the weights from the packages): the folder
+    holds the ONNX graph, its tokenizer and a bfloat16 embedding table for the quality scorer."""
+    import numpy as np
+    from safetensors.numpy import load_file
+
+    from adcopy_desktop.core.quality_model import TokenEmbedding
+    from adcopy_desktop.core.training.config import TrainingConfig
+    from adcopy_desktop.core.training.pipeline import run_training
+    from adcopy_desktop.core.training.config import TrainingError
+    from adcopy_desktop.core.model_store.sources import inspect_source
+
+    store = ModelStore(tmp_path / "models")
+    info = store.build(inspect_source(tiny_hf_model), model_id="slim", name="slim", keep_weights=False,
+                       precision="fp32")
+    assert sorted(p.name for p in info.folder.iterdir() if p.is_dir()) == ["embeddings", "onnx"]
+    manifest = json.loads((info.folder / "manifest.json").read_text())
+    assert manifest["weights"] == "source" and not any(name.startswith("hf/") for name in manifest["files"])
+    store.verified(info.id, full=True)
+    full = load_file(str(tiny_hf_model / "model.safetensors"))["model.embed_tokens.weight"]
+    embedding = TokenEmbedding.for_model("slim", store)
+    assert embedding.table.shape == full.shape
+    assert np.allclose(embedding.table.rows(np.arange(5)), full[:5], atol=1e-2)
+    store.set_active("slim")
+    with pytest.raises(TrainingError, match="no hf/ weights folder"):  # not a catalog model: nothing to rebuild from
+        run_training(TrainingConfig(), store=store, data_file=tmp_path / "missing.jsonl")
