@@ -5,8 +5,10 @@ of memory there cannot take the app down, and generation keeps using the current
 The gate runs here: the old and the new ONNX model each write greedy copy for the held-out prompts
 through the project's runtime, each in a child process of its own (``core/training/heldout.py``), so
 the app never parses their tokenizers or holds both models; ROUGE-L/BLEU against the accepted copy, compliance and forbidden-word
-rates come from the existing evaluation code. Only a new model that is not worse beyond the margin
-is committed as a version (and made active); otherwise its staging folder is discarded.
+rates come from the existing evaluation code, per example, so the gate (``core/training/gate.py``)
+compares the two models pair by pair. Only a new model the gate accepts is committed as a version
+(and made active); when it refuses, or there is not enough held-out copy to tell, the staging
+folder is discarded.
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ class TrainingOutcome:
     gate: dict[str, Any] = field(default_factory=dict)
     samples: list[dict[str, Any]] = field(default_factory=list)  # held-out prompt, reference, old, new
     warnings: list[str] = field(default_factory=list)
+    decision: str = ""  # the gate's answer: accepted | refused | not_enough
+    needed_examples: int | None = None  # not_enough: held-out examples the gate would need in all
+    more_copies: int | None = None  # not_enough: about how many more accepted copies that takes
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -173,18 +178,24 @@ def run_training(
         )
         if cancel.cancelled:
             raise Cancelled("Training was cancelled; the active model is unchanged.")
-        decision = decide(old_metrics, new_metrics, config.gate_margin)
+        decision = decide(old_metrics, new_metrics, config.gate_margin, confidence=config.gate_confidence,
+                          resamples=config.gate_resamples, seed=config.seed, holdout_share=config.holdout_share,
+                          available=len(data.heldout), max_examples=config.gate_max_examples)
         gate = {"old": old_metrics, "new": new_metrics, "margin": config.gate_margin,
                 "decision": decision.decision, "reasons": decision.reasons, "comparisons": decision.comparisons,
+                "intervals": decision.intervals, "confidence": decision.confidence,
+                "needed_examples": decision.needed_examples, "more_copies": decision.more_copies,
                 "held_out_examples": len(samples)}
         training = {**result.get("training", {}), "data": data.counts(), "data_source": data.source,
                     "export_check": result.get("export_check", {})}
         version = None
         if decision.accepted:
-            progress(ProgressEvent("swap", "The new model is not worse: making it the active version", 0.97))
+            progress(ProgressEvent("swap", "The new model is better: making it the active version", 0.97))
             version = _commit(store, staging, parent, training, gate, config.style)
             committed = True
             reason = "accepted: " + decision.summary()
+        elif decision.decision == "not_enough":
+            reason = "not enough held-out copy to tell, the current model stays: " + decision.summary()
         else:
             reason = "refused, the current model stays: " + decision.summary()
         if library is not None and data_file is None:
@@ -195,7 +206,8 @@ def run_training(
             accepted=decision.accepted, reason=reason, version=version, old_metrics=old_metrics,
             new_metrics=new_metrics, examples=len(data.train), held_out=len(data.heldout), pairs=len(data.pairs),
             seconds=round(time.monotonic() - started, 1), parent=parent.id, style=config.style,
-            training=training, gate=gate, samples=samples, warnings=data.warnings,
+            training=training, gate=gate, samples=samples, warnings=data.warnings, decision=decision.decision,
+            needed_examples=decision.needed_examples, more_copies=decision.more_copies,
         )
         progress(ProgressEvent("done", reason, 1.0))
         return outcome
@@ -408,7 +420,8 @@ def generate_outputs(
 
 def copy_metrics(examples: list[Example], outputs: list[str], *, plugins: Any = None) -> dict[str, Any]:
     """ROUGE-L, BLEU, compliance, faithfulness and empty rates (``core/evaluation``), and the share
-    of outputs with a word their brand style forbids."""
+    of outputs with a word their brand style forbids. ``per_example`` keeps each example's ROUGE-L
+    and (smoothed sentence) BLEU-4, in the examples' order, for the gate's paired comparison."""
     from adcopy_desktop.core.compliance import load_terms
     from adcopy_desktop.core.evaluation import EvalExample, aggregate, score_example
     from adcopy_desktop.core.metrics import zh_tokenization
@@ -438,6 +451,10 @@ def copy_metrics(examples: list[Example], outputs: list[str], *, plugins: Any = 
         "empty_rate": summary.get("empty_rate"),
         "examples": len(results),
         "tokenization": tokenization,
+        "per_example": {
+            "rouge_l": [r.metrics["rougeL"] for r in results],
+            "bleu": [r.metrics["bleu4"] for r in results],
+        },
     }
 
 
