@@ -1,5 +1,8 @@
 """The training page: how much accepted copy there is per style, the hyper-parameters, start and
-cancel, live step / loss / held-out loss / ETA, then the gate's old-vs-new table and decision.
+cancel, live step / loss / held-out loss / ETA, then the gate's old-vs-new table and decision: for
+ROUGE-L and BLEU the paired difference with its confidence interval and the number of held-out
+examples, and the gate's answer (accepted, refused, or not enough held-out copy to tell, with how
+many more accepted copies it would take).
 
 Training runs ``core.training.pipeline.run_training`` through a ``BackgroundJob``; the torch work
 is in the trainer's child process, so the window stays usable and the writer keeps generating on
@@ -84,6 +87,14 @@ def format_metric(value: Any) -> str:
     return str(value)
 
 
+def gate_answer(outcome) -> str:
+    """accepted | refused | not_enough, also for an outcome from before the gate had three answers."""
+    answer = getattr(outcome, "decision", "") or (getattr(outcome, "gate", None) or {}).get("decision")
+    if answer in ("accepted", "refused", "not_enough"):
+        return answer
+    return "accepted" if outcome.accepted else "refused"
+
+
 class TrainingPage(QWidget):
     training_finished = Signal(object)  # the TrainingOutcome
 
@@ -156,7 +167,7 @@ class TrainingPage(QWidget):
 
         # result
         self.gate_table = read_only_table([self.tr("Held-out metric"), self.tr("Current model"), self.tr("New model"),
-                                           self.tr("Within the margin")])
+                                           self.tr("Within the margin"), self.tr("Difference (paired)")])
         self.decision_label = QLabel()
         self.decision_label.setWordWrap(True)
         result_box = QGroupBox(self.tr("Evaluation gate"))
@@ -449,32 +460,70 @@ class TrainingPage(QWidget):
         if outcome.accepted and outcome.version is not None:
             self.context.models_changed.emit()
             self.context.notice(self.tr("The new model {id} is active.").format(id=outcome.version.id))
+        elif gate_answer(outcome) == "not_enough":
+            self.context.notice(self.tr("Not enough held-out copy to tell whether the new model is better; "
+                                        "the current model stays."))
         else:
             self.context.notice(self.tr("The new model was not better; the current model stays."))
         self.refresh_data()
         self.training_finished.emit(outcome)
 
+    def interval_text(self, interval: dict[str, Any]) -> str:
+        """``ROUGE-L +0.012 (95% CI −0.004…+0.027), n=32``."""
+        from adcopy_desktop.core.training.gate import LABELS, signed
+
+        label = interval.get("label") or LABELS.get(interval.get("metric"), str(interval.get("metric")))
+        n = interval.get("n") or 0
+        if interval.get("mean_diff") is None:
+            return self.tr("{label}: no held-out examples to compare").format(label=label)
+        if interval.get("low") is None:
+            return self.tr("{label} {diff} (too few examples for an interval), n={n}").format(
+                label=label, diff=signed(interval["mean_diff"]), n=n)
+        return self.tr("{label} {diff} ({level}% CI {low}…{high}), n={n}").format(
+            label=label, diff=signed(interval["mean_diff"]), low=signed(interval["low"]),
+            high=signed(interval["high"]), n=n, level=round(100 * float(interval.get("confidence") or 0.95)))
+
     def show_gate(self, outcome) -> None:
         gate = getattr(outcome, "gate", None) or {}
         comparisons = {c.get("metric"): c for c in gate.get("comparisons", []) if isinstance(c, dict)}
+        intervals = {name: i for name, i in (gate.get("intervals") or {}).items() if isinstance(i, dict)}
         old, new = outcome.old_metrics or {}, outcome.new_metrics or {}
         names = [name for name in {**old, **new} if isinstance(old.get(name, new.get(name)), (int, float, type(None)))]
         self.gate_table.setRowCount(len(names))
         for row, name in enumerate(names):
             check = comparisons.get(name)
-            ok = "" if check is None else (self.tr("yes") if check.get("ok") else self.tr("no"))
+            if check is None:
+                ok = ""
+            elif check.get("ok") is None:
+                ok = self.tr("can't tell yet")
+            else:
+                ok = self.tr("yes") if check.get("ok") else self.tr("no")
+            interval = intervals.get(name)
+            difference = self.interval_text(interval) if interval else ""
             for column, value in enumerate((name.replace("_", " "), format_metric(old.get(name)),
-                                            format_metric(new.get(name)), ok)):
+                                            format_metric(new.get(name)), ok, difference)):
                 self.gate_table.setItem(row, column, QTableWidgetItem(value))
-        if outcome.accepted:
+        answer = gate_answer(outcome)
+        if answer == "accepted":
             verdict = self.tr("Accepted: {version} replaces {parent}.").format(
                 version=outcome.version.id if outcome.version is not None else "?", parent=outcome.parent or "?")
+        elif answer == "not_enough":
+            verdict = self.tr("Not enough held-out copy to tell: {parent} stays active.").format(
+                parent=outcome.parent or "?")
+            more = gate.get("more_copies")
+            if more:
+                verdict += " " + self.tr("About {count} more accepted copies would let the gate decide.").format(
+                    count=more)
+            elif gate.get("needed_examples"):
+                verdict += " " + self.tr("The gate would need about {count} held-out examples.").format(
+                    count=gate["needed_examples"])
         else:
             verdict = self.tr("Refused: {parent} stays active.").format(parent=outcome.parent or "?")
         details = self.tr("{examples} examples trained on, {held_out} held out, {pairs} pairs, {seconds}.").format(
             examples=outcome.examples, held_out=outcome.held_out, pairs=outcome.pairs,
             seconds=format_duration(outcome.seconds))
-        self.decision_label.setText(f"{verdict} {outcome.reason}\n{details}")
+        report = "\n".join(self.interval_text(intervals[name]) for name in intervals)
+        self.decision_label.setText(f"{verdict} {outcome.reason}\n" + (f"{report}\n" if report else "") + details)
 
     def _cancelled(self) -> None:
         self.stage_label.setText(self.tr("Cancelled; the active model is unchanged."))

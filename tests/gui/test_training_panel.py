@@ -44,6 +44,69 @@ def quick(page, **values) -> None:
         page.set_value(name, value)
 
 
+def accept_anyway(monkeypatch) -> None:
+    """A tiny random-weight model cannot honestly win the gate on two held-out products. The tests
+    that use this are about the background job, the table and the swap, so the gate's answer is
+    forced to "accepted" after the real computation (tests/core/training/test_gate.py tests the
+    gate's statistics)."""
+    from adcopy_desktop.core.training import gate, pipeline
+
+    def decide(old, new, margin, **options):
+        decision = gate.decide(old, new, margin, **options)
+        decision.decision = "accepted"
+        decision.reasons = ["forced for this test (" + decision.summary() + ")"]
+        return decision
+
+    monkeypatch.setattr(pipeline, "decide", decide)
+
+
+def outcome_for(decision, **fields):
+    from adcopy_desktop.core.training.pipeline import TrainingOutcome
+
+    old = {"heldout_loss": 2.0, "rouge_l": 0.13, "bleu": 0.04, "empty_rate": 0.0}
+    gate = {"decision": decision.decision, "comparisons": decision.comparisons, "intervals": decision.intervals,
+            "needed_examples": decision.needed_examples, "more_copies": decision.more_copies}
+    values = dict(accepted=decision.accepted, reason=decision.summary(), version=None, old_metrics=old,
+                  new_metrics={**old, "rouge_l": 0.142}, examples=56, held_out=14, pairs=0, seconds=12.0,
+                  parent="tiny-llama", gate=gate, decision=decision.decision,
+                  needed_examples=decision.needed_examples, more_copies=decision.more_copies)
+    return TrainingOutcome(**{**values, **fields})
+
+
+def test_the_gate_report_shows_each_interval_and_the_three_answers(qtbot, open_window):
+    import random
+
+    from adcopy_desktop.core.training.gate import decide
+
+    window = open_window()
+    page = window.training_page
+    rng = random.Random(3)
+    old = [rng.uniform(0.05, 0.25) for _ in range(14)]
+    noisy = [x + rng.gauss(0, 0.08) for x in old]
+    per = lambda rouge: {"heldout_loss": 2.0, "empty_rate": 0.0, "per_example": {"rouge_l": rouge, "bleu": rouge}}
+    undecided = decide(per(old), per(noisy), 0.05, holdout_share=0.2, available=14, max_examples=32)
+    assert undecided.decision == "not_enough"
+    page.show_gate(outcome_for(undecided))
+    text = page.decision_label.text()
+    assert text.startswith("Not enough held-out copy to tell: tiny-llama stays active.")
+    assert f"About {undecided.more_copies} more accepted copies" in text
+    rouge = undecided.intervals["rouge_l"]
+    shown = page.interval_text(rouge)
+    assert shown.startswith("ROUGE-L ") and "(95% CI " in shown and "…" in shown and shown.endswith("n=14")
+    assert shown in text
+    rows = {page.gate_table.item(r, 0).text(): [page.gate_table.item(r, c).text() for c in range(5)]
+            for r in range(page.gate_table.rowCount())}
+    assert rows["rouge l"][3] == "can't tell yet" and rows["rouge l"][4] == shown
+    assert rows["heldout loss"][3] == "yes" and rows["heldout loss"][4] == ""
+
+    worse = decide(per(old), per([x - 0.1 for x in old]), 0.05)
+    page.show_gate(outcome_for(worse))
+    assert page.decision_label.text().startswith("Refused: tiny-llama stays active. clearly worse")
+    better = decide(per(old), per([x + 0.1 for x in old]), 0.05)
+    page.show_gate(outcome_for(better, parent="tiny-llama"))
+    assert page.decision_label.text().startswith("Accepted: ? replaces tiny-llama.")
+
+
 def test_data_per_style_and_hyper_parameters_saved_in_settings(qtbot, open_window):
     window = open_window()
     page = window.training_page
@@ -74,7 +137,9 @@ def test_data_per_style_and_hyper_parameters_saved_in_settings(qtbot, open_windo
     assert not window.context.jobs.running("training")
 
 
-def test_training_runs_in_the_background_then_the_gate_swaps_and_rollback_undoes_it(qtbot, open_window):
+def test_training_runs_in_the_background_then_the_gate_swaps_and_rollback_undoes_it(qtbot, open_window,
+                                                                                   monkeypatch):
+    accept_anyway(monkeypatch)
     window = open_window()
     window.show()
     qtbot.waitExposed(window)
@@ -112,6 +177,8 @@ def test_training_runs_in_the_background_then_the_gate_swaps_and_rollback_undoes
     metrics = [page.gate_table.item(r, 0).text() for r in range(page.gate_table.rowCount())]
     assert "heldout loss" in metrics
     assert outcome.accepted, outcome.reason
+    assert outcome.gate["intervals"]["rouge_l"]["n"] == 2  # the real paired comparison ran
+    assert "ROUGE-L " in page.decision_label.text() and ", n=2" in page.decision_label.text()
     version = outcome.version.id
     assert version == "tiny-llama-v1" and window.context.store.active_id() == version
     assert page.decision_label.text().startswith(f"Accepted: {version} replaces tiny-llama.")

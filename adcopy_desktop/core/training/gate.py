@@ -212,7 +212,7 @@ def needed_for(interval: Mapping[str, Any], confidence: float = DEFAULT_CONFIDEN
     return max(floor, n + 1, math.ceil(n * (float(half_width) / target) ** 2))
 
 
-def _signed(value: float | None, digits: int = 3) -> str:
+def signed(value: float | None, digits: int = 3) -> str:
     if value is None:
         return "?"
     if abs(value) < 0.5 * 10 ** -digits:
@@ -228,10 +228,10 @@ def format_interval(interval: Mapping[str, Any]) -> str:
     if interval.get("mean_diff") is None:
         return f"{label}: no held-out pairs"
     if interval.get("low") is None:
-        return f"{label} {_signed(interval['mean_diff'])} (no interval), n={n}"
+        return f"{label} {signed(interval['mean_diff'])} (no interval), n={n}"
     level = round(100 * float(interval.get("confidence") or DEFAULT_CONFIDENCE))
-    return (f"{label} {_signed(interval['mean_diff'])} ({level}% CI {_signed(interval['low'])}\u2026"
-            f"{_signed(interval['high'])}), n={n}")
+    return (f"{label} {signed(interval['mean_diff'])} ({level}% CI {signed(interval['low'])}\u2026"
+            f"{signed(interval['high'])}), n={n}")
 
 
 def decide(
