@@ -37,6 +37,7 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -115,6 +116,12 @@ class ModelInfo:
     # a LoRA version stored as its adapter over the base (core/runtime/lora.py): {"rank", "bytes", ...}
     adapter: dict[str, Any] = field(default_factory=dict)
 
+    @cached_property
+    def disk_bytes(self) -> int:
+        """What the folder takes on disk: the sizes of all its files (an adapter version: only its
+        adapter, the base it runs on is counted once, under the base). Computed when first asked."""
+        return folder_bytes(self.folder)
+
     @property
     def licence_name(self) -> str:
         return str(self.licence.get("name", "")) if self.licence else ""
@@ -158,6 +165,7 @@ class ModelInfo:
             "parameters": self.parameters,
             "context_length": self.context_length,
             "size_bytes": self.size_bytes,
+            "disk_bytes": self.disk_bytes,
             "source": self.source,
             "created": self.created,
             "active": self.active,
@@ -197,6 +205,35 @@ class ModelInfo:
             licence=dict(manifest.get("licence") or {}) if isinstance(manifest.get("licence"), dict) else {},
             adapter=dict(manifest.get("adapter") or {}) if isinstance(manifest.get("adapter"), dict) else {},
         )
+
+
+def folder_bytes(folder: Path) -> int:
+    """The sizes of all files under ``folder`` (links not followed); 0 for a folder that is gone."""
+    total = 0
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            try:
+                stat = os.lstat(os.path.join(root, name))
+            except OSError:
+                continue
+            if not os.path.islink(os.path.join(root, name)):
+                total += stat.st_size
+    return total
+
+
+@dataclass
+class PruneReport:
+    """What ``ModelStore.prune`` removed (or, with ``dry_run``, would remove) and what it kept, why."""
+
+    keep: int
+    dry_run: bool
+    removed: list[dict[str, Any]] = field(default_factory=list)  # id, base, style, version, disk_bytes
+    kept: list[dict[str, Any]] = field(default_factory=list)  # id, reason, disk_bytes
+    freed_bytes: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"keep": self.keep, "dry_run": self.dry_run, "removed": self.removed, "kept": self.kept,
+                "freed_bytes": self.freed_bytes}
 
 
 def _adapter_summary(folder: Path) -> dict[str, Any]:
@@ -490,6 +527,80 @@ class ModelStore:
             log.info("removed old versions %s (keeping %d)", ", ".join(removed), keep)
         return removed
 
+    def prune(self, keep: int = DEFAULT_KEEP_VERSIONS, *, dry_run: bool = False,
+              include_bases: bool = False) -> PruneReport:
+        """Remove old trained versions: per base model and style, all but the ``keep`` newest.
+
+        Never removed: a model any pointer names (the global active model or a style's), the parent
+        of such a model (what rollback returns to), a base model that an adapter version left in
+        place runs on, a damaged folder, and base models: an imported one never (it may be the only
+        copy), one built from the catalog only with ``include_bases`` and when none of the above
+        keeps it (``adcopy models build`` makes it again). ``dry_run``: report, remove nothing."""
+        keep = max(1, int(keep))
+        report = PruneReport(keep=keep, dry_run=dry_run)
+        if not self.root.is_dir():
+            return report
+        with self._lock():
+            pointer = self._read_pointer_file(self.root / ACTIVE_POINTER)
+            in_use = {model_id for model_id in (pointer.get("model"), *pointer.get("styles", {}).values())
+                      if self._installed(model_id)}
+            models = self.list_models()
+            by_id = {info.id: info for info in models}
+            reasons: dict[str, str] = {}
+            for model_id in sorted(in_use):
+                styles = sorted(name for name, mid in pointer.get("styles", {}).items() if mid == model_id)
+                what = "active" if pointer.get("model") == model_id else ""
+                if styles:
+                    what = (what + ", " if what else "") + "active for style " + ", ".join(styles)
+                reasons[model_id] = what
+            for model_id in sorted(in_use):
+                parent = by_id[model_id].parent if model_id in by_id else None
+                if parent in by_id and parent not in reasons:
+                    reasons[parent] = f"parent of the active model {model_id}"
+            groups: dict[tuple[str, str], list[ModelInfo]] = {}
+            for info in models:
+                if info.problem:
+                    reasons.setdefault(info.id, "damaged (see adcopy models verify; remove it by name)")
+                elif info.version is not None:
+                    groups.setdefault((info.lineage, info.style or ""), []).append(info)
+            doomed: list[ModelInfo] = []
+            for (_base, style), versions in sorted(groups.items()):
+                versions.sort(key=lambda info: info.version or 0)
+                for info in versions[-keep:]:
+                    scope = f" of {info.lineage}" + (f", style {style}" if style else "")
+                    reasons.setdefault(info.id, f"among the {keep} newest versions{scope}")
+                doomed += [info for info in versions[:-keep] if info.id not in reasons]
+            gone = {info.id for info in doomed}
+            for info in models:
+                if info.problem or info.version is not None or info.id in reasons:
+                    continue
+                dependants = [other.id for other in models
+                              if other.adapter and other.base == info.id and other.id not in gone]
+                if dependants:
+                    reasons[info.id] = "base model that the adapter version(s) " + ", ".join(dependants) + " run on"
+                elif not include_bases:
+                    reasons[info.id] = "base model (prune removes trained versions only)"
+                elif not _built_from_catalog(info.folder):
+                    reasons[info.id] = "imported base model (remove it by name if you mean to)"
+                else:
+                    doomed.append(info)
+            for info in models:
+                if info.id in reasons:
+                    report.kept.append({"id": info.id, "reason": reasons[info.id], "disk_bytes": info.disk_bytes})
+            for info in doomed:
+                size = info.disk_bytes
+                report.removed.append({"id": info.id, "base": info.base, "style": info.style,
+                                       "version": info.version, "disk_bytes": size})
+                report.freed_bytes += size
+                if not dry_run:
+                    trash = self.root / f".trash-{info.id}-{os.getpid()}"
+                    os.replace(info.folder, trash)
+                    shutil.rmtree(trash, ignore_errors=True)
+            if report.removed and not dry_run:
+                fsync_folder(self.root)
+                log.info("pruned %s (%d bytes)", ", ".join(r["id"] for r in report.removed), report.freed_bytes)
+        return report
+
     def rollback(self, version: str | None = None, *, style: str | None = None) -> ModelInfo:
         """Make an earlier model active again (for ``style`` only, if given). Without ``version``:
         the parent of the model active now."""
@@ -703,6 +814,13 @@ def _pointer_json(data: dict[str, Any]) -> dict[str, Any]:
     if data.get("styles"):
         out["styles"] = dict(sorted(data["styles"].items()))
     return out
+
+
+def _built_from_catalog(folder: Path) -> bool:
+    try:
+        return isinstance(read_manifest(folder).get("catalog"), dict)
+    except CorruptModelError:
+        return False
 
 
 def _strip_version_suffix(name: str) -> str:
