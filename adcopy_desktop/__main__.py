@@ -1,3 +1,3 @@
-from adcopy_desktop.cli import main
+from adcopy_desktop.cli.app import main
 
 main()

@@ -5,7 +5,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from adcopy_desktop.cli import cli
+from adcopy_desktop.cli.app import cli
 
 EN_PRODUCT = "Type: denim jacket\nColor: white\nMaterial: cotton denim"
 

@@ -4,7 +4,7 @@ import json
 
 from click.testing import CliRunner
 
-from adcopy_desktop.cli import cli
+from adcopy_desktop.cli.app import cli
 from adcopy_desktop.core.library import Library
 from tests.core.catalog.samples import SHOPIFY_HEADER, shopify_row, shopify_rows, write_csv
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from adcopy_desktop.cli import cli
+from adcopy_desktop.cli.app import cli
 from adcopy_desktop.core.library import Library
 from adcopy_desktop.core.settings import load_settings
 from tests.core.shops.helpers import add_product_with_copy

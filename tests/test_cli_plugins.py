@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from adcopy_desktop.cli import cli
+from adcopy_desktop.cli.app import cli
 from adcopy_desktop.core.plugins import BrandStyle, hookimpl, reset_plugin_manager, set_plugin_manager
 from adcopy_desktop.core.plugins.testing import plugin_manager_for, scripted_backend
 from adcopy_desktop.paths import user_folders

@@ -5,7 +5,7 @@ import random
 
 from click.testing import CliRunner
 
-from adcopy_desktop.cli import cli
+from adcopy_desktop.cli.app import cli
 from adcopy_desktop.paths import resources_dir, user_folders
 
 EN_PRODUCT = "Type: denim jacket\nColor: white\nMaterial: cotton denim"

@@ -4,7 +4,7 @@ import json
 
 from click.testing import CliRunner
 
-from adcopy_desktop.cli import cli
+from adcopy_desktop.cli.app import cli
 
 
 def run(*args: str):

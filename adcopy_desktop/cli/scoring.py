@@ -4,32 +4,12 @@ core/evaluation.py and core/quality_model.py."""
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 
 import click
 
-
-def fail(message: str) -> None:
-    raise click.ClickException(message)
-
-
-def scorer_options(channel: str | None, keywords: str | None) -> dict[str, dict[str, str]]:
-    """Per-scorer settings from --channel and --keywords (unknown channels fail here, listed)."""
-    options: dict[str, dict[str, str]] = {}
-    if channel:
-        from adcopy_desktop.core.channels import load_channels
-
-        book = load_channels()
-        names = [name.strip().lower() for name in re.split(r"[,，\s]+", channel) if name.strip()]
-        unknown = [name for name in names if name not in book.channels]
-        if unknown:
-            fail(f"Unknown channel(s) {', '.join(unknown)}. Channels: {', '.join(sorted(book.channels))}.")
-        options["channel-rules"] = {"channel": ",".join(names)}
-    if keywords:
-        options["keyword-coverage"] = {"keywords": keywords}
-    return options
+from adcopy_desktop.cli.common import ProgressPrinter, fail, scorer_options
 
 
 def print_scores(candidate, *, indent: str = "  ") -> None:
@@ -128,7 +108,6 @@ def score(product_text, product_file, kind, text, text_file, lang, style_name, c
 def eval_command(data_path, model_id, kind, lang, limit, out_path, zh_tokens, max_new_tokens, temperature, seed,
                  style_name, backend_name, provider, output_format):
     """Generate for every line of a dataset and report BLEU-4, ROUGE, distinct-n, faithfulness and compliance."""
-    from adcopy_desktop.cli import ProgressPrinter
     from adcopy_desktop.core.evaluation import evaluate_model, format_report
     from adcopy_desktop.core.model_store import ModelStore
     from adcopy_desktop.core.plugins import get_plugin_manager
@@ -214,7 +193,6 @@ def quality_status_command(output_format):
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def quality_train(ctr_path, features, model_id, margin, output_format):
     """Train the quality model on your accepted/rejected copy (or --ctr click data) and report held-out AUC."""
-    from adcopy_desktop.cli import ProgressPrinter
     from adcopy_desktop.core.library import Library, default_library_path
     from adcopy_desktop.core.quality_model import train_from_ctr_csv, train_from_library
 

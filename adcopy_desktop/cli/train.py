@@ -11,6 +11,8 @@ from pathlib import Path
 
 import click
 
+from adcopy_desktop.cli.common import ProgressPrinter, configure_logging
+
 from adcopy_desktop.core.training.config import METHODS
 
 
@@ -36,7 +38,6 @@ def _format_metric(value) -> str:
 def train(data_file, style, method, epochs, learning_rate, batch_size, lora_rank, holdout_share, gate_margin,
           max_steps, preference, output_format):
     """Teach the active model your brand: train on accepted copy, keep it only if it is not worse."""
-    from adcopy_desktop.cli import ProgressPrinter, configure_logging
     from adcopy_desktop.core.errors import AdCopyError
     from adcopy_desktop.core.library import Library
     from adcopy_desktop.core.model_store import ModelStore

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from adcopy_desktop.cli import PROVIDER_CHOICES, ProgressPrinter, fail
+from adcopy_desktop.cli.common import PROVIDER_CHOICES, ProgressPrinter, fail
 from adcopy_desktop.core.progress import CancelToken
 
 IMPORT_FORMATS = ("shopify", "woocommerce", "csv", "xlsx", "jsonl")
