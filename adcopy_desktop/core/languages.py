@@ -6,9 +6,17 @@ including text with no letters at all, it is English. A Han character carries ab
 short English word, so each one weighs as three Latin letters: Latin brand and model names inside
 Chinese listings ("Nike 运动鞋 男款", "iPhone 15 手机壳") stay Chinese, while a Chinese brand name
 inside an English sentence ("Li-Ning running shoes 李宁") stays English.
+
+The system's language (``system_language``) is Chinese for any Chinese locale (zh_CN, zh_TW,
+zh_HK, zh_SG ...) and English otherwise; it is the default where nothing else says which language
+to use (the interface, copy for facts that are in no language).
 """
 
 from __future__ import annotations
+
+import os
+import sys
+from typing import Mapping
 
 from .errors import UnsupportedLanguageError
 
@@ -113,4 +121,56 @@ def _normalized_or_none(code: str) -> str | None:
     try:
         return normalize_language(code)
     except UnsupportedLanguageError:
+        return None
+
+
+# POSIX order: LC_ALL beats LC_MESSAGES beats LANG (man 7 locale); Qt's QLocale.system() reads the same.
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+_NO_LOCALE = ("", "c", "posix")
+
+
+def locale_language(name: str | None) -> str | None:
+    """"zh" or "en" for a locale name ("zh_CN.UTF-8", "zh-Hant-TW", "Chinese (Simplified)_China.936",
+    "en_US"); None for no locale or the C/POSIX locale, which names no language."""
+    cleaned = str(name or "").strip().split(".", 1)[0].split("@", 1)[0].casefold()
+    if cleaned in _NO_LOCALE:
+        return None
+    base = cleaned.replace("-", "_").split("_", 1)[0]
+    if base == "zh" or base.startswith("chinese"):
+        return "zh"
+    return "en"
+
+
+def system_language(environ: Mapping[str, str] | None = None) -> str:
+    """The user's language: "zh" when their locale is Chinese, otherwise "en".
+
+    The locale variables decide (the first of LC_ALL, LC_MESSAGES, LANG that is set; LANGUAGE's
+    first entry over them unless the locale is C, as gettext does); without them, the operating
+    system's (Windows' display language, else Python's locale). A given ``environ`` stands for the
+    whole environment: nothing else is asked."""
+    env = os.environ if environ is None else environ
+    name = next((env[var] for var in LOCALE_VARIABLES if env.get(var, "").strip()), "")
+    if name:
+        found = locale_language(name)
+        if found is None:
+            return DEFAULT_LANGUAGE  # LC_ALL=C: set, and not Chinese
+        preferred = [part for part in env.get("LANGUAGE", "").split(":") if part.strip()]
+        return (locale_language(preferred[0]) if preferred else None) or found
+    return (locale_language(_platform_locale()) if environ is None else None) or DEFAULT_LANGUAGE
+
+
+def _platform_locale() -> str | None:
+    import locale
+
+    if sys.platform == "win32":
+        try:
+            import ctypes
+
+            # the display language the user chose, which the C runtime's locale need not follow
+            return locale.windows_locale.get(ctypes.windll.kernel32.GetUserDefaultUILanguage())
+        except (AttributeError, OSError):
+            pass
+    try:
+        return locale.getlocale()[0]
+    except ValueError:
         return None

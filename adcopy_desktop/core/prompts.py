@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 from ..paths import resources_dir
 from .errors import AdCopyError, ProductParseError
 from .languages import (
+    DEFAULT_LANGUAGE,
     SUPPORTED_LANGUAGES,
     count_scripts,
     detect_language,
@@ -411,15 +412,17 @@ def _sanitize_lines(text: str, special_tokens: Sequence[str]) -> str:
     return "\n".join(lines).strip("\n")
 
 
-def resolve_language(request: CopyRequest) -> str:
+def resolve_language(request: CopyRequest, fallback: str = DEFAULT_LANGUAGE) -> str:
     """The requested language, else the facts' language: values decide, and keys only when the
-    values are language-neutral (brand names aside, model numbers, sizes, prices)."""
+    values are language-neutral (brand names aside, model numbers, sizes, prices); ``fallback``
+    when no fact has a letter (the app passes the user's language, ``system_language``)."""
     if request.language:
         return normalize_language(request.language)
     values_text = " ".join(value for _, value in request.product.attributes)
     if has_letters(values_text):
         return detect_language(values_text)
-    return detect_language(" ".join(request.product.keys()) + " " + values_text)
+    facts_text = " ".join(request.product.keys()) + " " + values_text
+    return detect_language(facts_text) if has_letters(facts_text) else normalize_language(fallback)
 
 
 def max_new_tokens_for(request: CopyRequest) -> int:

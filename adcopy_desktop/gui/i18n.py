@@ -48,12 +48,23 @@ def normalize_interface_language(value: str | None) -> str | None:
 
 
 def resolve_interface_language(setting: str | None, system: QLocale | None = None) -> str:
-    """The language to show: the setting when it names one we have, else the system's."""
+    """The language to show: the setting when it names one we have, else the system's: Chinese for
+    any Chinese locale (zh_CN, zh_TW, zh_HK, zh_SG), English for every other.
+
+    The system's is ``QLocale()``: the platform's locale (on Unix LC_ALL, LC_MESSAGES, LANG and
+    LANGUAGE, as ``core.languages.system_language`` reads them) unless ``QLocale.setDefault`` chose
+    another."""
     chosen = normalize_interface_language(setting)
     if chosen is not None:
         return chosen
-    locale = system if system is not None else QLocale.system()
+    locale = system if system is not None else QLocale()
     return CHINESE if locale.language() == QLocale.Language.Chinese else ENGLISH
+
+
+def copy_language_fallback() -> str:
+    """The copy language ("zh"/"en") for facts in no language: the interface's, which is the user's
+    language unless they chose another in settings."""
+    return kind_label_language(current_interface_language())
 
 
 def kind_label_language(interface_language: str) -> str:

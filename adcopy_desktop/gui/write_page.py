@@ -25,12 +25,13 @@ from PySide6.QtWidgets import (
 from adcopy_desktop.core.candidates import GenerationSettings
 from adcopy_desktop.core.errors import AdCopyError, ProductParseError
 from adcopy_desktop.core.progress import ProgressEvent
-from adcopy_desktop.core.prompts import CopyRequest
+from adcopy_desktop.core.prompts import CopyRequest, resolve_language
 from adcopy_desktop.gui.candidate_card import CandidateCard, CardOrigin
 from adcopy_desktop.gui.catalog import CatalogPanel
 from adcopy_desktop.gui.compare_dialog import CompareDialog
 from adcopy_desktop.gui.context import AppContext
 from adcopy_desktop.gui.generation_panel import GenerationPanel
+from adcopy_desktop.gui.i18n import copy_language_fallback
 from adcopy_desktop.gui.labels import product_title
 from adcopy_desktop.gui.product_editor import ProductEditor
 from adcopy_desktop.gui.streaming import TokenStream
@@ -46,6 +47,15 @@ from adcopy_desktop.gui.worker import BackgroundJob
 log = logging.getLogger("adcopy.gui.writer")
 
 SEED_RANGE = 2**31 - 1
+
+
+def copy_request(product, kind, *, language: str | None, length, tone) -> CopyRequest:
+    """The request for the writer's choices; with no language chosen the facts' language, and for
+    facts in no language ("42 / 43") the user's, not always English."""
+    request = CopyRequest(product, kind, language=language, length=length, tone=tone)
+    if request.language is None:
+        request.language = resolve_language(request, fallback=copy_language_fallback())
+    return request
 
 
 class WritePage(QWidget):
@@ -276,8 +286,8 @@ class WritePage(QWidget):
             return None
         choices = self.panel.choices()
         try:
-            request = CopyRequest(self.editor.product(), choices.kind, language=choices.language,
-                                  length=choices.length, tone=choices.tone)
+            request = copy_request(self.editor.product(), choices.kind, language=choices.language,
+                                   length=choices.length, tone=choices.tone)
             settings = GenerationSettings(n=choices.n, seed=self.seeds.randrange(SEED_RANGE))
         except (ProductParseError, ValueError) as exc:
             self.context.error(str(exc))
@@ -300,8 +310,8 @@ class WritePage(QWidget):
         origin = card.origin
         try:
             product = self.context.library.get_product(origin.product_id).product
-            request = CopyRequest(product, origin.kind, language=origin.language, length=origin.length,
-                                  tone=origin.tone)
+            request = copy_request(product, origin.kind, language=origin.language, length=origin.length,
+                                   tone=origin.tone)
             base = GenerationSettings(**{**origin.settings, "stop": tuple(origin.settings.get("stop") or ())}) \
                 if origin.settings else GenerationSettings()
             settings = replace(base, n=1, seed=self.seeds.randrange(SEED_RANGE))

@@ -1,6 +1,7 @@
 """The interface in Simplified Chinese and English: follows the system by default, switchable in
 settings; every translatable string has a Chinese translation that Qt's own tools accept."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -12,12 +13,14 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QLocale, QTranslator
 
 from adcopy_desktop.core.library import Library
+from adcopy_desktop.core.product import Product
 from adcopy_desktop.core.settings import Settings, load_settings, save_settings
 from adcopy_desktop.gui.app import AppController
 from adcopy_desktop.gui.i18n import (
     CHINESE,
     ENGLISH,
     TsTranslator,
+    copy_language_fallback,
     current_interface_language,
     install_interface_language,
     load_translator,
@@ -25,6 +28,7 @@ from adcopy_desktop.gui.i18n import (
     resolve_interface_language,
     translations_dir,
 )
+from adcopy_desktop.gui.write_page import copy_request
 
 REPO = Path(__file__).resolve().parents[2]
 TS = translations_dir() / "adcopy_zh_CN.ts"
@@ -52,6 +56,90 @@ def test_the_system_language_is_followed_unless_a_setting_says_otherwise():
     assert resolve_interface_language("en", QLocale("zh_CN")) == ENGLISH
     assert resolve_interface_language("zh_CN", QLocale("en_US")) == CHINESE
     assert normalize_interface_language("zh-Hans") == CHINESE and normalize_interface_language("") is None
+
+
+@pytest.fixture
+def system_locale():
+    """set(name): the locale Qt reports as the system's (QLocale()) is ``name`` for this test."""
+    yield lambda name: QLocale.setDefault(QLocale(name))
+    QLocale.setDefault(QLocale.system())
+
+
+@pytest.mark.parametrize("name", ["zh_CN", "zh_TW", "zh_HK", "zh_SG"])
+def test_a_chinese_system_locale_is_followed_without_a_setting(system_locale, name):
+    system_locale(name)
+    assert resolve_interface_language(None) == CHINESE
+    assert resolve_interface_language("en") == ENGLISH  # the user's choice wins
+    system_locale("en_US")
+    assert resolve_interface_language(None) == ENGLISH
+
+
+def open_controller(qtbot):
+    library = Library()
+    controller = AppController(library=library)
+    window = controller.open_window()
+    qtbot.addWidget(window)
+    return controller, window, library
+
+
+NEUTRAL = Product([("42", "43 / 44")])  # facts in no language: the user's language decides
+
+
+@pytest.mark.parametrize("setting, interface, tab, copy_language", [
+    (None, CHINESE, "撰写", "zh"),
+    ("en", ENGLISH, "Writer", "en"),
+])
+def test_a_chinese_system_writes_in_chinese_unless_the_user_chose_english(qtbot, tiny_store, system_locale,
+                                                                           setting, interface, tab, copy_language):
+    system_locale("zh_CN")
+    save_settings(Settings(interface_language=setting))
+    controller, window, library = open_controller(qtbot)
+    try:
+        assert current_interface_language() == interface and window.tabs.tabText(0) == tab
+        assert copy_language_fallback() == copy_language
+        assert copy_request(NEUTRAL, "title", language=None, length=None, tone=None).language == copy_language
+        # facts with a language, and a language chosen in the writer, keep theirs
+        facts = Product([("colour", "white"), ("material", "cotton")])
+        assert copy_request(facts, "title", language=None, length=None, tone=None).language == "en"
+        assert copy_request(NEUTRAL, "title", language="en", length=None, tone=None).language == "en"
+    finally:
+        window.close()
+        controller.shutdown()
+        library.close()
+
+
+def test_an_english_system_gets_english(qtbot, tiny_store, system_locale):
+    system_locale("en_US")
+    controller, window, library = open_controller(qtbot)
+    try:
+        assert current_interface_language() == ENGLISH and window.tabs.tabText(0) == "Writer"
+        assert copy_request(NEUTRAL, "title", language=None, length=None, tone=None).language == "en"
+    finally:
+        window.close()
+        controller.shutdown()
+        library.close()
+
+
+LOCALE_PROBE = (
+    "import sys; from PySide6.QtCore import QCoreApplication; app = QCoreApplication(sys.argv); "
+    "from adcopy_desktop.gui.i18n import resolve_interface_language; "
+    "from adcopy_desktop.core.languages import system_language; "
+    "print(resolve_interface_language(None), system_language())"
+)
+
+
+@pytest.mark.parametrize("variables, expected", [
+    ({"LANG": "zh_CN.UTF-8"}, "zh_CN zh"),
+    ({"LANG": "en_US.UTF-8", "LC_MESSAGES": "zh_TW.UTF-8"}, "zh_CN zh"),
+    ({"LANG": "zh_HK.UTF-8", "LC_ALL": "C.UTF-8"}, "en en"),
+    ({"LANG": "en_US.UTF-8"}, "en en"),
+])
+def test_qt_and_the_core_read_the_locale_variables_alike(variables, expected):
+    env = {name: value for name, value in os.environ.items()
+           if name not in ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE")}
+    result = subprocess.run([sys.executable, "-c", LOCALE_PROBE], env={**env, **variables}, cwd=REPO,
+                            capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.split("\n")[-2] == expected, result.stderr
 
 
 def test_every_string_of_the_window_has_a_chinese_translation(tmp_path):
