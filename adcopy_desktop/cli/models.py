@@ -1,5 +1,5 @@
-"""``adcopy models``: list, build, import, select, verify, remove and roll back models; trained
-versions with their parent, style and held-out metrics."""
+"""``adcopy models``: list, build, import, select, verify, remove, prune and roll back models; trained
+versions with their parent, style, held-out metrics and disk use."""
 
 from __future__ import annotations
 
@@ -22,8 +22,8 @@ def models() -> None:
 @models.command("list")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def models_list(output_format: str) -> None:
-    """Show installed models with size, source, languages and which is active; trained versions
-    with their parent, style and held-out metrics."""
+    """Show installed models with size, disk use, source, languages and which is active; trained
+    versions with their parent, style and held-out metrics."""
     from adcopy_desktop.core.model_store import ModelStore
 
     infos = ModelStore().list_models()
@@ -45,7 +45,8 @@ def models_list(output_format: str) -> None:
             source = f"{source}: {info.source.get('path', '')}"
         styles = f"  [active for style {', '.join(info.active_styles)}]" if info.active_styles else ""
         click.echo(
-            f"{marker} {info.id:32} {info.size_bytes / 1e6:8.0f} MB  {info.architecture:8} "
+            f"{marker} {info.id:32} {info.size_bytes / 1e6:8.0f} MB  {format_bytes(info.disk_bytes):>8} on disk  "
+            f"{info.architecture:8} "
             f"{'+'.join(info.languages):6} {info.parameters / 1e6:6.0f}M params  {source}{styles}"
         )
         if info.version is not None:
@@ -154,6 +155,57 @@ def models_remove(model_id: str) -> None:
     click.echo(f"Removed {model_id}")
 
 
+def format_bytes(count: int | None) -> str:
+    """1234567 -> '1.2 MB' (decimal units, as the MB column)."""
+    if count is None:
+        return "?"
+    value = float(count)
+    for unit in ("B", "kB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" or value >= 100 else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+@models.command("prune")
+@click.option("--keep", type=click.IntRange(min=1), default=None,
+              help="Trained versions to keep per model and style, the newest (default: the setting "
+                   "keep_model_versions, 3).")
+@click.option("--dry-run", is_flag=True, help="Only show what would be removed and the space it would free.")
+@click.option("--yes", is_flag=True, help="Remove without asking.")
+@click.option("--include-bases", is_flag=True,
+              help="Also remove unused base models built from the catalog (adcopy models build makes them "
+                   "again). Imported base models are never pruned.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def models_prune(keep: int | None, dry_run: bool, yes: bool, include_bases: bool, output_format: str) -> None:
+    """Remove old trained versions: all but the newest --keep per model and style. Never the active
+    model (of any style), the version it was trained from, or the base an adapter version runs on."""
+    from adcopy_desktop.core.model_store import ModelStore
+
+    store = ModelStore()
+    plan = store.prune(keep, dry_run=True, include_bases=include_bases)
+    keep = plan.keep
+    if plan.removed and not dry_run and not yes:
+        names = ", ".join(f"{r['id']} ({format_bytes(r['disk_bytes'])})" for r in plan.removed)
+        click.echo(f"Would remove {names}: {format_bytes(plan.freed_bytes)} in all.", err=True)
+        if not click.confirm("Remove them?", default=False, err=True):
+            fail("Nothing was removed (give --yes to remove without asking, --dry-run to only look).")
+    report = plan if dry_run or not plan.removed else store.prune(keep, include_bases=include_bases)
+    if output_format == "json":
+        click.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    verb = "would remove" if dry_run else "removed"
+    for removed in report.removed:
+        click.echo(f"{verb} {removed['id']:32} {format_bytes(removed['disk_bytes']):>8}")
+    for kept in report.kept:
+        click.echo(f"kept    {kept['id']:32} {format_bytes(kept['disk_bytes']):>8}  {kept['reason']}")
+    if not report.removed:
+        click.echo(f"Nothing to remove (keeping the {keep} newest versions per model and style).")
+    else:
+        click.echo(f"{len(report.removed)} version(s), {format_bytes(report.freed_bytes)} "
+                   + ("would be freed (dry run: nothing was removed)" if dry_run else "freed"))
+
+
 def metric_text(name: str, value: Any) -> str:
     if isinstance(value, float) and math.isfinite(value):
         return f"{name} {value:.4g}"
@@ -172,6 +224,11 @@ def held_out_summary(info) -> str:
             parts.append(metric_text(name, value) + was)
     decision = evaluation.get("decision")
     text = "held-out: " + (", ".join(parts) if parts else "no metrics recorded")
+    rouge = (evaluation.get("intervals") or {}).get("rouge_l") if isinstance(evaluation.get("intervals"), dict) else None
+    if decision and isinstance(rouge, dict):
+        from adcopy_desktop.core.training.gate import format_interval
+
+        decision = f"{decision} ({format_interval(rouge)})"
     return text + (f"; gate {decision}" if decision else "")
 
 

@@ -31,13 +31,15 @@ def _format_metric(value) -> str:
 @click.option("--batch-size", type=int)
 @click.option("--rank", "lora_rank", type=int, help="LoRA rank.")
 @click.option("--holdout", "holdout_share", type=float, help="Share held out for the gate (0-1).")
-@click.option("--margin", "gate_margin", type=float, help="How much worse a held-out metric may get.")
+@click.option("--margin", "gate_margin", type=float,
+              help="How much worse the new model may be, relative to the old figure (0.05: 5%).")
 @click.option("--max-steps", type=int, help="Stop after this many optimiser steps.")
 @click.option("--preference", type=click.Choice(["auto", "off", "on"]), help="The DPO stage on accepted-vs-rejected pairs.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def train(data_file, style, method, epochs, learning_rate, batch_size, lora_rank, holdout_share, gate_margin,
           max_steps, preference, output_format):
-    """Teach the active model your brand: train on accepted copy, keep it only if it is not worse."""
+    """Teach the active model your brand: train on accepted copy, keep it only if the held-out
+    comparison shows it is better (accepted, refused, or not enough held-out copy to tell)."""
     from adcopy_desktop.core.errors import AdCopyError
     from adcopy_desktop.core.library import Library
     from adcopy_desktop.core.model_store import ModelStore
@@ -65,14 +67,23 @@ def train(data_file, style, method, epochs, learning_rate, batch_size, lora_rank
     if output_format == "json":
         click.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
         return
-    click.echo(("ACCEPTED" if outcome.accepted else "REFUSED") + f": {outcome.reason}")
+    from adcopy_desktop.core.training.gate import format_interval
+
+    answer = outcome.decision or ("accepted" if outcome.accepted else "refused")
+    headline = {"accepted": "ACCEPTED", "refused": "REFUSED", "not_enough": "NOT ENOUGH HELD-OUT COPY"}
+    click.echo(headline.get(answer, answer.upper()) + f": {outcome.reason}")
     click.echo(f"data: {outcome.examples} trained on, {outcome.held_out} held out, {outcome.pairs} preference pairs;"
                f" {outcome.seconds:.0f} s")
-    click.echo(f"{'held-out metric':20} {'old':>8} {'new':>8}")
+    intervals = outcome.gate.get("intervals") or {}
+    click.echo(f"{'held-out metric':20} {'old':>8} {'new':>8}  paired difference (new - old)")
     for name in ("heldout_loss", "rouge_l", "bleu", "compliance_rate", "forbidden_rate", "faithfulness_rate",
                  "empty_rate"):
+        paired = f"  {format_interval(intervals[name])}" if isinstance(intervals.get(name), dict) else ""
         click.echo(f"{name:20} {_format_metric(outcome.old_metrics.get(name)):>8} "
-                   f"{_format_metric(outcome.new_metrics.get(name)):>8}")
+                   f"{_format_metric(outcome.new_metrics.get(name)):>8}{paired}")
+    if answer == "not_enough" and outcome.needed_examples:
+        more = f", about {outcome.more_copies} more accepted copies" if outcome.more_copies else ""
+        click.echo(f"the gate needs about {outcome.needed_examples} held-out examples to decide{more}")
     if outcome.version is not None:
         click.echo(f"active model is now {outcome.version.id} (roll back with: adcopy models rollback)")
     for warning in outcome.warnings[:10]:

@@ -527,16 +527,17 @@ class ModelStore:
             log.info("removed old versions %s (keeping %d)", ", ".join(removed), keep)
         return removed
 
-    def prune(self, keep: int = DEFAULT_KEEP_VERSIONS, *, dry_run: bool = False,
+    def prune(self, keep: int | None = None, *, dry_run: bool = False,
               include_bases: bool = False) -> PruneReport:
-        """Remove old trained versions: per base model and style, all but the ``keep`` newest.
+        """Remove old trained versions: per base model and style, all but the ``keep`` newest
+        (default: the setting keep_model_versions).
 
         Never removed: a model any pointer names (the global active model or a style's), the parent
         of such a model (what rollback returns to), a base model that an adapter version left in
         place runs on, a damaged folder, and base models: an imported one never (it may be the only
         copy), one built from the catalog only with ``include_bases`` and when none of the above
         keeps it (``adcopy models build`` makes it again). ``dry_run``: report, remove nothing."""
-        keep = max(1, int(keep))
+        keep = _keep_versions_setting() if keep is None else max(1, int(keep))
         report = PruneReport(keep=keep, dry_run=dry_run)
         if not self.root.is_dir():
             return report
