@@ -26,6 +26,7 @@ import time
 from dataclasses import replace
 from typing import Any, Callable, Mapping
 
+from adcopy_desktop.core.activity import generating
 from adcopy_desktop.core.candidates import Candidate, GenerationSettings, Timings
 from adcopy_desktop.core.errors import AdCopyError, UnsupportedLanguageError
 from adcopy_desktop.core.faithfulness import check_faithfulness
@@ -284,6 +285,14 @@ class CopyGenerator:
         are per-scorer settings such as ``{"channel-rules": {"channel": "jd"}}``). ``rank``: return
         them best first (``Candidate.ranking``; ``weights`` override the style's and the defaults),
         and with ``top`` only the best ``top`` (best-of-N). See ``core/scoring.py``."""
+        with generating():  # background training waits meanwhile (core/activity.py)
+            return self._generate(request, settings, on_token=on_token, cancel=cancel,
+                                  max_new_tokens_from_request=max_new_tokens_from_request, style=style, score=score,
+                                  rank=rank, top=top, score_options=score_options, weights=weights,
+                                  fact_retries=fact_retries)
+
+    def _generate(self, request, settings, *, on_token, cancel, max_new_tokens_from_request, style, score, rank,
+                  top, score_options, weights, fact_retries) -> list[Candidate]:
         request, brand = self.styled_request(request, style)
         language = resolve_language(request)
         backend, info = self.follow_active_model(brand.name if brand is not None else None)

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from adcopy_desktop.core.activity import activity_folder
 from adcopy_desktop.core.errors import Cancelled
 from adcopy_desktop.core.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from adcopy_desktop.core.training.config import TrainingConfig, TrainingError
@@ -39,6 +40,7 @@ from adcopy_desktop.core.training.data import (
     require_enough,
 )
 from adcopy_desktop.core.training.gate import GateDecision, decide
+from adcopy_desktop.core.training.manners import claim, low_priority, sweep_stale_work
 from adcopy_desktop.paths import user_folders
 
 log = logging.getLogger("adcopy.training")
@@ -46,6 +48,7 @@ log = logging.getLogger("adcopy.training")
 HELDOUT_MODULE = "adcopy_desktop.core.training.heldout"
 TRAINER_MODULE = "adcopy_desktop.core.training.trainer"
 TRAINING_EXTRAS = ("torch", "transformers", "peft", "optimum.exporters.onnx")
+CHECKPOINT_MAX_AGE_S = 7 * 24 * 3600.0
 CANCEL_GRACE_S = 30.0  # a step (or the ONNX export) in flight may finish; then the child is killed
 # where the child's own fractions land in the whole run
 TRAIN_SPAN = (0.02, 0.80)
@@ -141,8 +144,12 @@ def run_training(
     ))
 
     staging = _new_staging(store, parent.id)
+    sweep_stale_work(_work_root(), prefix="training-")
     work = Path(tempfile.mkdtemp(prefix="training-", dir=_work_root()))
-    committed = False
+    claim(work)
+    fingerprint = run_fingerprint(config, data, parent.id)
+    checkpoints = _checkpoint_folder(fingerprint)
+    committed, keep_checkpoint = False, True
     try:
         data_path = work / "data.json"
         weights_gguf = None
@@ -157,11 +164,12 @@ def run_training(
             {"config": config.to_dict(), "precision": _precision(parent), "base_id": parent.lineage,
              "base_onnx": str(parent.runtime_folder),
              "parent_adapter": str(parent.adapter_folder) if parent.adapter_folder else None,
-             "weights_gguf": weights_gguf,
+             "weights_gguf": weights_gguf, "fingerprint": fingerprint,
              **data.for_child()}, ensure_ascii=False
         ), encoding="utf-8")
         result = run_trainer(weights_folder, data_path, staging, work / "cancel", progress, cancel, store.root,
-                             parent.id)
+                             parent.id, checkpoints)
+        keep_checkpoint = False  # the run finished: a later one starts afresh
         new_runtime, new_adapter = (staging / "onnx", None)
         if (staging / "adapter").is_dir() and not (staging / "onnx").exists():
             new_runtime, new_adapter = parent.runtime_folder, staging / "adapter"
@@ -211,10 +219,15 @@ def run_training(
         )
         progress(ProgressEvent("done", reason, 1.0))
         return outcome
+    except Cancelled:
+        keep_checkpoint = False  # the user stopped it: nothing to resume
+        raise
     finally:
         if not committed:
             _discard(store, staging)
         shutil.rmtree(work, ignore_errors=True)
+        if not keep_checkpoint:
+            shutil.rmtree(checkpoints, ignore_errors=True)
 
 
 # -- the child process ------------------------------------------------------------------------------
@@ -229,21 +242,24 @@ def run_trainer(
     cancel: CancelToken,
     models_root: Path,
     model_id: str,
+    checkpoint_dir: Path | None = None,
 ) -> dict[str, Any]:
-    """Run the training child, relay its progress, and return its metadata (like ``run_builder``)."""
+    """Run the training child, relay its progress, and return its metadata (like ``run_builder``).
+    The child runs at low priority, waits while the user generates, and checkpoints into
+    ``checkpoint_dir`` so that a run killed with the app resumes there next time."""
     (staging / ".owner").write_text(str(os.getpid()))
     log_folder = Path(models_root).parent / "logs"
     log_folder.mkdir(parents=True, exist_ok=True)
     log_path = log_folder / f"train-{model_id}.log"
     command = [
         sys.executable, "-m", TRAINER_MODULE, "--base", str(base), "--data", str(data_path),
-        "--out", str(staging), "--cancel-file", str(cancel_file),
-    ]
+        "--out", str(staging), "--cancel-file", str(cancel_file), "--activity-dir", str(activity_folder()),
+    ] + (["--checkpoint-dir", str(checkpoint_dir)] if checkpoint_dir is not None else [])
     low, high = TRAIN_SPAN
     with log_path.open("w", encoding="utf-8") as log_file:
         child = subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=log_file, stdin=subprocess.DEVNULL, text=True,
-            encoding="utf-8", env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            encoding="utf-8", env={**os.environ, "PYTHONUNBUFFERED": "1"}, **low_priority(),
         )
         lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=_pump_lines, args=(child.stdout, lines), daemon=True).start()
@@ -379,7 +395,7 @@ def generate_outputs(
             if adapter is not None:
                 command += ["--adapter", str(adapter)]
             child = subprocess.Popen(
-                command,
+                command, **low_priority(),
                 stdout=subprocess.PIPE, stderr=log_file, stdin=subprocess.DEVNULL, text=True, encoding="utf-8",
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
@@ -528,6 +544,28 @@ def _commit(store: Any, staging: Path, parent: Any, training: dict[str, Any], ga
         staging, parent_id=parent.id, metadata={"training": training, "evaluation": gate}, style=style,
         activate=True,
     )
+
+
+def run_fingerprint(config: TrainingConfig, data: TrainingData, parent_id: str) -> str:
+    """Names a run by what it trains on and how: the same run after a crash finds its checkpoint."""
+    import hashlib
+
+    payload = json.dumps({"config": config.to_dict(), "parent": parent_id, **data.for_child()},
+                         ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
+
+
+def _checkpoint_folder(fingerprint: str) -> Path:
+    root = _work_root() / "checkpoints"
+    root.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - CHECKPOINT_MAX_AGE_S
+    for old in root.iterdir():  # runs that were never resumed
+        try:
+            if old.name != fingerprint and old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            pass
+    return root / fingerprint
 
 
 def _work_root() -> Path:

@@ -18,6 +18,7 @@ run by creating the cancel file, checked before every optimiser step.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -29,6 +30,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from adcopy_desktop.core.activity import someone_generating
 from adcopy_desktop.core.model_store.builder import (
     RUNTIME_FILES,
     BuildFailure,
@@ -44,6 +46,10 @@ from adcopy_desktop.core.model_store.builder import (
 
 IGNORE = -100
 EXIT_CANCELLED = 4
+CHECKPOINT_NAME = "checkpoint.pt"
+CHECKPOINT_EVERY_S = 120.0  # a kill loses at most this much training
+CHECKPOINT_EVERY_ENV = "ADCOPY_CHECKPOINT_EVERY_S"  # tests checkpoint after every step
+PAUSE_POLL_S = 0.5
 
 
 class TrainingCancelled(Exception):
@@ -53,7 +59,8 @@ class TrainingCancelled(Exception):
 class Run:
     """One training run: tokenised data, the model, the cancel check."""
 
-    def __init__(self, base: Path, data: dict[str, Any], out: Path, cancel_file: Path | None):
+    def __init__(self, base: Path, data: dict[str, Any], out: Path, cancel_file: Path | None,
+                 checkpoint_dir: Path | None = None, activity_dir: Path | None = None, fingerprint: str = ""):
         import torch
 
         self.torch = torch
@@ -72,13 +79,28 @@ class Run:
         self.started = time.monotonic()
         self.timings: dict[str, float] = {}
         self.parent_pid = os.getppid()
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every_s = float(os.environ.get(CHECKPOINT_EVERY_ENV, CHECKPOINT_EVERY_S))
+        self.activity_dir = activity_dir
+        self.fingerprint = fingerprint
+        self.paused_seconds = 0.0
 
     def check_cancel(self) -> None:
-        """Stop when the parent asks (cancel file) or is gone (an orphan would train for nobody)."""
+        """Stop when the parent asks (cancel file) or is gone (an orphan would train for nobody);
+        wait while the user generates copy (``core/activity.py``)."""
         if self.cancel_file is not None and self.cancel_file.exists():
             raise TrainingCancelled()
         if os.getppid() != self.parent_pid:
             raise TrainingCancelled()
+        if self.activity_dir is not None and someone_generating(self.activity_dir):
+            started = time.monotonic()
+            self.progress("pause", "Paused while you generate copy", None)
+            while someone_generating(self.activity_dir):
+                time.sleep(PAUSE_POLL_S)
+                if (self.cancel_file is not None and self.cancel_file.exists()) or os.getppid() != self.parent_pid:
+                    raise TrainingCancelled()
+            self.paused_seconds += time.monotonic() - started
+            self.progress("pause", "Generation finished; training goes on", None)
 
     def progress(self, stage: str, message: str, fraction: float | None = None, **fields: Any) -> None:
         emit("progress", stage=stage, message=message, fraction=fraction, **fields)
@@ -252,7 +274,8 @@ class Run:
         return self.torch.optim.AdamW(parameters, lr=learning_rate, weight_decay=0.0)
 
     # -- the supervised stage -------------------------------------------------------------------
-    def supervised(self, train, heldout, heldout_before: float | None) -> dict[str, Any]:
+    def supervised(self, train, heldout, heldout_before: float | None, resume: dict[str, Any] | None = None
+                   ) -> dict[str, Any]:
         torch = self.torch
         config = self.config
         batch = int(config["batch_size"])
@@ -271,60 +294,130 @@ class Run:
 
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
         patience = int(config["early_stopping_patience"])
-        best_loss, best_state, best_step, waited = math.inf, None, 0, 0
-        last_heldout, losses, step, stopped_early = heldout_before, [], 0, False
-        started = time.monotonic()
+        state: dict[str, Any] = {
+            "step": 0, "losses": [], "best_loss": math.inf, "best_state": None, "best_step": 0, "waited": 0,
+            "last_heldout": heldout_before, "stopped_early": False, "epoch_batches": None, "position": 0,
+            "train_seconds": 0.0,
+        }
+        if resume is not None:
+            state.update(resume["supervised"])
+            self.restore(resume["trainable"])
+            optimizer.load_state_dict(resume["optimizer"])
+            scheduler.load_state_dict(resume["scheduler"])
+            self.rng.setstate(resume["python_rng"])
+            torch.set_rng_state(resume["torch_rng"])
+            self.progress("train", f"Resuming from step {state['step']}/{total} (checkpoint of an interrupted run)",
+                          0.05 + 0.7 * state["step"] / total)
         lengths = [len(ids) for ids, _ in train]
         group = bool(config.get("group_by_length", True))
-        while step < total and not stopped_early:
-            for indices in batches(lengths, batch, self.rng, group_by_length=group):
-                if step >= total:
-                    break
-                self.check_cancel()
-                self.model.train()
-                rows = [train[i] for i in indices]
-                ids, mask, labels = self.collate(rows)
-                logps, tokens = self.token_logps(ids, mask, labels)
-                loss = -logps.sum() / tokens.sum().clamp(min=1)
-                if not torch.isfinite(loss):
-                    raise BuildFailure("The training loss became infinite or NaN; lower the learning rate.")
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], 1.0)
-                optimizer.step()
-                scheduler.step()
-                step += 1
-                losses.append(float(loss))
-                evaluated = step % evaluate_every == 0 or step == total
-                if evaluated and heldout:
-                    last_heldout = self.heldout_loss(heldout)
-                    emit("metrics", stage="train", step=step, heldout_loss=last_heldout, loss=losses[-1])
-                    if last_heldout < best_loss - 1e-6:
-                        best_loss, best_state, best_step, waited = last_heldout, self.trainable_state(), step, 0
-                    else:
-                        waited += 1
-                        if patience and waited >= patience:
-                            stopped_early = True
-                elapsed = time.monotonic() - started
-                eta = elapsed / step * (total - step)
-                self.progress(
-                    "train",
-                    f"step {step}/{total}  loss {losses[-1]:.3f}"
-                    + (f"  held-out {last_heldout:.3f}" if last_heldout is not None else "")
-                    + f"  ETA {_duration(eta)}",
-                    0.05 + 0.7 * step / total,
-                    step=step, total=total, loss=losses[-1], heldout_loss=last_heldout, eta_s=round(eta, 1),
-                )
-                if stopped_early:
-                    break
-        if best_state is not None and best_step != step:
+        started = time.monotonic() - state["train_seconds"]
+        resumed_at, resumed_seconds = state["step"], state["train_seconds"]
+        last_checkpoint = time.monotonic()
+
+        def checkpoint(done: bool = False) -> None:
+            state["train_seconds"] = time.monotonic() - started - self.paused_seconds
+            self.save_checkpoint({
+                "supervised": dict(state), "supervised_done": done, "trainable": self.trainable_state(),
+                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+                "python_rng": self.rng.getstate(), "torch_rng": torch.get_rng_state(),
+                "heldout_before": heldout_before,
+            })
+
+        while state["step"] < total and not state["stopped_early"]:
+            if state["epoch_batches"] is None or state["position"] >= len(state["epoch_batches"]):
+                state["epoch_batches"], state["position"] = batches(lengths, batch, self.rng, group_by_length=group), 0
+            indices = state["epoch_batches"][state["position"]]
+            self.check_cancel()
+            self.model.train()
+            rows = [train[i] for i in indices]
+            ids, mask, labels = self.collate(rows)
+            logps, tokens = self.token_logps(ids, mask, labels)
+            loss = -logps.sum() / tokens.sum().clamp(min=1)
+            if not torch.isfinite(loss):
+                raise BuildFailure("The training loss became infinite or NaN; lower the learning rate.")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], 1.0)
+            optimizer.step()
+            scheduler.step()
+            state["position"] += 1
+            state["step"] += 1
+            step = state["step"]
+            state["losses"].append(float(loss))
+            evaluated = step % evaluate_every == 0 or step == total
+            if evaluated and heldout:
+                state["last_heldout"] = self.heldout_loss(heldout)
+                emit("metrics", stage="train", step=step, heldout_loss=state["last_heldout"], loss=state["losses"][-1])
+                if state["last_heldout"] < state["best_loss"] - 1e-6:
+                    state.update(best_loss=state["last_heldout"], best_state=self.trainable_state(), best_step=step,
+                                 waited=0)
+                else:
+                    state["waited"] += 1
+                    if patience and state["waited"] >= patience:
+                        state["stopped_early"] = True
+            # the ETA counts only this run's own steps and time, and leaves out pauses for generation
+            elapsed = time.monotonic() - started - self.paused_seconds - resumed_seconds
+            eta = elapsed / max(1, step - resumed_at) * (total - step)
+            last_heldout = state["last_heldout"]
+            self.progress(
+                "train",
+                f"step {step}/{total}  loss {state['losses'][-1]:.3f}"
+                + (f"  held-out {last_heldout:.3f}" if last_heldout is not None else "")
+                + f"  ETA {_duration(eta)}",
+                0.05 + 0.7 * step / total,
+                step=step, total=total, loss=state["losses"][-1], heldout_loss=last_heldout, eta_s=round(eta, 1),
+            )
+            if self.checkpoint_dir is not None and time.monotonic() - last_checkpoint >= self.checkpoint_every_s:
+                checkpoint()
+                last_checkpoint = time.monotonic()
+        step, best_state = state["step"], state["best_state"]
+        if best_state is not None and state["best_step"] != step:
             self.restore(best_state)
-        self.timings["train_seconds"] = round(time.monotonic() - started, 1)
+        if self.checkpoint_dir is not None:
+            checkpoint(done=True)
+        self.timings["train_seconds"] = round(time.monotonic() - started - self.paused_seconds, 1)
+        losses, best_loss = state["losses"], state["best_loss"]
         return {
-            "steps": step, "planned_steps": total, "stopped_early": stopped_early, "best_step": best_step or step,
+            "steps": step, "planned_steps": total, "stopped_early": state["stopped_early"],
+            "best_step": state["best_step"] or step,
             "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
             "best_heldout_loss": None if best_loss == math.inf else best_loss,
+            "resumed_from_step": resumed_at or None,
         }
+
+    @staticmethod
+    def supervised_summary(state: dict[str, Any]) -> dict[str, Any]:
+        losses, best_loss = state["losses"], state["best_loss"]
+        return {
+            "steps": state["step"], "planned_steps": state["step"], "stopped_early": state["stopped_early"],
+            "best_step": state["best_step"] or state["step"],
+            "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
+            "best_heldout_loss": None if best_loss == math.inf else best_loss, "resumed_from_step": state["step"],
+        }
+
+    # -- checkpoints (resume after a crash or kill) ------------------------------------------
+    def load_checkpoint(self) -> dict[str, Any] | None:
+        """The interrupted run's state, if the checkpoint folder holds one for this very data."""
+        if self.checkpoint_dir is None:
+            return None
+        path = self.checkpoint_dir / CHECKPOINT_NAME
+        if not path.is_file():
+            return None
+        try:
+            state = self.torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as exc:  # a checkpoint cut short by the kill itself: start over
+            emit("progress", stage="load", message=f"Ignoring an unreadable checkpoint ({exc}); starting over",
+                 fraction=None)
+            return None
+        if state.get("fingerprint") != self.fingerprint:
+            return None
+        return state
+
+    def save_checkpoint(self, state: dict[str, Any]) -> None:
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        partial = self.checkpoint_dir / (CHECKPOINT_NAME + ".partial")
+        self.torch.save({**state, "fingerprint": self.fingerprint}, partial)
+        os.replace(partial, self.checkpoint_dir / CHECKPOINT_NAME)  # a kill mid-write keeps the last one
 
     # -- the preference stage (DPO) -------------------------------------------------------------
     def pair_rows(self, key: str):
@@ -404,13 +497,21 @@ class Run:
         train, heldout = self.encoded("train"), self.encoded("heldout")
         if not train:
             raise BuildFailure("There is nothing to train on.")
-        self.progress("evaluate", f"Held-out loss of the current model on {len(heldout)} examples", 0.03)
-        heldout_before = self.heldout_loss(heldout)
-        emit("metrics", stage="before", heldout_loss=heldout_before)
         trainable = self.prepare_parameters()
+        resume = self.load_checkpoint()
+        if resume is not None:
+            heldout_before = resume["heldout_before"]
+        else:
+            self.progress("evaluate", f"Held-out loss of the current model on {len(heldout)} examples", 0.03)
+            heldout_before = self.heldout_loss(heldout)
+        emit("metrics", stage="before", heldout_loss=heldout_before)
         self.progress("train", f"Training {trainable:,} parameters ({config['method']}) on {len(train)} examples "
                       f"on {self.device}", 0.05)
-        supervised = self.supervised(train, heldout, heldout_before)
+        if resume is not None and resume.get("supervised_done"):
+            self.restore(resume["trainable"])
+            supervised = self.supervised_summary(resume["supervised"])
+        else:
+            supervised = self.supervised(train, heldout, heldout_before, resume)
         pairs = self.pair_rows("pairs")
         mode = config["preference"]
         preference = None
@@ -622,13 +723,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="JSON: config, train, heldout, pairs")
     parser.add_argument("--out", type=Path, required=True, help="staging folder for hf/ and onnx/")
     parser.add_argument("--cancel-file", type=Path, help="stop within one step once this file exists")
+    parser.add_argument("--checkpoint-dir", type=Path, help="save progress here; resume from it after a kill")
+    parser.add_argument("--activity-dir", type=Path, help="wait while a process marks generation here")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
-        data = json.loads(args.data.read_text(encoding="utf-8"))
-        metadata = Run(args.base, data, args.out, args.cancel_file).run()
+        raw = args.data.read_bytes()
+        data = json.loads(raw.decode("utf-8"))
+        # the parent names the run (data, settings, parent model) so a restart finds its checkpoint
+        fingerprint = data.get("fingerprint") or hashlib.sha256(raw).hexdigest()
+        metadata = Run(args.base, data, args.out, args.cancel_file, checkpoint_dir=args.checkpoint_dir,
+                       activity_dir=args.activity_dir, fingerprint=fingerprint).run()
     except TrainingCancelled:
         emit("cancelled")
         return EXIT_CANCELLED
