@@ -50,6 +50,7 @@ CHECKPOINT_NAME = "checkpoint.pt"
 CHECKPOINT_EVERY_S = 120.0  # a kill loses at most this much training
 CHECKPOINT_EVERY_ENV = "ADCOPY_CHECKPOINT_EVERY_S"  # tests checkpoint after every step
 PAUSE_POLL_S = 0.5
+HEAD_CHUNK_TOKENS = 128  # copy tokens per output-layer chunk (see Run.head_logps)
 
 
 class TrainingCancelled(Exception):
@@ -199,15 +200,38 @@ class Run:
                       and not getattr(causal.config, "final_logit_softcapping", None))
         with torch.autocast(device_type=self.device, dtype=torch.bfloat16, enabled=self.bf16):
             if plain_head:
-                hidden = causal.model(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1]
-                logits = causal.lm_head(hidden[keep])
+                hidden = causal.model(input_ids=ids, attention_mask=mask).last_hidden_state[:, :-1][keep]
             else:
                 logits = self.model(input_ids=ids, attention_mask=mask).logits[:, :-1][keep]
-        # cross_entropy never materialises the log-softmax beside the logits (one vocabulary-sized
-        # copy fewer per copy token)
-        picked = -torch.nn.functional.cross_entropy(logits.float(), targets[keep], reduction="none")
+        if plain_head:
+            picked = self.head_logps(causal.lm_head, hidden, targets[keep])
+        else:
+            picked = -torch.nn.functional.cross_entropy(logits.float(), targets[keep], reduction="none")
         sums = torch.zeros(ids.shape[0], dtype=picked.dtype, device=picked.device).index_add(0, rows, picked)
         return sums, keep.sum(-1)
+
+    def head_logps(self, head, hidden, targets):
+        """Log-probability of each target under the output layer, in chunks of copy tokens.
+
+        Over a 152k vocabulary the logits of one batch's copy (with their float32 copy, the softmax
+        and the gradient) take a gigabyte or more; chunked, and recomputed in backward instead of
+        kept, they take a chunk's worth."""
+        torch = self.torch
+        from torch.utils.checkpoint import checkpoint
+
+        def chunk_logps(rows, wanted):
+            with torch.autocast(device_type=self.device, dtype=torch.bfloat16, enabled=self.bf16):
+                logits = head(rows)
+            return -torch.nn.functional.cross_entropy(logits.float(), wanted, reduction="none")
+
+        parts = []
+        for start in range(0, hidden.shape[0], HEAD_CHUNK_TOKENS):
+            rows, wanted = hidden[start:start + HEAD_CHUNK_TOKENS], targets[start:start + HEAD_CHUNK_TOKENS]
+            if torch.is_grad_enabled() and rows.requires_grad:
+                parts.append(checkpoint(chunk_logps, rows, wanted, use_reentrant=False))
+            else:
+                parts.append(chunk_logps(rows, wanted))
+        return torch.cat(parts) if parts else hidden.new_zeros(0, dtype=torch.float32)
 
     def heldout_loss(self, rows: list[tuple[list[int], list[int]]]) -> float | None:
         """Mean negative log-likelihood per copy token over the held-out examples."""
