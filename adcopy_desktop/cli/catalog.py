@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 from pathlib import Path
 
 import click
@@ -44,6 +45,20 @@ def _describe_mapping(mapping) -> str:
     ])
 
 
+def _confirm(question: str, *, interactive: bool) -> bool | None:
+    """The user's answer; None when there is no terminal and nothing on standard input to answer
+    with (instead of click's bare 'Aborted!')."""
+    if not interactive:
+        return False
+    try:
+        return click.confirm(question, default=True, err=True)
+    except click.Abort:
+        if sys.stdin.isatty():
+            raise  # Ctrl+C / Ctrl+D at a terminal: aborted, as before
+        click.echo("", err=True)
+        return None
+
+
 def _importer_choice(fmt: str | None, path: Path, plugins) -> tuple[str, dict]:
     if fmt == "csv":
         return "csv", {"layout": "generic"}
@@ -75,8 +90,11 @@ def import_catalog_file(path: Path, fmt: str | None, encoding: str | None, *, as
         for row in preview.rows[:3]:
             click.echo("  | " + " | ".join(cell[:30] for cell in row[:6]), err=True)
         if preview.encoding is not None and preview.encoding.confidence < 0.8 and not encoding and not assume_yes:
-            if not interactive or not click.confirm("Is the text above readable with this encoding?", default=True,
-                                                    err=True):
+            answer = _confirm("Is the text above readable with this encoding?", interactive=interactive)
+            if answer is None:
+                fail("The encoding above is a guess that needs confirming, and there is no terminal to ask on: "
+                     "run again with --yes to import with it, or give it with --encoding (utf-8, gbk, big5, utf-16).")
+            if not answer:
                 fail("Give the encoding with --encoding (utf-8, gbk, big5, utf-16) and import again.")
         if preview.mapping is not None:
             mapping = _apply_overrides(preview.mapping, overrides, preview.header) if overrides else preview.mapping
@@ -84,7 +102,15 @@ def import_catalog_file(path: Path, fmt: str | None, encoding: str | None, *, as
             click.echo(f"Column mapping ({state}):\n{_describe_mapping(mapping)}", err=True)
             needs_confirmation = not preview.mapping_saved or bool(overrides)
             if needs_confirmation and not assume_yes:
-                if not interactive or not click.confirm("Import with this mapping?", default=True, err=True):
+                answer = _confirm("Import with this mapping?", interactive=interactive)
+                if answer is None and overrides:
+                    fail("The column mapping above (your --map on top of the proposed one) needs confirming, and "
+                         "there is no terminal to ask on: run again with --yes to import with it.")
+                if answer is None:
+                    fail("The column mapping above is proposed and needs confirming, and there is no terminal to "
+                         "ask on: run again with --yes to import with it, or give it with --map FIELD=COLUMN "
+                         "(e.g. --map name=Product --map attributes=Color+Size) and --yes.")
+                if not answer:
                     fail("Change the mapping with --map FIELD=COLUMN (e.g. --map name=Product "
                          "--map attributes=Color+Size), or confirm it with --yes.")
             save_mapping(preview.header, mapping)
@@ -184,10 +210,16 @@ def list_products(output_format: str, search: str | None) -> None:
 @click.option("--new", "fresh", is_flag=True,
               help="Start a new job even if this catalog was done with these options before (generate again).")
 @click.option("--jobs", "list_jobs", is_flag=True, help="List bulk-generation jobs and exit.")
+@click.option("--accept-top", is_flag=True,
+              help="Accept the top-ranked candidate of every item, recorded as an automatic decision (items you "
+                   "decided on or edited are left alone; review with adcopy copy list).")
 def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, model_id, provider, fmt, encoding,
-          resume_id, fresh, list_jobs) -> None:
+          resume_id, fresh, list_jobs, accept_top) -> None:
     """Generate copy for every product of a catalog, with progress and ETA; stop with Ctrl+C and
-    run the same command again (or --resume JOB_ID) to continue where it stopped."""
+    run the same command again (or --resume JOB_ID) to continue where it stopped.
+
+    Exit status: 0 when every item of the run is done (or the run was stopped with Ctrl+C: run
+    it again to continue); 1 when any item failed, with how many and the first errors on stderr."""
     from adcopy_desktop.core.batch import BatchOptions, plan_batch, run_batch
     from adcopy_desktop.core.generation import CopyGenerator
     from adcopy_desktop.core.library import Library
@@ -228,6 +260,8 @@ def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, 
         job = library.batch_job(job_id)
         if not job.counts["pending"] and not job.counts["failed"]:
             click.echo(f"Job {job_id} has done all {job.total:,} items already; use --new to generate again.")
+            if accept_top:
+                _accept_top(library, plugins, job_id, options)
             return
         click.echo(f"{'Resuming' if resumed else 'Starting'} job {job_id}: {job.total:,} items "
                    f"({job.counts['done']:,} done), kinds {', '.join(options.kinds)}, {options.n} candidates each.",
@@ -261,5 +295,29 @@ def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, 
             click.echo(f"  failed: {error}")
         if status.pending or status.failed:
             click.echo(f"Not finished: run the same command again, or adcopy batch --resume {job_id}.")
+        if accept_top:
+            _accept_top(library, plugins, job_id, options)
+        if status.failed:
+            first = "; ".join(status.errors[:3])
+            fail(f"{status.failed:,} of {status.total:,} items failed, {status.done:,} done"
+                 f"{' (first errors: ' + first + ')' if first else ''}. Run the same command again, or "
+                 f"adcopy batch --resume {job_id}, to try the failed items again.")
     finally:
         library.close()
+
+
+def _accept_top(library, plugins, job_id: int, options) -> None:
+    from adcopy_desktop.core.batch import accept_top
+
+    style = plugins.style(options.style) if options.style else None
+    result = accept_top(library, job_id, style=style)
+    click.echo(f"Accepted the top-ranked candidate of {len(result.accepted):,} items automatically "
+               "(see adcopy copy list --status accepted).")
+    if result.reviewed:
+        click.echo(f"  left alone: {result.reviewed:,} items you decided on or edited already")
+    if result.decided:
+        click.echo(f"  left alone: {result.decided:,} items accepted automatically before")
+    for line in result.sunk[:10]:
+        click.echo(f"  not accepted: {line}")
+    if len(result.sunk) > 10:
+        click.echo(f"  … and {len(result.sunk) - 10:,} more items with no candidate to accept")

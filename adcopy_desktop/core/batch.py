@@ -220,3 +220,51 @@ def run_batch(
     status.stopped = status.stopped or bool(status.pending)
     progress(ProgressEvent("done", status.message(), 1.0 if not status.pending else None))
     return status
+
+
+@dataclass
+class AcceptTopResult:
+    """What ``accept_top`` did: candidate ids accepted, items left alone and why."""
+
+    accepted: list[int] = field(default_factory=list)
+    reviewed: int = 0  # items whose candidates a person had decided on or edited already
+    decided: int = 0  # items with an automatic decision from an earlier run
+    sunk: list[str] = field(default_factory=list)  # items whose every candidate broke a hard rule
+
+
+def accept_top(library: Library, job_id: int, *, style=None, weights=None) -> AcceptTopResult:
+    """Accept the top-ranked candidate of every done item of the job, recorded as an automatic
+    decision (``decided_by='auto'``). Items a person has decided on or edited are left alone, and
+    so are items whose best candidate still breaks a hard rule (a sunk ranking: nothing to accept).
+    Ranks by the scores stored at generation, with the job's style weights (``core/scoring.rank``)."""
+    from adcopy_desktop.core import scoring
+
+    result = AcceptTopResult()
+    for item in library.batch_items(job_id, status="done"):
+        stored = [c for c in library.candidates(product_id=item.product_id, kind=item.kind)
+                  if c.generation_id == item.generation_id]
+        if not stored:
+            continue
+        if any(c.edited or (c.decision is not None and c.decided_by != "auto") for c in stored):
+            result.reviewed += 1
+            continue
+        if any(c.decision is not None for c in stored):
+            result.decided += 1
+            continue
+        pairs = [(row, row.to_candidate()) for row in stored if row.text.strip()]
+        if not pairs:
+            result.sunk.append(f"product #{item.product_id} {item.kind}: every candidate is empty")
+            continue
+        ranked = scoring.rank([candidate for _, candidate in pairs], style=style, weights=weights)
+        best = ranked[0]
+        row = next(r for r, candidate in pairs if candidate is best)
+        ranking = best.ranking or {}
+        if ranking.get("sunk"):
+            reasons = "; ".join(ranking.get("reasons", [])[:2])
+            result.sunk.append(f"product #{item.product_id} {item.kind}: even the best candidate #{row.id} "
+                               f"fails ({reasons})")
+            continue
+        library.decide(row.id, "accepted", source="auto",
+                       reason=f"top-ranked of {len(stored)} (score {ranking.get('total', 0):.2f})")
+        result.accepted.append(row.id)
+    return result

@@ -24,6 +24,7 @@ from adcopy_desktop.paths import user_folders
 
 LIBRARY_FILE = "library.sqlite3"
 DECISIONS = ("accepted", "rejected")
+DECISION_SOURCES = ("user", "auto")  # auto: adcopy batch --accept-top (the top-ranked candidate)
 
 # Each entry moves the schema one version up; never edit a shipped entry, append a new one.
 MIGRATIONS: list[str] = [
@@ -138,6 +139,13 @@ MIGRATIONS: list[str] = [
     ALTER TABLE products ADD COLUMN shop_status TEXT;       -- draft, archived or unpublished in the shop (NULL: active)
     CREATE INDEX products_by_import_key ON products(source_format, import_key)
     """,
+    # who decided (the user, or adcopy batch --accept-top) and why
+    """
+    ALTER TABLE candidates ADD COLUMN decided_by TEXT;      -- user | auto (NULL: undecided, or before this)
+    ALTER TABLE candidates ADD COLUMN decision_reason TEXT;
+    ALTER TABLE decision_log ADD COLUMN source TEXT;        -- user | auto
+    ALTER TABLE decision_log ADD COLUMN reason TEXT
+    """,
 ]
 INACTIVE_STATUSES = ("draft", "archived", "unpublished")
 
@@ -208,6 +216,8 @@ class StoredCandidate:
     decision: str | None
     created_at: float
     details: dict[str, Any] = field(default_factory=dict)
+    decided_by: str | None = None  # user | auto, while decided
+    decision_reason: str | None = None
 
     @property
     def edited(self) -> bool:
@@ -545,20 +555,26 @@ class Library:
                 db.execute("UPDATE batch_jobs SET updated_at = ? WHERE id = ?", (now, job_id))
         return ids
 
-    def decide(self, candidate_id: int, decision: str | None) -> None:
-        """Accept, reject, or (None) clear the decision on a candidate."""
+    def decide(self, candidate_id: int, decision: str | None, *, source: str = "user",
+               reason: str | None = None) -> None:
+        """Accept, reject, or (None) clear the decision on a candidate. ``source``: ``user``, or
+        ``auto`` for a decision no person made (``adcopy batch --accept-top``); ``reason``: why."""
         if decision is not None and decision not in DECISIONS:
             raise ValueError(f"decision must be one of {DECISIONS} or None, not {decision!r}")
+        if source not in DECISION_SOURCES:
+            raise ValueError(f"source must be one of {DECISION_SOURCES}, not {source!r}")
         now = time.time()
         with self._transaction() as db:
             self._require_candidate(db, candidate_id)
             db.execute(
-                "UPDATE candidates SET decision = ?, decided_at = ? WHERE id = ?",
-                (decision, now if decision else None, candidate_id),
+                "UPDATE candidates SET decision = ?, decided_at = ?, decided_by = ?, decision_reason = ?"
+                " WHERE id = ?",
+                (decision, now if decision else None, source if decision else None, reason if decision else None,
+                 candidate_id),
             )
             db.execute(
-                "INSERT INTO decision_log (candidate_id, action, at) VALUES (?, ?, ?)",
-                (candidate_id, decision or "cleared", now),
+                "INSERT INTO decision_log (candidate_id, action, at, source, reason) VALUES (?, ?, ?, ?, ?)",
+                (candidate_id, decision or "cleared", now, source, reason),
             )
 
     def edit(self, candidate_id: int, text: str) -> None:
@@ -613,6 +629,23 @@ class Library:
     def accepted_copy(self, **filters: Any) -> list[StoredCandidate]:
         """What export and training use: accepted candidates with the user's edits."""
         return self.candidates(decision="accepted", **filters)
+
+    def candidate(self, candidate_id: int) -> StoredCandidate:
+        row = self._db.execute(
+            "SELECT c.*, g.product_id, g.kind, g.language, g.style, g.model, g.created_at"
+            " FROM candidates c JOIN generations g ON g.id = c.generation_id WHERE c.id = ?", (candidate_id,),
+        ).fetchone()
+        if row is None:
+            raise LibraryError(f"There is no candidate #{candidate_id} in the library.")
+        return _stored_candidate(row)
+
+    def decision_log(self, candidate_id: int) -> list[dict[str, Any]]:
+        """Every decision and edit of a candidate, oldest first: action, text, at, source, reason."""
+        rows = self._db.execute(
+            "SELECT action, text, at, source, reason FROM decision_log WHERE candidate_id = ? ORDER BY id",
+            (candidate_id,),
+        )
+        return [dict(row) for row in rows]
 
     def decision_history(self, candidate_id: int) -> list[tuple[str, str | None, float]]:
         rows = self._db.execute(
@@ -803,5 +836,5 @@ def _stored_candidate(row: sqlite3.Row) -> StoredCandidate:
         position=row["position"], kind=row["kind"], language=row["language"], style=row["style"],
         model=row["model"], generated_text=row["generated_text"], text=row["text"],
         finish_reason=row["finish_reason"], decision=row["decision"], created_at=row["created_at"],
-        details=json.loads(row["details"]),
+        details=json.loads(row["details"]), decided_by=row["decided_by"], decision_reason=row["decision_reason"],
     )
