@@ -108,7 +108,7 @@ def score(product_text, product_file, kind, text, text_file, lang, style_name, c
 def eval_command(data_path, model_id, kind, lang, limit, out_path, zh_tokens, max_new_tokens, temperature, seed,
                  style_name, backend_name, provider, output_format):
     """Generate for every line of a dataset and report BLEU-4, ROUGE, distinct-n, faithfulness and compliance."""
-    from adcopy_desktop.core.evaluation import evaluate_model, format_report
+    from adcopy_desktop.core.evaluation import evaluate_model, format_report, read_dataset
     from adcopy_desktop.core.model_store import ModelStore
     from adcopy_desktop.core.plugins import get_plugin_manager
     from adcopy_desktop.core.prompts import parse_copy_kind
@@ -124,6 +124,7 @@ def eval_command(data_path, model_id, kind, lang, limit, out_path, zh_tokens, ma
     style = plugins.style(style_name) if style_name else None
     store = ModelStore()
     uses_store = plugins.backend(backend_name or "onnx").uses_model_store
+    read_dataset(data_path, limit=limit)  # a malformed line is reported before minutes of model building
     if uses_store and model_id is None and store.active_id() is None:
         click.echo("No model is installed yet: building the default model once (about a minute).", err=True)
         store.ensure_default_model(progress=ProgressPrinter())
