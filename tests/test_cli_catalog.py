@@ -90,3 +90,24 @@ def test_batch_resume_by_id_and_unknown_style(tmp_path, tiny_store):
     assert library.batch_job(job_id).status == "finished"
     unknown = run("batch", "--kind", "title", "--style", "no-such-style")
     assert unknown.exit_code != 0 and "no-such-style" in unknown.output
+
+
+def test_batch_leaves_out_shop_drafts_unless_asked(tmp_path, tiny_store):
+    rows = [shopify_row(handle="linen-shirt", title="Linen shirt", o1n="Color", o1v="White", sku="1", status="active"),
+            shopify_row(handle="wool-hat", title="Wool hat", o1n="Color", o1v="Grey", sku="2", status="draft")]
+    path = write_csv(tmp_path / "shop.csv", SHOPIFY_HEADER, rows)
+    result = run("batch", "--catalog", path, "--kind", "title", "-n", "1", "--lang", "en", "--seed", "1")
+    assert result.exit_code == 0, result.output
+    assert "Leaving out 1 product(s)" in result.stderr and "--include-drafts" in result.stderr
+    assert "Starting job 1: 1 items" in result.stderr
+    library = Library()
+    hat = library.product_by_external_id("shopify", "wool-hat")
+    assert [c.product_id for c in library.candidates()] == [library.product_by_external_id("shopify", "linen-shirt").id]
+    everything = run("batch", "--catalog", path, "--kind", "title", "-n", "1", "--lang", "en", "--seed", "1",
+                     "--include-drafts")
+    assert everything.exit_code == 0, everything.output
+    assert "Leaving out" not in everything.stderr
+    assert hat.id in {c.product_id for c in library.candidates()}
+    only_drafts = write_csv(tmp_path / "drafts.csv", SHOPIFY_HEADER, rows[1:])
+    refused = run("batch", "--catalog", only_drafts, "--kind", "title", "-n", "1", "--lang", "en")
+    assert refused.exit_code != 0 and "--include-drafts" in refused.output

@@ -213,14 +213,16 @@ def list_products(output_format: str, search: str | None) -> None:
 @click.option("--accept-top", is_flag=True,
               help="Accept the top-ranked candidate of every item, recorded as an automatic decision (items you "
                    "decided on or edited are left alone; review with adcopy copy list).")
+@click.option("--include-drafts", is_flag=True,
+              help="Also generate for products the shop has as drafts, archived or unpublished (left out by default).")
 def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, model_id, provider, fmt, encoding,
-          resume_id, fresh, list_jobs, accept_top) -> None:
+          resume_id, fresh, list_jobs, accept_top, include_drafts) -> None:
     """Generate copy for every product of a catalog, with progress and ETA; stop with Ctrl+C and
     run the same command again (or --resume JOB_ID) to continue where it stopped.
 
     Exit status: 0 when every item of the run is done (or the run was stopped with Ctrl+C: run
     it again to continue); 1 when any item failed, with how many and the first errors on stderr."""
-    from adcopy_desktop.core.batch import BatchOptions, plan_batch, run_batch
+    from adcopy_desktop.core.batch import BatchOptions, active_products, plan_batch, run_batch
     from adcopy_desktop.core.generation import CopyGenerator
     from adcopy_desktop.core.library import Library
     from adcopy_desktop.core.model_store import ModelStore
@@ -256,7 +258,13 @@ def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, 
             else:
                 product_ids = [p.id for p in reversed(library.list_products())]
                 catalog_key = ""
-            job_id, resumed = plan_batch(library, product_ids, options, catalog=catalog_key, fresh=fresh)
+            if not include_drafts:
+                _, skipped = active_products(library, product_ids)
+                if skipped:
+                    click.echo(f"Leaving out {len(skipped):,} product(s) that the shop has as drafts, archived or "
+                               "unpublished; add --include-drafts to generate for them too.", err=True)
+            job_id, resumed = plan_batch(library, product_ids, options, catalog=catalog_key, fresh=fresh,
+                                         include_drafts=include_drafts)
         job = library.batch_job(job_id)
         if not job.counts["pending"] and not job.counts["failed"]:
             click.echo(f"Job {job_id} has done all {job.total:,} items already; use --new to generate again.")
