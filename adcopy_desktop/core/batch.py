@@ -134,7 +134,8 @@ def plan_batch(
         ids, skipped = active_products(library, ids)
         if not ids and skipped:
             raise BatchError(f"All {len(skipped):,} products are drafts, archived or unpublished in the shop; "
-                             "generate for them on purpose with --include-drafts.")
+                             "generate for them on purpose with --include-drafts (in the app: "
+                             "'Include drafts, archived and unpublished products').")
     if not ids:
         raise BatchError("There are no products to generate for: import a catalog or add products first.")
     key = job_key(options, catalog=catalog, product_ids=ids)

@@ -62,6 +62,11 @@ class BatchDialog(QDialog):
         self.all_radio = QRadioButton(self.tr("All products ({count})").format(count=total))
         self.selected_radio.setEnabled(bool(self.selected_ids))
         (self.selected_radio if len(self.selected_ids) > 1 else self.all_radio).setChecked(True)
+        # the shop's drafts, archived and unpublished products are left out unless asked for
+        inactive = len(context.library.inactive_product_ids())
+        self.drafts_box = QCheckBox(self.tr("Include drafts, archived and unpublished products ({count})").format(
+            count=inactive))
+        self.drafts_box.setVisible(inactive > 0)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
@@ -82,6 +87,7 @@ class BatchDialog(QDialog):
         scope.addWidget(self.selected_radio)
         scope.addWidget(self.all_radio)
         form.addRow(self.tr("Products"), scope)
+        form.addRow("", self.drafts_box)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         for button in (self.start_button, self.stop_button, self.close_button):
@@ -95,7 +101,7 @@ class BatchDialog(QDialog):
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.close_button.clicked.connect(self.close)
-        for widget in (*self.kind_boxes.values(), self.selected_radio, self.all_radio):
+        for widget in (*self.kind_boxes.values(), self.selected_radio, self.all_radio, self.drafts_box):
             widget.toggled.connect(self._options_changed)
         for widget in (self.count_spin,):
             widget.valueChanged.connect(self._options_changed)
@@ -122,7 +128,8 @@ class BatchDialog(QDialog):
             return None
         try:
             options = self.options()
-            self.job_id, resumed = plan_batch(self.context.library, self.product_ids(), options)
+            self.job_id, resumed = plan_batch(self.context.library, self.product_ids(), options,
+                                              include_drafts=self.drafts_box.isChecked())
         except AdCopyError as error:
             self.status_label.setText(str(error))
             return None

@@ -58,6 +58,10 @@
         <translation>全部商品（{count}）</translation>
     </message>
     <message>
+        <source>Include drafts, archived and unpublished products ({count})</source>
+        <translation>包括草稿、已归档和未发布的商品（{count}）</translation>
+    </message>
+    <message>
         <source>Copy is saved to the library as it is generated.</source>
         <translation>文案生成后随即保存到文案库。</translation>
     </message>

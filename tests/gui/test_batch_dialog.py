@@ -66,3 +66,28 @@ def test_no_kind_chosen_is_explained(qtbot, open_window):
     dialog = window.writer.catalog.open_batch_dialog()
     _choose(dialog, kinds=())
     assert dialog.start() is None and "at least one kind" in dialog.status_label.text()
+
+
+def test_shop_drafts_are_left_out_unless_the_box_is_ticked(qtbot, open_window, tmp_path):
+    from adcopy_desktop.core.catalog import read_catalog
+    from tests.core.catalog.samples import SHOPIFY_HEADER, shopify_row, write_csv
+
+    window = open_window()
+    rows = [shopify_row(handle="linen-shirt", title="Linen shirt", o1n="Color", o1v="White", sku="1"),
+            shopify_row(handle="wool-hat", title="Wool hat", o1n="Color", o1v="Grey", sku="2", status="draft")]
+    result = read_catalog(write_csv(tmp_path / "shop.csv", SHOPIFY_HEADER, rows))
+    library = window.context.library
+    counts = library.import_products(result.items, source_format="shopify")
+    window.context.products_changed.emit()
+    dialog = window.writer.catalog.open_batch_dialog()
+    assert not dialog.drafts_box.isHidden() and "(1)" in dialog.drafts_box.text()
+    assert not dialog.drafts_box.isChecked()
+    _choose(dialog)
+    job = dialog.start()
+    wait_for_job(qtbot, job)
+    assert job.outcome == "succeeded" and dialog.status.done == 1
+    assert {c.product_id for c in library.candidates()} == {counts.ids[0]}
+    dialog.drafts_box.setChecked(True)
+    job = dialog.start()
+    wait_for_job(qtbot, job)
+    assert {c.product_id for c in library.candidates()} == set(counts.ids)
