@@ -9,13 +9,15 @@ abstains, and ranking ignores it for that candidate.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from adcopy_desktop.core.channels import check_copy, load_channels
 from adcopy_desktop.core.compliance import terms_for_style
-from adcopy_desktop.core.faithfulness import check_faithfulness, describe, faithfulness_value, find_form
-from adcopy_desktop.core.languages import HAN_WEIGHT, count_scripts, detect_language, language_name
+from adcopy_desktop.core.faithfulness import check_faithfulness, describe_texts, faithfulness_value, find_form
+from adcopy_desktop.core.languages import HAN_WEIGHT, count_scripts, detect_language
 from adcopy_desktop.core.metrics import distinct_n, immediate_repeats, repeated_phrases, tokenize
 from adcopy_desktop.core.plugins import Score, Scorer, ScoreSpan, hookimpl
+from adcopy_desktop.core.texts import Joined, Text, kind_name, language_names, scorer_labels, translated_score
 
 KEYWORD_KEYS = frozenset({"关键词", "关键字", "搜索词", "keywords", "keyword", "seo keywords", "seo", "tags", "标签"})
 _KEYWORD_SPLIT = re.compile(r"\s*[,，、;；|]\s*")
@@ -37,6 +39,10 @@ def _span(start, end, message, severity="warning"):
 
 def _empty(candidate):
     return not candidate.text.strip()
+
+
+def _empty_score() -> Score:
+    return translated_score(0.0, Text("empty"), Text("empty.explanation"))
 
 
 # -- channel rules ---------------------------------------------------------------------------------
@@ -62,8 +68,9 @@ def score_channel_rules(candidate, context) -> Score:
     checks = []
     unknown = [name for name in names if name is not None and name not in book.channels]
     if unknown:
-        return Score(0.5, "unknown channel", f"Unknown channel(s) {', '.join(unknown)}; channels: "
-                     f"{', '.join(sorted(book.channels))}.", abstained=True)
+        return translated_score(0.5, Text("channel.unknown"), Text(
+            "channel.unknown.explanation", {"names": Joined(unknown), "known": Joined(sorted(book.channels))}),
+            abstained=True)
     for name in names:
         overrides = (style.channel_rules.get(name, {}).get(candidate.kind) if style is not None and name else None)
         check = check_copy(candidate.text, candidate.kind, candidate.language, channel=name, overrides=overrides,
@@ -71,27 +78,33 @@ def score_channel_rules(candidate, context) -> Score:
         if check is not None:
             checks.append(check)
     if not checks:
-        return Score(1.0, "no rules", f"No channel rule covers {candidate.kind} copy (rules {book.version}).",
-                     abstained=True)
+        return translated_score(1.0, Text("channel.no_rules"), Text(
+            "channel.no_rules.explanation", {"kind": kind_name(candidate.kind), "version": book.version}),
+            abstained=True)
     worst = min(checks, key=lambda check: check.value)
     parts, spans = [], []
     for check in checks:
-        where = f"{check.label} {candidate.kind}"
+        channel = check.label if check.channel is not None else Text("channel.any")
+        where = Text("channel.where", {"channel": channel, "kind": kind_name(candidate.kind)})
         if check.problems:
-            parts.append(f"{where}: " + "; ".join(problem.message for problem in check.problems) + ".")
+            problems = Joined([problem.text or problem.message for problem in check.problems], "clauses")
+            parts.append(Text("channel.problems", {"where": where, "problems": problems}))
+        elif check.measured:
+            measured = check.measured_text or check.measured
+            parts.append(Text("channel.fits_measured", {"where": where, "measured": measured}))
         else:
-            parts.append(f"{where}: fits" + (f" ({check.measured})" if check.measured else "") + ".")
+            parts.append(Text("channel.fits_plain", {"where": where}))
         for problem in check.problems:
             if problem.start is not None and problem.end is not None and problem.end > problem.start:
                 spans.append(_span(problem.start, problem.end, f"{check.label}: {problem.message}",
                                    "error" if problem.hard else "warning"))
     if not chosen:
-        parts.append("Checked as advice against the default channel; choose channels with --channel or the "
-                     "brand style's channels.")
+        parts.append(Text("channel.advice"))
     hard = any(check.hard_problems for check in checks)
-    label = "over the channel limit" if hard else ("fits" if worst.value >= 1.0 else "needs edits")
-    parts.append(f"(channel rules {book.version})")
-    return Score(worst.value, label, " ".join(parts), spans=tuple(spans), hard_fail=hard)
+    label = "over_limit" if hard else ("fits" if worst.value >= 1.0 else "needs_edits")
+    parts.append(Text("channel.version", {"version": book.version}))
+    return translated_score(worst.value, Text(f"channel.{label}"), Joined(parts, "sentences"), spans=spans,
+                            hard_fail=hard)
 
 
 # -- faithfulness ----------------------------------------------------------------------------------
@@ -100,18 +113,18 @@ def score_channel_rules(candidate, context) -> Score:
 def score_faithfulness(candidate, context) -> Score:
     product = _product(context)
     if product is None or not product.attributes:
-        return Score(0.5, "no facts", "No product facts were given, so faithfulness cannot be checked.",
-                     abstained=True)
+        return translated_score(0.5, Text("faithfulness.no_facts"), Text("faithfulness.no_facts.explanation"),
+                                abstained=True)
     report = check_faithfulness(candidate.text, candidate.language, product.attributes)
-    label, explanation = describe(report, candidate.kind)
+    label, explanation = describe_texts(report, candidate.kind)
     spans = [_span(c.start, c.end, f"not in the product's facts ({c.kind})", "error") for c in report.unsupported]
     for reflection in report.reflections:
         for start, end in reflection.spans[:1]:
             spans.append(_span(start, end, f"given: {reflection.key} {reflection.value}", "info"))
     if _empty(candidate):
-        return Score(0.0, "empty", "The copy is empty.")
-    return Score(faithfulness_value(report, candidate.kind), label, explanation,
-                 spans=tuple(sorted(spans, key=lambda s: (s.start, s.end))))
+        return _empty_score()
+    return translated_score(faithfulness_value(report, candidate.kind), label, explanation,
+                            spans=sorted(spans, key=lambda s: (s.start, s.end)))
 
 
 # -- advertising compliance --------------------------------------------------------------------------
@@ -125,14 +138,18 @@ def score_ad_compliance(candidate, context) -> Score:
     errors = [hit for hit in hits if hit.severity == "error"]
     warnings = [hit for hit in hits if hit.severity != "error"]
     spans = tuple(_span(hit.start, hit.end, hit.term.reason, hit.severity) for hit in hits)
-    listed = "; ".join(f"'{hit.found}': {hit.term.reason}" for hit in (errors + warnings)[:10])
-    version = f"(word list {terms.version})"
+    listed = Joined([Text("compliance.hit", {"found": hit.found, "reason": hit.term.reason})
+                     for hit in (errors + warnings)[:10]], "clauses")
+    version = Text("compliance.version", {"version": terms.version})
     if errors:
-        return Score(0.0, "violation", f"Not allowed in advertising: {listed}. {version}", spans=spans, hard_fail=True)
+        return translated_score(0.0, Text("compliance.violation"), Text(
+            "compliance.violation.explanation", {"hits": listed, "version": version}), spans=spans, hard_fail=True)
     if warnings:
         value = max(0.2, 1.0 - WARNING_PENALTY * len(warnings))
-        return Score(value, "needs substantiation", f"Check before publishing: {listed}. {version}", spans=spans)
-    return Score(1.0, "compliant", f"No listed advertising term found. {version}")
+        return translated_score(value, Text("compliance.needs_substantiation"), Text(
+            "compliance.needs_substantiation.explanation", {"hits": listed, "version": version}), spans=spans)
+    return translated_score(1.0, Text("compliance.compliant"),
+                            Text("compliance.compliant.explanation", {"version": version}))
 
 
 # -- keyword coverage --------------------------------------------------------------------------------
@@ -162,8 +179,7 @@ def keywords_for(candidate, context) -> list[str]:
 def score_keyword_coverage(candidate, context) -> Score:
     keywords = keywords_for(candidate, context)
     if not keywords:
-        return Score(1.0, "no keywords", "No SEO keywords were given (product 'keywords'/'关键词', the style's "
-                     "keywords, or --keywords).", abstained=True)
+        return translated_score(1.0, Text("keywords.none"), Text("keywords.none.explanation"), abstained=True)
     spans, missing = [], []
     for keyword in keywords:
         hits = find_form(candidate.text, keyword)
@@ -173,9 +189,12 @@ def score_keyword_coverage(candidate, context) -> Score:
             missing.append(keyword)
     covered = len(keywords) - len(missing)
     value = covered / len(keywords)
-    explanation = f"{covered} of {len(keywords)} keywords" + (f"; missing: {', '.join(missing)}" if missing else "") + "."
-    label = "all keywords" if not missing else ("some keywords" if covered else "no keywords used")
-    return Score(round(value, 4), label, explanation, spans=tuple(sorted(spans, key=lambda s: s.start)))
+    counts = {"covered": covered, "total": len(keywords)}
+    explanation = (Text("keywords.coverage_missing", {**counts, "missing": Joined(missing)}) if missing
+                   else Text("keywords.coverage", counts))
+    label = "all" if not missing else ("some" if covered else "unused")
+    return translated_score(round(value, 4), Text(f"keywords.{label}"), explanation,
+                            spans=sorted(spans, key=lambda s: s.start))
 
 
 # -- readability -------------------------------------------------------------------------------------
@@ -200,8 +219,9 @@ SHORT_KINDS = ("title", "slogan")
 def score_readability(candidate, context) -> Score:
     text = candidate.text
     if not text.strip():
-        return Score(0.0, "empty", "The copy is empty.")
+        return _empty_score()
     language = candidate.language
+    unit = Text("unit.characters" if language == "zh" else "unit.words")
     problems, spans = [], []
     penalty = 0.0
     for match in _ARTIFACTS.finditer(text):
@@ -209,7 +229,7 @@ def score_readability(candidate, context) -> Score:
     if spans:
         covered = sum(span.end - span.start for span in spans) / max(1, len(text.strip()))
         penalty += min(0.9, max(0.3 * len(spans), covered))  # copy that is mostly chat is not copy
-        problems.append(f"{len(spans)} leftover(s) from the model (labels, markdown, chat phrases)")
+        problems.append(Text("readability.leftovers", {"count": len(spans)}))
     if candidate.kind not in SHORT_KINDS:
         limit = LONG_SENTENCE.get(language, 28)
         position = 0
@@ -228,7 +248,7 @@ def score_readability(candidate, context) -> Score:
                                    f"{'characters' if language == 'zh' else 'words'})", "warning"))
         if long_ones:
             penalty += min(0.4, 0.15 * long_ones)
-            problems.append(f"{long_ones} sentence(s) over {limit} {'characters' if language == 'zh' else 'words'}")
+            problems.append(Text("readability.long_sentences", {"count": long_ones, "limit": limit, "unit": unit}))
         average = sum(lengths) / len(lengths) if lengths else 0
     else:
         average = None
@@ -236,14 +256,19 @@ def score_readability(candidate, context) -> Score:
         shouting = list(re.finditer(r"\b[A-Z]{4,}\b", text))
         if len(shouting) >= 3:
             penalty += 0.15
-            problems.append("words in capitals")
+            problems.append(Text("readability.capitals"))
             spans.extend(_span(m.start(), m.end(), "all capitals", "warning") for m in shouting[:3])
     value = round(max(0.0, 1.0 - penalty), 4)
-    detail = f"average sentence {average:.0f} {'characters' if language == 'zh' else 'words'}; " if average else ""
-    explanation = detail + ("; ".join(problems) + "." if problems else "reads cleanly.")
-    label = "clear" if not problems else ("hard to read" if value < 0.6 else "could be clearer")
-    return Score(value, label, explanation[:1].upper() + explanation[1:],
-                 spans=tuple(sorted(spans, key=lambda s: s.start)))
+    listed = Joined(problems, "clauses")
+    if average:
+        explanation = Text("readability.detail_problems" if problems else "readability.detail_clean",
+                           {"average": average, "unit": unit, "problems": listed})
+    else:
+        explanation = (Text("readability.problems", {"problems": listed}, capitalized=True) if problems
+                       else Text("readability.clean"))
+    label = "clear" if not problems else ("hard" if value < 0.6 else "could_be_clearer")
+    return translated_score(value, Text(f"readability.{label}"), explanation,
+                            spans=sorted(spans, key=lambda s: s.start))
 
 
 # -- repetition --------------------------------------------------------------------------------------
@@ -252,7 +277,7 @@ def score_readability(candidate, context) -> Score:
 def score_repetition(candidate, context) -> Score:
     text = candidate.text
     if not text.strip():
-        return Score(0.0, "empty", "The copy is empty.")
+        return _empty_score()
     language = candidate.language
     tokens = tokenize(text, language, zh_tokens="char")
     d1, d2 = distinct_n([tokens], 1), distinct_n([tokens], 2)
@@ -264,10 +289,13 @@ def score_repetition(candidate, context) -> Score:
     value = round(max(0.0, 1.0 - min(1.0, penalty)), 4)
     spans = tuple(_span(start, end, f"'{repeat.phrase}' again ({repeat.count}×)", "warning")
                   for repeat in (*repeats, *stutters) for start, end in repeat.spans)
-    listed = "; ".join(f"'{repeat.phrase}' ×{repeat.count}" for repeat in (*stutters, *repeats)[:5])
-    explanation = f"distinct-1 {d1:.2f}, distinct-2 {d2:.2f}" + (f"; repeated: {listed}" if listed else "") + "."
-    label = "varied" if value >= 0.9 else ("repetitive" if value < 0.6 else "some repetition")
-    return Score(value, label, explanation[:1].upper() + explanation[1:], spans=tuple(sorted(spans, key=lambda s: s.start)))
+    listed = [Text("repetition.repeat", {"phrase": repeat.phrase, "count": repeat.count})
+              for repeat in (*stutters, *repeats)[:5]]
+    explanation = (Text("repetition.distinct_repeated", {"d1": d1, "d2": d2, "repeats": Joined(listed, "clauses")})
+                   if listed else Text("repetition.distinct", {"d1": d1, "d2": d2}))
+    label = "varied" if value >= 0.9 else ("repetitive" if value < 0.6 else "some")
+    return translated_score(value, Text(f"repetition.{label}"), explanation,
+                            spans=sorted(spans, key=lambda s: s.start))
 
 
 # -- language match ----------------------------------------------------------------------------------
@@ -280,7 +308,8 @@ def score_language_match(candidate, context) -> Score:
     wanted = candidate.language
     han, latin = count_scripts(text)
     if not han and not latin:
-        return Score(0.0, "empty" if not text.strip() else "no words", "The copy has no words to check.")
+        return translated_score(0.0, Text("empty" if not text.strip() else "language.no_words"),
+                                Text("language.no_words.explanation"))
     total = han * HAN_WEIGHT + latin
     foreign = (latin / total) if wanted == "zh" else (han * HAN_WEIGHT / total)
     value = 1.0 if foreign <= 0.25 else max(0.0, 1.0 - (foreign - 0.25) / 0.5)
@@ -291,12 +320,12 @@ def score_language_match(candidate, context) -> Score:
     if value >= 1.0:
         label = "matches"
     elif detected != wanted:
-        label = "wrong language"
+        label = "wrong"
     else:
         label = "mixed"
-    explanation = (f"Asked for {language_name(wanted)}; the copy reads as {language_name(detected)} "
-                   f"({foreign:.0%} in the other script).")
-    return Score(round(value, 4), label, explanation, spans=spans[:5])
+    explanation = Text("language.explanation", {"wanted": language_names(wanted),
+                                                "detected": language_names(detected), "foreign": foreign})
+    return translated_score(round(value, 4), Text(f"language.{label}"), explanation, spans=spans[:5])
 
 
 SCORERS = (
@@ -328,4 +357,4 @@ SCORERS = (
 @hookimpl
 def register_scorers(register):
     for scorer in SCORERS:
-        register(scorer)
+        register(replace(scorer, labels=scorer_labels(scorer.name)))

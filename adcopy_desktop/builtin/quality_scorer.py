@@ -8,8 +8,11 @@ training copy). Accepting or rejecting candidates counts towards the next backgr
 
 from __future__ import annotations
 
+import math
+
 from adcopy_desktop.core import quality_model
 from adcopy_desktop.core.plugins import Score, Scorer, hookimpl
+from adcopy_desktop.core.texts import TRANSLATED_LANGUAGES, Text, Translated, scorer_labels, translated_score
 
 NAME = "quality-model"
 
@@ -20,24 +23,53 @@ def score(candidate, context) -> Score:
     try:
         model = quality_model.loaded_model()
     except quality_model.QualityModelError as error:
-        return Score(0.5, "needs retraining", str(error), abstained=True)
+        return translated_score(0.5, Text("quality.needs_retraining"),
+                                Text("quality.needs_retraining.explanation", {"error": str(error)}), abstained=True)
     if model is None:
-        return Score(0.5, "not trained yet",
-                     f"Learns from the copy you accept and reject; it is used once it predicts your held-out "
-                     f"decisions better than chance (at least {quality_model.MIN_PER_CLASS} of each). "
-                     "Train now: adcopy quality train", abstained=True)
+        return translated_score(0.5, Text("quality.not_trained"), Text(
+            "quality.not_trained.explanation", {"minimum": quality_model.MIN_PER_CLASS}), abstained=True)
     report = model.report
     if not report.usable:
-        return Score(0.5, "not reliable yet", f"Not used for ranking: {report.summary()}.", abstained=True)
+        return translated_score(0.5, Text("quality.not_reliable"),
+                                Text("quality.not_reliable.explanation", {"summary": summary(report)}), abstained=True)
     probability = float(model.predict([candidate.text], [candidate.kind], [candidate.language])[0])
     value = min(1.0, max(0.0, model.value(probability)))
     if report.target == quality_model.TARGET_CTR:
-        label = "likely clicks" if value >= 0.66 else ("average" if value >= 0.33 else "few clicks")
-        what = f"predicted click-through {probability:.2%}, above {value:.0%} of your imported copy"
+        label = "likely_clicks" if value >= 0.66 else ("average" if value >= 0.33 else "few_clicks")
+        what = Text("quality.ctr", {"probability": probability, "value": value})
     else:
-        label = "likely accepted" if value >= 0.66 else ("uncertain" if value >= 0.33 else "likely rejected")
-        what = f"predicted acceptance {value:.0%}"
-    return Score(round(value, 4), label, f"{what} ({report.summary()}).")
+        label = "likely_accepted" if value >= 0.66 else ("uncertain" if value >= 0.33 else "likely_rejected")
+        what = Text("quality.acceptance", {"value": value})
+    return translated_score(round(value, 4), Text(f"quality.{label}"),
+                            Text("quality.explanation", {"what": what, "summary": summary(report)}))
+
+
+def summary(report: quality_model.QualityReport) -> Text:
+    """``report.summary()`` in every language; its English is the report's own words."""
+    auc = Text("quality.auc", {"auc": report.auc}) if report.auc is not None else Text("quality.no_auc")
+    what = Text("quality.decisions" if report.target == quality_model.TARGET_DECISIONS else "quality.click_rows")
+    return Text("quality.summary", {"auc": auc, "examples": report.examples, "what": what,
+                                    "reason": Translated({"en": report.reason, **gate_reason(report)})})
+
+
+def gate_reason(report: quality_model.QualityReport) -> dict[str, str]:
+    """Why the gate decided as it did (``quality_model.gate``), in the other languages, from the
+    numbers the report keeps: the English reason is stored as text only."""
+    minimum, auc, margin, lower = quality_model.MIN_PER_CLASS, report.auc, report.margin, report.auc_lower
+    if report.positives < minimum or report.negatives < minimum:
+        reason = Text("quality.gate.too_few", {"minimum": minimum, "positives": report.positives,
+                                               "negatives": report.negatives})
+    elif auc is None or not math.isfinite(auc):
+        reason = Text("quality.gate.no_auc")
+    elif auc < 0.5 + margin:
+        reason = Text("quality.gate.below_margin", {"auc": auc, "threshold": 0.5 + margin, "margin": margin})
+    elif lower is None:
+        return {}  # a report from before lower bounds were kept: its English reason stands
+    elif report.usable:
+        reason = Text("quality.gate.usable", {"auc": auc, "margin": margin, "lower": lower})
+    else:
+        reason = Text("quality.gate.not_reliable", {"auc": auc, "lower": lower})
+    return {language: reason.render(language) for language in TRANSLATED_LANGUAGES}
 
 
 @hookimpl
@@ -45,6 +77,7 @@ def register_scorers(register):
     register(Scorer(
         name=NAME,
         label="Learned quality",
+        labels=scorer_labels(NAME),
         description="A model of your own accept/reject decisions (or imported click-through data); abstains "
                     "until its held-out ROC-AUC beats 0.5 by a margin.",
         score=score,

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from adcopy_desktop.core.errors import AdCopyError
+from adcopy_desktop.core.texts import Text, unit_text
 from adcopy_desktop.paths import resources_dir
 
 UNITS = ("chars", "cjk2", "words")
@@ -94,6 +95,11 @@ class ChannelProblem:
     hard: bool = False
     start: int | None = None
     end: int | None = None
+    text: Text | None = None  # ``message`` in every language (``message`` is its English)
+
+
+def _problem(text: Text, penalty: float, **where: Any) -> ChannelProblem:
+    return ChannelProblem(text.render(), penalty, text=text, **where)
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,7 @@ class ChannelCheck:
     value: float
     problems: tuple[ChannelProblem, ...]
     measured: str = ""  # "28/30 characters"
+    measured_text: Text | None = None  # ``measured`` in every language
 
     @property
     def hard_problems(self) -> list[ChannelProblem]:
@@ -233,55 +240,58 @@ def check_copy(
     label = book.channel(channel).label if channel else "any channel"
     problems: list[ChannelProblem] = []
     hard = rule.hard and enforce_hard
-    unit = unit_name(rule.unit, language)
+    unit = unit_text(rule.unit)
     body = text.strip()
-    measured = ""
+    measured: Text | None = None
     if rule.max is not None or rule.min is not None:
         length = measure(body, rule.unit)
         limit = rule.max if rule.max is not None else rule.min
-        measured = f"{_format_number(length)}/{limit} {unit}"
+        measured = Text("channel.measured", {"length": _format_number(length), "limit": limit, "unit": unit})
         if rule.max is not None and length > rule.max:
             over = length - rule.max
-            kind_of_limit = "the channel's limit" if rule.hard else "the recommended maximum"
-            problems.append(ChannelProblem(
-                f"{_format_number(length)} {unit}, {_format_number(over)} over {kind_of_limit} of {rule.max}"
-                + (f" ({rule.note})" if rule.note else ""),
+            problem = Text("channel.over_hard" if rule.hard else "channel.over_soft",
+                           {"length": _format_number(length), "unit": unit, "over": _format_number(over),
+                            "limit": rule.max})
+            problems.append(_problem(
+                Text("channel.note", {"problem": problem, "note": rule.note}) if rule.note else problem,
                 penalty=1.0 if hard else min(0.6, 0.25 + over / max(1, rule.max)),
                 hard=hard, start=_cut_point(body, rule.max, rule.unit) + (len(text) - len(text.lstrip())),
                 end=len(text.rstrip()),
             ))
         if rule.min is not None and length < rule.min:
-            problems.append(ChannelProblem(
-                f"{_format_number(length)} {unit}, under the minimum of {rule.min}", penalty=0.25))
+            problems.append(_problem(
+                Text("channel.under", {"length": _format_number(length), "unit": unit, "limit": rule.min}),
+                penalty=0.25))
     if rule.single_line and "\n" in body:
-        problems.append(ChannelProblem("the field holds one line, the copy has several", penalty=0.25,
-                                       start=body.index("\n") + (len(text) - len(text.lstrip())), end=len(text)))
+        problems.append(_problem(Text("channel.single_line"), penalty=0.25,
+                                 start=body.index("\n") + (len(text) - len(text.lstrip())), end=len(text)))
     if rule.min_items is not None or rule.max_items is not None or rule.item_max is not None:
         items = bullet_items(text)
         count = len(items)
         if rule.max_items is not None and count > rule.max_items:
-            problems.append(ChannelProblem(f"{count} bullets; at most {rule.max_items}", penalty=0.25,
-                                           start=items[rule.max_items][0], end=items[-1][1]))
+            problems.append(_problem(Text("channel.too_many_bullets", {"count": count, "limit": rule.max_items}),
+                                     penalty=0.25, start=items[rule.max_items][0], end=items[-1][1]))
         if rule.min_items is not None and count < rule.min_items:
-            problems.append(ChannelProblem(f"{count} bullet{'s' if count != 1 else ''}; at least {rule.min_items}",
-                                           penalty=0.25))
+            key = "channel.too_few_bullets_one" if count == 1 else "channel.too_few_bullets"
+            problems.append(_problem(Text(key, {"count": count, "limit": rule.min_items}), penalty=0.25))
         if rule.item_max is not None:
             long_items = [(s, e, t) for s, e, t in items if measure(t, rule.unit) > rule.item_max]
             for start, end, item in long_items[:3]:
-                problems.append(ChannelProblem(
-                    f"a bullet of {_format_number(measure(item, rule.unit))} {unit}; keep each under {rule.item_max}",
+                problems.append(_problem(
+                    Text("channel.long_bullet", {"length": _format_number(measure(item, rule.unit)), "unit": unit,
+                                                 "limit": rule.item_max}),
                     penalty=0.1, start=start, end=end))
     if rule.forbidden_chars:
         bad = [(i, c) for i, c in enumerate(text) if c in rule.forbidden_chars]
         for index, char in bad[:3]:
-            problems.append(ChannelProblem(f"'{char}' is not allowed here", penalty=0.15, start=index, end=index + 1))
+            problems.append(_problem(Text("channel.forbidden_char", {"char": char}), penalty=0.15,
+                                     start=index, end=index + 1))
     if rule.no_emoji:
         for match in list(_EMOJI.finditer(text))[:3]:
-            problems.append(ChannelProblem("emoji are not allowed here", penalty=0.15,
-                                           start=match.start(), end=match.end()))
+            problems.append(_problem(Text("channel.no_emoji"), penalty=0.15, start=match.start(), end=match.end()))
     value = 0.0 if any(p.hard for p in problems) else max(0.0, 1.0 - sum(p.penalty for p in problems))
     return ChannelCheck(channel=channel, label=label, value=round(value, 4), problems=tuple(problems),
-                        measured=measured)
+                        measured=measured.render() if measured is not None else "", measured_text=measured)
 
 
 def _cut_point(text: str, limit: int, unit: str) -> int:

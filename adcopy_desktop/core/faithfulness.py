@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from adcopy_desktop.core.languages import count_scripts, detect_language
+from adcopy_desktop.core.texts import Joined, Text
 from adcopy_desktop.paths import resources_dir
 
 SKIPPED_KEYS = frozenset({
@@ -477,35 +478,43 @@ CLAIM_NAMES = {"number": "number", "material": "material", "colour": "colour",
 
 
 def describe(report: FaithfulnessReport, kind: str) -> tuple[str, str]:
-    """(label, explanation) for a report."""
-    parts = []
+    """(label, explanation) for a report, in English."""
+    label, explanation = describe_texts(report, kind)
+    return label.render(), explanation.render()
+
+
+def describe_texts(report: FaithfulnessReport, kind: str) -> tuple[Text, Joined]:
+    """(label, explanation) for a report, in every language (``core/texts.py``)."""
+    parts: list[Text] = []
     checked = report.checked
     if checked:
         reflected = [r.value for r in checked if r.status == "reflected"]
         missing = [r.value for r in checked if r.status == "missing"]
-        parts.append(f"Reflects {len(reflected)} of {len(checked)} given values"
-                     + (f" (missing: {', '.join(missing[:8])})" if missing else "") + ".")
+        counts = {"reflected": len(reflected), "checked": len(checked)}
+        parts.append(Text("faithfulness.reflects_missing", {**counts, "missing": Joined(missing[:8])}) if missing
+                     else Text("faithfulness.reflects", counts))
     unchecked = [r.value for r in report.reflections if r.status == "unchecked"]
     if unchecked:
-        parts.append(f"Cannot check in this language: {', '.join(unchecked[:5])}.")
+        parts.append(Text("faithfulness.unchecked", {"values": Joined(unchecked[:5])}))
     if report.unsupported:
-        listed = "; ".join(f"'{c.text}' ({CLAIM_NAMES[c.kind]})" for c in report.unsupported[:8])
-        parts.append(f"Not supported by the product's facts: {listed}.")
+        claims = [Text("faithfulness.claim", {"text": c.text, "kind": Text(f"claim.{c.kind}")})
+                  for c in report.unsupported[:8]]
+        parts.append(Text("faithfulness.unsupported", {"claims": Joined(claims, "clauses")}))
         if any(c.kind == "colour" for c in report.unsupported):
-            parts.append("A colour needs the product's attributes to name it or a shade of it.")
+            parts.append(Text("faithfulness.colour_rule"))
     else:
-        parts.append("No claims beyond the given facts.")
+        parts.append(Text("faithfulness.no_claims"))
     if report.unsupported:
-        label = "unsupported claims"
+        label = "unsupported_claims"
     elif checked and (report.coverage or 0) < EXPECTED_COVERAGE.get(kind, 0.8):
-        label = "missing facts"
+        label = "missing_facts"
     else:
         label = "faithful"
-    return label, " ".join(parts)
+    return Text(f"faithfulness.{label}"), Joined(parts, "sentences")
 
 
 __all__ = [
     "CLAIM_NAMES", "Claim", "Colour", "FaithfulnessReport", "Lexicon", "Reflection", "attribute_items",
-    "check_faithfulness", "colour_mentions", "describe", "faithfulness_value", "find_form", "load_lexicon",
-    "numbers_in", "reflect_value",
+    "check_faithfulness", "colour_mentions", "describe", "describe_texts", "faithfulness_value", "find_form",
+    "load_lexicon", "numbers_in", "reflect_value",
 ]

@@ -21,6 +21,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from adcopy_desktop.core.candidates import Candidate
+from adcopy_desktop.core.languages import DEFAULT_LANGUAGE
+from adcopy_desktop.core.texts import TRANSLATED_LANGUAGES, Text, flag_message, localized_field
 
 if TYPE_CHECKING:
     from adcopy_desktop.core.plugins import BrandStyle, PluginManager
@@ -75,13 +77,16 @@ def score_candidate(
     entries = []
     for name, score in results.items():
         scorer = registered.get(name)
-        entries.append({
+        entry = {
             "scorer": name,
             "name": (scorer.label if scorer is not None and scorer.label else name),
             **score.to_dict(),
             "value": round(float(score.value), 4),
             "weight": resolved.get(name, DEFAULT_WEIGHT),
-        })
+        }
+        for language, label in (scorer.labels.items() if scorer is not None else ()):
+            entry.setdefault("localized", {}).setdefault(language, {})["name"] = label
+        entries.append(entry)
     return entries
 
 
@@ -93,32 +98,49 @@ def attach_scores(candidates: Sequence[Candidate], **kwargs: Any) -> list[Candid
 
 
 def ranking_of(candidate: Candidate, weights: Mapping[str, float]) -> dict[str, Any]:
-    """``total`` (weighted mean of the non-abstained scores), ``sunk`` and the ``reasons`` it sank."""
+    """``total`` (weighted mean of the non-abstained scores), ``sunk`` and the ``reasons`` it sank;
+    with reasons, ``localized_reasons`` has them in the other languages (``{"zh": [...]}``)."""
     numerator = denominator = 0.0
-    reasons: list[str] = []
+    sinking: list[Mapping[str, Any]] = []
     for entry in candidate.scores:
         weight = float(weights.get(entry["scorer"], entry.get("weight", DEFAULT_WEIGHT)))
         if weight <= 0:
             continue
         if entry.get("hard_fail"):
-            reasons.append(_reason(entry))
+            sinking.append(entry)
         if entry.get("abstained"):
             continue
         numerator += weight * float(entry["value"])
         denominator += weight
-    for flag in candidate.flags:
-        if flag.get("severity") == "error":
-            message = flag.get("message") or flag.get("rule", "a rule of the style is broken")
-            if not any(message in reason for reason in reasons):
-                reasons.append(str(message))
+    errors = [flag for flag in candidate.flags if flag.get("severity") == "error"]
+    reasons = _reasons(sinking, errors, DEFAULT_LANGUAGE)
     total = numerator / denominator if denominator else 0.0
-    return {"total": round(total, 4), "sunk": bool(reasons), "reasons": reasons}
+    ranking: dict[str, Any] = {"total": round(total, 4), "sunk": bool(reasons), "reasons": reasons}
+    if reasons:
+        ranking["localized_reasons"] = {language: _reasons(sinking, errors, language)
+                                        for language in TRANSLATED_LANGUAGES}
+    return ranking
 
 
-def _reason(entry: Mapping[str, Any]) -> str:
-    spans = [span for span in entry.get("spans", ()) if span.get("severity") == "error" and span.get("message")]
-    detail = "; ".join(span["message"] for span in spans[:3]) if spans else entry.get("explanation", "")
-    return f"{entry.get('name') or entry['scorer']}: {entry.get('label', '')}" + (f" ({detail})" if detail else "")
+def _reasons(entries: Sequence[Mapping[str, Any]], flags: Sequence[Mapping[str, Any]], language: str) -> list[str]:
+    reasons = [_reason(entry, language) for entry in entries]
+    for flag in flags:
+        message = flag_message(flag, language) or "a rule of the style is broken"
+        if not any(message in reason for reason in reasons):
+            reasons.append(message)
+    return reasons
+
+
+def _reason(entry: Mapping[str, Any], language: str = DEFAULT_LANGUAGE) -> str:
+    name = localized_field(entry, "name", language) or entry["scorer"]
+    label = localized_field(entry, "label", language)
+    if language == DEFAULT_LANGUAGE:  # the spans' messages are English
+        spans = [span for span in entry.get("spans", ()) if span.get("severity") == "error" and span.get("message")]
+        detail = "; ".join(span["message"] for span in spans[:3]) if spans else entry.get("explanation", "")
+    else:
+        detail = localized_field(entry, "explanation", language)
+    values = {"name": name, "label": label, "detail": detail}
+    return Text("ranking.reason_detail" if detail else "ranking.reason", values).render(language)
 
 
 def rank(

@@ -24,6 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from adcopy_desktop.core.candidates import Candidate
+from adcopy_desktop.core.texts import flag_message
+from adcopy_desktop.gui.i18n import interface_copy_language
 from adcopy_desktop.gui.labels import decision_label, finish_label
 from adcopy_desktop.gui.tasks import ScoreLine
 
@@ -243,7 +245,8 @@ class CandidateCard(QFrame):
         if ranking.get("sunk"):
             self.rank_label.setText(self.tr("Sunk: rule broken"))
             self.rank_label.setStyleSheet("color: #b3261e;")
-            self.rank_label.setToolTip("\n".join(ranking.get("reasons", [])))
+            reasons = (ranking.get("localized_reasons") or {}).get(interface_copy_language()) or ranking.get("reasons", [])
+            self.rank_label.setToolTip("\n".join(reasons))
             return
         self.rank_label.setText(self.tr("Rank {rank} of {count} · {total:.2f}").format(
             rank=ranking.get("rank", "?"), count=count, total=ranking.get("total", 0.0)))
@@ -300,7 +303,7 @@ class CandidateCard(QFrame):
         rows = []
         for flag in flags:
             mark = "⛔" if flag.get("severity") == "error" else "⚠"
-            rows.append(f"{mark} {html.escape(str(flag.get('message') or flag.get('rule', '')))}")
+            rows.append(f"{mark} {html.escape(flag_message(flag, interface_copy_language()))}")
         self.flags_label.setText("<br>".join(rows))
         self.flags_label.show()
 

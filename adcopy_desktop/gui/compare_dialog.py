@@ -22,7 +22,9 @@ from PySide6.QtWidgets import (
 )
 
 from adcopy_desktop.core.styles import text_length
+from adcopy_desktop.core.texts import flag_message
 from adcopy_desktop.gui.candidate_card import CandidateCard
+from adcopy_desktop.gui.i18n import interface_copy_language
 from adcopy_desktop.gui.labels import decision_label
 
 
@@ -114,7 +116,7 @@ class CompareDialog(QDialog):
             parts.append(f"<p style='color:gray'>{html.escape(none_active)}</p>")
         if card.candidate and card.candidate.flags:
             for flag in card.candidate.flags:
-                parts.append(f"<p>⚠ {html.escape(str(flag.get('message') or flag.get('rule', '')))}</p>")
+                parts.append(f"<p>⚠ {html.escape(flag_message(flag, interface_copy_language()))}</p>")
         return "".join(parts)
 
     def _accept(self, card: CandidateCard, button: QPushButton) -> None:

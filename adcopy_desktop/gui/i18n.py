@@ -61,9 +61,10 @@ def resolve_interface_language(setting: str | None, system: QLocale | None = Non
     return CHINESE if locale.language() == QLocale.Language.Chinese else ENGLISH
 
 
-def copy_language_fallback() -> str:
-    """The copy language ("zh"/"en") for facts in no language: the interface's, which is the user's
-    language unless they chose another in settings."""
+def interface_copy_language() -> str:
+    """The core's language code ("zh"/"en") of the interface: for the words the core gives in each
+    language, and the copy language of facts in no language (the user's, unless they chose another
+    interface language in settings)."""
     return kind_label_language(current_interface_language())
 
 

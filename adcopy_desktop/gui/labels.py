@@ -6,7 +6,7 @@ from PySide6.QtCore import QCoreApplication
 
 from adcopy_desktop.core.product import Product
 from adcopy_desktop.core.prompts import CopyKind, copy_kind_label
-from adcopy_desktop.gui.i18n import current_interface_language, kind_label_language
+from adcopy_desktop.gui.i18n import interface_copy_language
 
 
 
@@ -39,7 +39,7 @@ def source_label(source: str) -> str:
 
 
 def kind_label(kind: CopyKind | str) -> str:
-    return copy_kind_label(kind, kind_label_language(current_interface_language()))
+    return copy_kind_label(kind, interface_copy_language())
 
 
 def product_title(product: Product, limit: int = 48) -> str:

@@ -19,6 +19,8 @@ from adcopy_desktop.core.library import Library, StoredCandidate
 from adcopy_desktop.core.plugins import BrandStyle, PluginManager
 from adcopy_desktop.core.progress import ProgressEvent
 from adcopy_desktop.core.prompts import CopyRequest
+from adcopy_desktop.core.texts import localized_field
+from adcopy_desktop.gui.i18n import interface_copy_language
 
 log = logging.getLogger("adcopy.gui.tasks")
 
@@ -36,12 +38,15 @@ class ScoreLine:
     hard_fail: bool = False  # must not be used as it is (an advertising-law term, a forbidden word)
 
     @classmethod
-    def from_entry(cls, entry: Mapping[str, Any]) -> "ScoreLine":
-        """From the plain dict ``core.scoring`` stores in ``Candidate.scores``."""
+    def from_entry(cls, entry: Mapping[str, Any], language: str | None = None) -> "ScoreLine":
+        """From the plain dict ``core.scoring`` stores in ``Candidate.scores``, in ``language``
+        ("zh"/"en"; default: the interface's) where the scorer gave its words in it."""
+        language = language or interface_copy_language()
         return cls(
-            scorer=str(entry.get("scorer", "")), name=str(entry.get("name") or entry.get("scorer", "")),
-            value=float(entry.get("value", 0.0)), verdict=str(entry.get("label") or ""),
-            explanation=str(entry.get("explanation") or ""), abstained=bool(entry.get("abstained")),
+            scorer=str(entry.get("scorer", "")),
+            name=localized_field(entry, "name", language) or str(entry.get("scorer", "")),
+            value=float(entry.get("value", 0.0)), verdict=localized_field(entry, "label", language),
+            explanation=localized_field(entry, "explanation", language), abstained=bool(entry.get("abstained")),
             hard_fail=bool(entry.get("hard_fail")),
         )
 

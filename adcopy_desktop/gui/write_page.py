@@ -31,7 +31,7 @@ from adcopy_desktop.gui.catalog import CatalogPanel
 from adcopy_desktop.gui.compare_dialog import CompareDialog
 from adcopy_desktop.gui.context import AppContext
 from adcopy_desktop.gui.generation_panel import GenerationPanel
-from adcopy_desktop.gui.i18n import copy_language_fallback
+from adcopy_desktop.gui.i18n import interface_copy_language
 from adcopy_desktop.gui.labels import product_title
 from adcopy_desktop.gui.product_editor import ProductEditor
 from adcopy_desktop.gui.streaming import TokenStream
@@ -54,7 +54,7 @@ def copy_request(product, kind, *, language: str | None, length, tone) -> CopyRe
     facts in no language ("42 / 43") the user's, not always English."""
     request = CopyRequest(product, kind, language=language, length=length, tone=tone)
     if request.language is None:
-        request.language = resolve_language(request, fallback=copy_language_fallback())
+        request.language = resolve_language(request, fallback=interface_copy_language())
     return request
 
 

@@ -20,7 +20,7 @@ from adcopy_desktop.gui.i18n import (
     CHINESE,
     ENGLISH,
     TsTranslator,
-    copy_language_fallback,
+    interface_copy_language,
     current_interface_language,
     install_interface_language,
     load_translator,
@@ -96,7 +96,7 @@ def test_a_chinese_system_writes_in_chinese_unless_the_user_chose_english(qtbot,
     controller, window, library = open_controller(qtbot)
     try:
         assert current_interface_language() == interface and window.tabs.tabText(0) == tab
-        assert copy_language_fallback() == copy_language
+        assert interface_copy_language() == copy_language
         assert copy_request(NEUTRAL, "title", language=None, length=None, tone=None).language == copy_language
         # facts with a language, and a language chosen in the writer, keep theirs
         facts = Product([("colour", "white"), ("material", "cotton")])
@@ -231,3 +231,17 @@ def test_the_system_default_is_stored_as_no_setting(qtbot, open_window):
     dialog.accept()
     assert load_settings().interface_language is None and load_settings().execution_provider == "cpu"
     assert current_interface_language() == ENGLISH  # nothing changed
+
+
+def test_score_lines_show_the_scorers_words_in_the_interface_language():
+    from adcopy_desktop.gui.tasks import ScoreLine
+
+    entry = {"scorer": "faithfulness", "name": "Faithfulness", "value": 0.4, "label": "unsupported claims",
+             "explanation": "Not supported by the product's facts: 'black' (colour).",
+             "localized": {"zh": {"name": "忠实度", "label": "无依据的说法", "explanation": "商品属性不支持这些说法：“黑色”（颜色）。"}}}
+    chinese = ScoreLine.from_entry(entry, "zh")
+    assert (chinese.name, chinese.verdict) == ("忠实度", "无依据的说法") and "黑色" in chinese.explanation
+    english = ScoreLine.from_entry(entry, "en")
+    assert (english.name, english.verdict) == ("Faithfulness", "unsupported claims")
+    plugin = ScoreLine.from_entry({"scorer": "brand-voice", "name": "Brand voice", "label": "on voice"}, "zh")
+    assert (plugin.name, plugin.verdict) == ("Brand voice", "on voice")  # a plugin's own words

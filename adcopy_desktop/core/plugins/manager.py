@@ -1008,7 +1008,17 @@ def _to_score(value: Any) -> Score | None:
         spans = tuple(spans)
     if not isinstance(spans, tuple) or not all(_valid_span(span) for span in spans):
         return None
-    return value if spans is value.spans else replace(value, spans=spans)
+    if spans is not value.spans:
+        value = replace(value, spans=spans)
+    # translations are extras: malformed ones are dropped, the verdict stays
+    return value if _valid_localized(value.localized) else replace(value, localized={})
+
+
+def _valid_localized(localized: Any) -> bool:
+    return isinstance(localized, Mapping) and all(
+        isinstance(language, str) and isinstance(texts, Mapping)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in texts.items())
+        for language, texts in localized.items())
 
 
 def _valid_span(span: Any) -> bool:

@@ -59,7 +59,10 @@ class Score:
     ``hard_fail`` marks a candidate that must not be used as it is (an advertising-law term, a
     forbidden word): ranking sinks it below every other candidate and says why; ``abstained``
     means the scorer has no verdict for this candidate (nothing to check, or a learned scorer not
-    trained well enough yet): ranking ignores it and ``value`` is only a placeholder."""
+    trained well enough yet): ranking ignores it and ``value`` is only a placeholder.
+
+    ``label`` and ``explanation`` are English; ``localized`` may give them in other languages,
+    ``{"zh": {"label": ..., "explanation": ...}}``, for the interface (``core/texts.py`` builds it)."""
 
     value: float
     label: str = ""
@@ -67,11 +70,16 @@ class Score:
     spans: tuple[ScoreSpan, ...] = ()
     hard_fail: bool = False
     abstained: bool = False
+    # translations are extras: two verdicts are equal whatever languages they come in
+    localized: Mapping[str, Mapping[str, str]] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"value": self.value, "label": self.label, "explanation": self.explanation,
-                "spans": [span.to_dict() for span in self.spans], "hard_fail": self.hard_fail,
-                "abstained": self.abstained}
+        found = {"value": self.value, "label": self.label, "explanation": self.explanation,
+                 "spans": [span.to_dict() for span in self.spans], "hard_fail": self.hard_fail,
+                 "abstained": self.abstained}
+        if self.localized:
+            found["localized"] = {language: dict(texts) for language, texts in self.localized.items()}
+        return found
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,7 @@ class Scorer:
     description: str = ""
     languages: tuple[str, ...] = SUPPORTED_LANGUAGES
     settings_schema: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)  # ``label`` in other languages: {"zh": "忠实度"}
 
 
 @dataclass(frozen=True)
@@ -246,6 +255,10 @@ def validate_registration(kind: str, value: Any) -> Any:
         raise RegistrationError(f"{kind} '{value.name}': {callable_field} must be callable")
     if kind == "importer":
         _check_extensions(value.extensions, f"importer '{value.name}'")
+    if kind == "scorer" and (not isinstance(value.labels, Mapping) or not all(
+            isinstance(code, str) and isinstance(label, str) for code, label in value.labels.items())):
+        raise RegistrationError(f"scorer '{value.name}': labels must map language codes to text, "
+                                "e.g. {'zh': '忠实度'}")
     if kind in ("scorer", "backend"):
         languages = value.languages
         if isinstance(languages, str) or not languages or any(code not in SUPPORTED_LANGUAGES for code in languages):
