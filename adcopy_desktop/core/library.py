@@ -223,6 +223,11 @@ class StoredCandidate:
     def edited(self) -> bool:
         return self.text != self.generated_text
 
+    @property
+    def decided_by_person(self) -> bool:
+        """A person's decision (not ``batch --accept-top``'s): only those teach the models."""
+        return self.decision is not None and self.decided_by != "auto"
+
     def to_candidate(self) -> Candidate:
         """The stored candidate as a ``Candidate`` with the user's text (for export, scoring, plugins)."""
         details = self.details

@@ -91,11 +91,12 @@ class Example:
 
 
 def examples_from_library(library: Any) -> list[Example]:
-    """Accepted and rejected candidates (the user's final text) from a ``Library``."""
+    """Accepted and rejected candidates (the user's final text) from a ``Library``; automatic
+    decisions (``batch --accept-top``) are the ranking's own choice and teach it nothing."""
     examples = []
     for decision, label in (("accepted", 1.0), ("rejected", 0.0)):
         for stored in library.candidates(decision=decision):
-            if stored.text.strip():
+            if stored.text.strip() and stored.decided_by_person:
                 examples.append(Example(stored.text, label, 1.0, stored.kind, stored.language))
     return examples
 
@@ -781,7 +782,8 @@ def train(
 
 
 def library_decision_count(library: Any) -> int:
-    return len(library.candidates(decision="accepted")) + len(library.candidates(decision="rejected"))
+    return sum(1 for decision in ("accepted", "rejected") for c in library.candidates(decision=decision)
+               if c.decided_by_person)
 
 
 def train_from_library(

@@ -91,3 +91,23 @@ def test_an_older_library_gets_the_new_columns(tmp_path):
         assert library.schema_version == len(MIGRATIONS)
         stored = library.candidate(1)
         assert stored.decision == "accepted" and stored.decided_by is None  # shown as the user's
+
+
+def test_automatic_decisions_teach_neither_the_copy_model_nor_the_quality_model(library, tmp_path):
+    from adcopy_desktop.core.quality_model import examples_from_library, library_decision_count
+    from adcopy_desktop.core.training.auto import newly_accepted
+    from adcopy_desktop.core.training.data import library_data
+
+    products = [library.add_product(Product(attributes=[("Type", t), ("Color", "red")])) for t in ("mug", "lamp")]
+    job_id, _ = plan_batch(library, products, BatchOptions(kinds=("title",), n=2))
+    auto = generated(library, job_id, products[0], [(0.2, False), (0.9, False)])
+    person = generated(library, job_id, products[1], [(0.3, False), (0.8, False)])
+    assert accept_top(library, job_id).accepted == [auto[1], person[1]]
+    library.decide(person[1], "accepted")  # a person confirms one of them
+    library.decide(person[0], "rejected")
+    assert [e.text for e in examples_from_library(library)] == ["copy 1", "copy 0"]  # the person's two
+    assert library_decision_count(library) == 2
+    assert newly_accepted(library, tmp_path / "state.json") == 1
+    data = library_data(library, holdout_share=0.0)
+    targets = [example.completion for example in data.train + data.heldout]
+    assert targets == ["copy 1"]

@@ -31,9 +31,9 @@ def _read_state(path: Path) -> dict[str, Any]:
 
 
 def newly_accepted(library: Any, path: Path | None = None) -> int:
-    """Accepted candidates that were not accepted at the last training point."""
+    """Candidates a person accepted that were not accepted at the last training point."""
     known = set(_read_state(path or state_path()).get("accepted_ids") or [])
-    return sum(1 for candidate in library.accepted_copy() if candidate.id not in known)
+    return sum(1 for candidate in library.accepted_copy() if candidate.id not in known and candidate.decided_by_person)
 
 
 def should_train(library: Any, settings: Any, path: Path | None = None) -> bool:

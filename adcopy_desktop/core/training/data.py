@@ -163,6 +163,9 @@ def library_data(
     data = TrainingData(source="library" + (f" (style {style})" if style else ""))
     accepted = library.accepted_copy(style=style) if style else library.accepted_copy()
     rejected = library.candidates(decision="rejected", style=style) if style else library.candidates(decision="rejected")
+    # copy accepted automatically (batch --accept-top) is the model's own output: no lesson in it
+    accepted = [c for c in accepted if c.decided_by_person]
+    rejected = [c for c in rejected if c.decided_by_person]
     messages_of: dict[int, tuple[Messages, Messages | None] | None] = {}
     products: dict[int, dict[str, Any]] = {}
 
