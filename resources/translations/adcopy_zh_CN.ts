@@ -1194,6 +1194,14 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <translation>状态</translation>
     </message>
     <message>
+        <source>Licence</source>
+        <translation>许可证</translation>
+    </message>
+    <message>
+        <source>Disk use</source>
+        <translation>磁盘占用</translation>
+    </message>
+    <message>
         <source>Use this model</source>
         <translation>使用此模型</translation>
     </message>
@@ -1222,6 +1230,10 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <translation>导入指令微调模型的 Hugging Face 文件夹（config.json、*.safetensors、tokenizer.json）或 .gguf 文件；Qwen2.5 Instruct 可以写中文。</translation>
     </message>
     <message>
+        <source>built in, from {origin}</source>
+        <translation>内置，来自 {origin}</translation>
+    </message>
+    <message>
         <source>default model, built from {file}</source>
         <translation>默认模型，由 {file} 构建</translation>
     </message>
@@ -1232,6 +1244,20 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
     <message>
         <source>model folder {path}</source>
         <translation>模型文件夹 {path}</translation>
+    </message>
+    <message>
+        <source>Imported by you: its licence is in the model&apos;s own files or model card.</source>
+        <translation>你导入的模型：许可证见模型自带的文件或模型卡。</translation>
+    </message>
+    <message>
+        <source>{name}, published by {publisher}
+{url}</source>
+        <translation>{name}，发布者：{publisher}
+{url}</translation>
+    </message>
+    <message>
+        <source>{size} (adapter)</source>
+        <translation>{size}（适配器）</translation>
     </message>
     <message>
         <source>ok</source>

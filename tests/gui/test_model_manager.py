@@ -59,3 +59,23 @@ def test_cancelling_an_import_installs_nothing(qtbot, open_window, tiny_hf_model
     assert job.outcome == "cancelled"
     assert [m.id for m in window.context.store.list_models()] == ["tiny-llama"]
     assert "nothing was installed" in window.message_bar.text
+
+
+def test_shows_each_models_licence_and_disk_use(qtbot, open_window):
+    from adcopy_desktop.core.model_store.manifest import read_manifest, write_manifest
+
+    window = open_window()
+    page = window.models_page
+    headers = [page.table.horizontalHeaderItem(c).text() for c in range(page.table.columnCount())]
+    licence_at, disk_at = headers.index("Licence"), headers.index("Disk use")
+    assert page.table.item(0, licence_at).text() == "-"  # the user's own import: its own model card
+    assert page.table.item(0, disk_at).text().endswith(("KB", "MB"))
+    folder = page.models[0].folder
+    manifest = read_manifest(folder)
+    manifest["licence"] = {"name": "Apache-2.0", "url": "https://example.org/LICENSE", "publisher": "Qwen team",
+                           "origin": "Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF"}
+    write_manifest(folder, manifest)
+    page.refresh()
+    cell = page.table.item(0, licence_at)
+    assert cell.text() == "Apache-2.0" and "Qwen team" in cell.toolTip() and "example.org" in cell.toolTip()
+    assert page.table.item(0, 6).text() == "built in, from Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF"
