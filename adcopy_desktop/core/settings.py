@@ -22,7 +22,7 @@ class Settings:
     interface_language: str | None = None  # None: follow the system
     disabled_plugins: list[str] = field(default_factory=list)  # plugin names not to load
     auto_training_after: int = 0  # train by itself after this many newly accepted copies (0: off)
-    keep_model_versions: int = 3  # trained versions kept per model (the active ones are always kept)
+    keep_model_versions: int = 3  # trained versions kept per model and style (active ones and their parents too)
     # shops the user connected: [{"target": "shopify", "shop_url": ..., "api_version": ...}]; no secrets
     # (tokens and keys live in the OS keyring, core/secrets.py)
     shops: list[dict] = field(default_factory=list)

@@ -505,17 +505,14 @@ class ModelStore:
         return highest + 1
 
     def _prune(self, base: str, keep: int | None) -> list[str]:
-        """Remove the oldest versions of ``base`` beyond ``keep`` (caller holds the lock)."""
-        if keep is None:
-            keep = _keep_versions_setting()
-        keep = max(1, int(keep))
+        """After a commit: remove the versions of ``base`` that ``prune`` would (caller holds the
+        lock): never an active one, its parent (rollback's target) or one of the newest ``keep``."""
+        keep = _keep_versions_setting() if keep is None else max(1, int(keep))
         pointer = self._read_pointer_file(self.root / ACTIVE_POINTER)
-        in_use = {pointer.get("model"), *pointer.get("styles", {}).values()}
-        versions = [info for info in self.list_models() if info.base == base and info.version is not None]
-        surplus = versions[:-keep] if len(versions) > keep else []
+        _reasons, doomed = self._prune_plan(pointer, self.list_models(), keep, include_bases=False)
         removed = []
-        for info in surplus:
-            if info.id in in_use:
+        for info in doomed:
+            if info.lineage != base:
                 continue
             trash = self.root / f".trash-{info.id}-{os.getpid()}"
             os.replace(info.folder, trash)
@@ -526,6 +523,52 @@ class ModelStore:
             fsync_folder(self.root)
             log.info("removed old versions %s (keeping %d)", ", ".join(removed), keep)
         return removed
+
+    def _prune_plan(self, pointer: dict, models: list[ModelInfo], keep: int,
+                    include_bases: bool) -> tuple[dict[str, str], list[ModelInfo]]:
+        """Why each kept model stays, and the models to remove (``prune``'s rules)."""
+        in_use = {model_id for model_id in (pointer.get("model"), *pointer.get("styles", {}).values())
+                  if self._installed(model_id)}
+        by_id = {info.id: info for info in models}
+        reasons: dict[str, str] = {}
+        for model_id in sorted(in_use):
+            styles = sorted(name for name, mid in pointer.get("styles", {}).items() if mid == model_id)
+            what = "active" if pointer.get("model") == model_id else ""
+            if styles:
+                what = (what + ", " if what else "") + "active for style " + ", ".join(styles)
+            reasons[model_id] = what
+        for model_id in sorted(in_use):
+            parent = by_id[model_id].parent if model_id in by_id else None
+            if parent in by_id and parent not in reasons:
+                reasons[parent] = f"parent of the active model {model_id}"
+        groups: dict[tuple[str, str], list[ModelInfo]] = {}
+        for info in models:
+            if info.problem:
+                reasons.setdefault(info.id, "damaged (see adcopy models verify; remove it by name)")
+            elif info.version is not None:
+                groups.setdefault((info.lineage, info.style or ""), []).append(info)
+        doomed: list[ModelInfo] = []
+        for (_base, style), versions in sorted(groups.items()):
+            versions.sort(key=lambda info: info.version or 0)
+            for info in versions[-keep:]:
+                scope = f" of {info.lineage}" + (f", style {style}" if style else "")
+                reasons.setdefault(info.id, f"among the {keep} newest versions{scope}")
+            doomed += [info for info in versions[:-keep] if info.id not in reasons]
+        gone = {info.id for info in doomed}
+        for info in models:
+            if info.problem or info.version is not None or info.id in reasons:
+                continue
+            dependants = [other.id for other in models
+                          if other.adapter and other.base == info.id and other.id not in gone]
+            if dependants:
+                reasons[info.id] = "base model that the adapter version(s) " + ", ".join(dependants) + " run on"
+            elif not include_bases:
+                reasons[info.id] = "base model (prune removes trained versions only)"
+            elif not _built_from_catalog(info.folder):
+                reasons[info.id] = "imported base model (remove it by name if you mean to)"
+            else:
+                doomed.append(info)
+        return reasons, doomed
 
     def prune(self, keep: int | None = None, *, dry_run: bool = False,
               include_bases: bool = False) -> PruneReport:
@@ -543,48 +586,8 @@ class ModelStore:
             return report
         with self._lock():
             pointer = self._read_pointer_file(self.root / ACTIVE_POINTER)
-            in_use = {model_id for model_id in (pointer.get("model"), *pointer.get("styles", {}).values())
-                      if self._installed(model_id)}
             models = self.list_models()
-            by_id = {info.id: info for info in models}
-            reasons: dict[str, str] = {}
-            for model_id in sorted(in_use):
-                styles = sorted(name for name, mid in pointer.get("styles", {}).items() if mid == model_id)
-                what = "active" if pointer.get("model") == model_id else ""
-                if styles:
-                    what = (what + ", " if what else "") + "active for style " + ", ".join(styles)
-                reasons[model_id] = what
-            for model_id in sorted(in_use):
-                parent = by_id[model_id].parent if model_id in by_id else None
-                if parent in by_id and parent not in reasons:
-                    reasons[parent] = f"parent of the active model {model_id}"
-            groups: dict[tuple[str, str], list[ModelInfo]] = {}
-            for info in models:
-                if info.problem:
-                    reasons.setdefault(info.id, "damaged (see adcopy models verify; remove it by name)")
-                elif info.version is not None:
-                    groups.setdefault((info.lineage, info.style or ""), []).append(info)
-            doomed: list[ModelInfo] = []
-            for (_base, style), versions in sorted(groups.items()):
-                versions.sort(key=lambda info: info.version or 0)
-                for info in versions[-keep:]:
-                    scope = f" of {info.lineage}" + (f", style {style}" if style else "")
-                    reasons.setdefault(info.id, f"among the {keep} newest versions{scope}")
-                doomed += [info for info in versions[:-keep] if info.id not in reasons]
-            gone = {info.id for info in doomed}
-            for info in models:
-                if info.problem or info.version is not None or info.id in reasons:
-                    continue
-                dependants = [other.id for other in models
-                              if other.adapter and other.base == info.id and other.id not in gone]
-                if dependants:
-                    reasons[info.id] = "base model that the adapter version(s) " + ", ".join(dependants) + " run on"
-                elif not include_bases:
-                    reasons[info.id] = "base model (prune removes trained versions only)"
-                elif not _built_from_catalog(info.folder):
-                    reasons[info.id] = "imported base model (remove it by name if you mean to)"
-                else:
-                    doomed.append(info)
+            reasons, doomed = self._prune_plan(pointer, models, keep, include_bases)
             for info in models:
                 if info.id in reasons:
                     report.kept.append({"id": info.id, "reason": reasons[info.id], "disk_bytes": info.disk_bytes})

@@ -95,6 +95,19 @@ def test_old_versions_are_pruned_but_never_an_active_one(tiny_store):
     assert [m.id for m in tiny_store.list_models()] == ["tiny-llama", "tiny-llama-v4", "tiny-llama-v5"]
 
 
+def test_a_commit_never_prunes_the_parent_of_the_active_model(tiny_store):
+    v1 = commit(tiny_store, "tiny-llama", keep=3)
+    v2 = commit(tiny_store, v1.id, keep=3)
+    commit(tiny_store, v2.id, keep=3)
+    assert tiny_store.rollback(v2.id).id == v2.id  # v2 is active again; rollback from it goes to v1
+    commit(tiny_store, v2.id, keep=2, activate=False)  # v4: trained, installed, not made active
+    ids = [m.id for m in tiny_store.list_models()]
+    assert ids == ["tiny-llama", "tiny-llama-v1", "tiny-llama-v2", "tiny-llama-v3", "tiny-llama-v4"]
+    assert tiny_store.rollback().id == v1.id  # still there to roll back to
+    report = tiny_store.prune(keep=2, dry_run=True)  # the manual prune follows the same rules
+    assert {r["id"] for r in report.removed} == {"tiny-llama-v2"}
+
+
 def test_keep_versions_comes_from_the_settings(tiny_store):
     from adcopy_desktop.core.settings import Settings, save_settings
 
@@ -104,8 +117,10 @@ def test_keep_versions_comes_from_the_settings(tiny_store):
     settings.keep_model_versions = 1
     save_settings(settings)
     v1 = commit(tiny_store, "tiny-llama")
-    commit(tiny_store, v1.id)
-    assert [m.id for m in tiny_store.list_models()] == ["tiny-llama", "tiny-llama-v2"]
+    v2 = commit(tiny_store, v1.id)
+    commit(tiny_store, v2.id)
+    # the newest one, and the active one's parent (what rollback returns to)
+    assert [m.id for m in tiny_store.list_models()] == ["tiny-llama", "tiny-llama-v2", "tiny-llama-v3"]
 
 
 def test_rollback_to_the_parent_or_a_named_version(tiny_store):
@@ -184,14 +199,15 @@ def test_a_kill_after_any_commit_step_leaves_a_loadable_active_model(tiny_store,
     from adcopy_desktop.core.product import parse_product
     from adcopy_desktop.core.prompts import CopyKind, CopyRequest
 
-    first = commit(tiny_store, "tiny-llama")  # so pruning has something to remove at "commit:pruning"
+    # v1 is neither among the newest nor the new active model's parent: pruning removes it at "commit:pruning"
+    first = commit(tiny_store, commit(tiny_store, "tiny-llama").id)
     env = {**os.environ, CRASH_AT_ENV: step}
     result = subprocess.run([sys.executable, "-c", CHILD, str(tiny_store.root)], env=env, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == -9, result.stderr  # it killed itself at the step
     active = tiny_store.active_id()
     expected_new = COMMIT_STEPS.index(step) >= COMMIT_STEPS.index("commit:activated")
-    assert active == ("tiny-llama-v2" if expected_new else first.id)
+    assert active == ("tiny-llama-v3" if expected_new else first.id)
     info = tiny_store.verified(active, full=True)
     assert info.problem is None
     request = CopyRequest(parse_product("Type: jacket\nColor: white"), CopyKind.TITLE, language="en")
