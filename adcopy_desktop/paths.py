@@ -19,6 +19,7 @@ class UserFolders:
     config: Path
     data: Path
     cache: Path
+    log_dir: Path | None = None  # the platform's log folder; None: <data>/logs (ADCOPY_HOME)
 
     @property
     def models(self) -> Path:
@@ -31,7 +32,8 @@ class UserFolders:
 
     @property
     def logs(self) -> Path:
-        return self.data / "logs"
+        """Rotating log files (``core/logs.py``): the Help menu opens it, diagnostics bundle it."""
+        return self.log_dir if self.log_dir is not None else self.data / "logs"
 
     @property
     def plugins(self) -> Path:
@@ -56,6 +58,7 @@ def user_folders() -> UserFolders:
         config=Path(platformdirs.user_config_dir(APP_NAME, appauthor=False)),
         data=Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)),
         cache=Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)),
+        log_dir=Path(platformdirs.user_log_dir(APP_NAME, appauthor=False)),
     )
 
 

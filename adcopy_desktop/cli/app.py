@@ -16,6 +16,7 @@ from adcopy_desktop import __version__
 from adcopy_desktop.cli.catalog import batch, import_command, products
 from adcopy_desktop.cli.common import AdCopyGroup, configure_logging, warn_about_plugin_problems
 from adcopy_desktop.cli.copy import copy_group
+from adcopy_desktop.cli.diagnostics import diagnostics
 from adcopy_desktop.cli.export import export_command, outbox_group, shops_group
 from adcopy_desktop.cli.generate import generate
 from adcopy_desktop.cli.models import models
@@ -75,7 +76,7 @@ def _add_commands() -> None:
     from adcopy_desktop.bench.runner import bench
 
     for command in (generate, models, plugins, styles, bench, score, eval_command, quality, export_command,
-                    outbox_group, shops_group, import_command, products, batch, train, copy_group):
+                    outbox_group, shops_group, import_command, products, batch, train, copy_group, diagnostics):
         cli.add_command(command)
 
 

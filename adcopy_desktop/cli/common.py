@@ -4,7 +4,6 @@ one-line errors. Imports only click and the core; the command modules import it,
 from __future__ import annotations
 
 import json
-import logging
 import re
 import sys
 from typing import Any
@@ -32,18 +31,11 @@ def echo_json(data: Any, *, indent: int | None = 2) -> None:
 
 
 def configure_logging(verbose: int) -> None:
-    folders = user_folders().ensure()
-    level = logging.DEBUG if verbose > 1 else logging.INFO
-    root = logging.getLogger("adcopy")
-    root.setLevel(level)
-    if not any(isinstance(h, logging.FileHandler) for h in root.handlers):
-        file_handler = logging.FileHandler(folders.logs / "adcopy.log", encoding="utf-8")
-        file_handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(file_handler)
-    if verbose:
-        console = logging.StreamHandler(sys.stderr)
-        console.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-        root.addHandler(console)
+    """The rotating, redacted log file (``core/logs.py``); ``-v`` also logs to stderr."""
+    from adcopy_desktop.core.logs import configure_logging as configure
+
+    user_folders().ensure()
+    configure(verbose)
 
 
 class ProgressPrinter:

@@ -146,6 +146,9 @@ class AppController(QObject):
 
 
 def run_app(argv: list[str] | None = None) -> int:
+    from adcopy_desktop.core.logs import ensure_logging
+
+    ensure_logging()  # started without the CLI (an installer's shortcut): the same rotating log
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv)
     app.setApplicationName("AdCopy Desktop")
     app.setOrganizationName("AdCopy")

@@ -8,11 +8,14 @@ in the message bar at the top; nothing blocks the user's work.
 from __future__ import annotations
 
 import logging
+import time
+from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QMimeData, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -175,6 +178,13 @@ class MainWindow(QMainWindow):
 
         help_menu = bar.addMenu(self.tr("&Help"))
         self._action(help_menu, self.tr("Keyboard shortcuts"), self.show_shortcuts, "F1")
+        help_menu.addSeparator()
+        self._action(help_menu, self.tr("Open log folder"), self.open_log_folder,
+                     tip=self.tr("The folder of AdCopy's log files (rotated, secrets removed)"))
+        self._action(help_menu, self.tr("Copy diagnostics…"), self.copy_diagnostics,
+                     tip=self.tr("Save a zip for support: versions, plugins, models, settings, recent logs; "
+                                 "secrets removed"))
+        help_menu.addSeparator()
         self._action(help_menu, self.tr("About AdCopy"), self.show_about)
 
     def _tab_changed(self, index: int) -> None:
@@ -212,6 +222,50 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, self.tr("About AdCopy"), self.tr(
             "AdCopy Desktop {version}: marketing copy from a language model that runs on this computer. "
             "Nothing leaves the computer unless you export it.").format(version=__version__))
+
+    # -- diagnostics -----------------------------------------------------------------------------
+
+    def log_folder(self) -> Path:
+        from adcopy_desktop.core.logs import log_file
+
+        folder = log_file().parent
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def open_log_folder(self) -> bool:
+        folder = self.log_folder()
+        if QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            return True
+        self.context.notice(self.tr("The log files are in {folder}").format(folder=folder))
+        return False
+
+    def copy_diagnostics(self, path: str | Path | None = None):
+        """Ask where to save the diagnostics zip (``path`` skips the question), write it in the
+        background, then put the file on the clipboard (paste it into a mail or a support form)."""
+        if path is None:
+            suggested = Path.home() / f"adcopy-diagnostics-{time.strftime('%Y%m%d-%H%M%S')}.zip"
+            chosen, _ = QFileDialog.getSaveFileName(self, self.tr("Save diagnostics"), str(suggested),
+                                                    self.tr("Zip archives (*.zip)"))
+            if not chosen:
+                return None
+            path = chosen
+        from adcopy_desktop.core.diagnostics import write_bundle
+
+        context = self.context
+        plugins, library_path, models_root = context.plugins, context.library.path, context.store.root
+
+        def done(bundle) -> None:
+            data = QMimeData()
+            data.setUrls([QUrl.fromLocalFile(str(bundle.path))])
+            data.setText(str(bundle.path))
+            QGuiApplication.clipboard().setMimeData(data)
+            self.context.notice(self.tr(
+                "Diagnostics saved to {path} and copied to the clipboard; tokens, passwords and keys were "
+                "removed. Attach the file to your support request.").format(path=bundle.path))
+
+        return context.run(self.tr("Diagnostics"), lambda report, cancel: write_bundle(
+            Path(path), library_path=library_path, plugins=plugins, models_root=models_root),
+            kind="diagnostics", on_success=done, owner=self)
 
     # -- status ----------------------------------------------------------------------------------
 

@@ -1112,6 +1112,22 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <translation>快捷键</translation>
     </message>
     <message>
+        <source>Open log folder</source>
+        <translation>打开日志文件夹</translation>
+    </message>
+    <message>
+        <source>The folder of AdCopy&apos;s log files (rotated, secrets removed)</source>
+        <translation>AdCopy 日志文件所在的文件夹（自动轮换，已去除密钥）</translation>
+    </message>
+    <message>
+        <source>Copy diagnostics…</source>
+        <translation>复制诊断信息…</translation>
+    </message>
+    <message>
+        <source>Save a zip for support: versions, plugins, models, settings, recent logs; secrets removed</source>
+        <translation>为技术支持保存一个 zip：版本、插件、模型、设置、近期日志；已去除密钥</translation>
+    </message>
+    <message>
         <source>About AdCopy</source>
         <translation>关于 AdCopy</translation>
     </message>
@@ -1126,6 +1142,26 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
     <message>
         <source>AdCopy Desktop {version}: marketing copy from a language model that runs on this computer. Nothing leaves the computer unless you export it.</source>
         <translation>AdCopy 桌面版 {version}：由在本机运行的语言模型撰写营销文案。除非你导出，任何内容都不会离开这台电脑。</translation>
+    </message>
+    <message>
+        <source>The log files are in {folder}</source>
+        <translation>日志文件位于 {folder}</translation>
+    </message>
+    <message>
+        <source>Save diagnostics</source>
+        <translation>保存诊断信息</translation>
+    </message>
+    <message>
+        <source>Zip archives (*.zip)</source>
+        <translation>Zip 压缩包 (*.zip)</translation>
+    </message>
+    <message>
+        <source>Diagnostics saved to {path} and copied to the clipboard; tokens, passwords and keys were removed. Attach the file to your support request.</source>
+        <translation>诊断信息已保存到 {path} 并复制到剪贴板；令牌、密码和密钥已去除。请将该文件附在你的支持请求中。</translation>
+    </message>
+    <message>
+        <source>Diagnostics</source>
+        <translation>诊断信息</translation>
     </message>
     <message>
         <source>No model installed — see the Models tab</source>
