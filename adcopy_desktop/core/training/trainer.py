@@ -51,6 +51,7 @@ CHECKPOINT_EVERY_S = 120.0  # a kill loses at most this much training
 CHECKPOINT_EVERY_ENV = "ADCOPY_CHECKPOINT_EVERY_S"  # tests checkpoint after every step
 PAUSE_POLL_S = 0.5
 HEAD_CHUNK_TOKENS = 128  # copy tokens per output-layer chunk (see Run.head_logps)
+CURVE_POINTS = 200  # [step, loss] pairs of the training-loss curve kept in the version's manifest
 
 
 class TrainingCancelled(Exception):
@@ -321,10 +322,11 @@ class Run:
         state: dict[str, Any] = {
             "step": 0, "losses": [], "best_loss": math.inf, "best_state": None, "best_step": 0, "waited": 0,
             "last_heldout": heldout_before, "stopped_early": False, "epoch_batches": None, "position": 0,
-            "train_seconds": 0.0,
+            "train_seconds": 0.0, "heldout_curve": [],
         }
         if resume is not None:
             state.update(resume["supervised"])
+            state.setdefault("heldout_curve", [])  # a checkpoint written before curves were kept
             self.restore(resume["trainable"])
             optimizer.load_state_dict(resume["optimizer"])
             scheduler.load_state_dict(resume["scheduler"])
@@ -371,6 +373,7 @@ class Run:
             evaluated = step % evaluate_every == 0 or step == total
             if evaluated and heldout:
                 state["last_heldout"] = self.heldout_loss(heldout)
+                state["heldout_curve"].append([step, round(float(state["last_heldout"]), 5)])
                 emit("metrics", stage="train", step=step, heldout_loss=state["last_heldout"], loss=state["losses"][-1])
                 if state["last_heldout"] < state["best_loss"] - 1e-6:
                     state.update(best_loss=state["last_heldout"], best_state=self.trainable_state(), best_step=step,
@@ -407,6 +410,7 @@ class Run:
             "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
             "best_heldout_loss": None if best_loss == math.inf else best_loss,
             "resumed_from_step": resumed_at or None,
+            **_curves(state),
         }
 
     @staticmethod
@@ -417,6 +421,7 @@ class Run:
             "best_step": state["best_step"] or state["step"],
             "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
             "best_heldout_loss": None if best_loss == math.inf else best_loss, "resumed_from_step": state["step"],
+            **_curves(state),
         }
 
     # -- checkpoints (resume after a crash or kill) ------------------------------------------
@@ -735,6 +740,16 @@ def _peak_rss_mb() -> float | None:
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return round(peak / 1024 if sys.platform != "darwin" else peak / 2**20, 1)
+
+
+def _curves(state: dict[str, Any], points: int = CURVE_POINTS) -> dict[str, list[list[float]]]:
+    """The training loss per step (averaged into at most ``points`` [step, loss] pairs, so a long
+    run keeps a small manifest) and every held-out evaluation [step, loss], for the Insights charts."""
+    losses = [float(loss) for loss in state.get("losses") or []]
+    width = max(1, math.ceil(len(losses) / points))
+    curve = [[min(start + width, len(losses)), round(sum(chunk) / len(chunk), 5)]
+             for start in range(0, len(losses), width) if (chunk := losses[start:start + width])]
+    return {"loss_curve": curve, "heldout_curve": [list(p) for p in state.get("heldout_curve") or []]}
 
 
 def _is_out_of_memory(exc: BaseException) -> bool:

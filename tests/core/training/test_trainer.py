@@ -52,6 +52,10 @@ def test_child_trains_with_falling_loss_merges_and_exports(tiny_store, tmp_path)
     metadata = done["metadata"]
     assert metadata["heldout_loss_new"] < metadata["heldout_loss_old"]
     assert metadata["training"]["method"] == "lora" and metadata["training"]["trainable_parameters"] > 0
+    supervised = metadata["training"]["supervised"]  # the curves the Insights tab draws
+    assert [step for step, _ in supervised["loss_curve"]] == list(range(1, 9))
+    assert [round(loss, 3) for _, loss in supervised["loss_curve"]] == [round(e["loss"], 3) for e in steps]
+    assert supervised["heldout_curve"] and supervised["heldout_curve"][-1][0] == 8
     assert metadata["export_check"]["next_token_agreement"] >= 0.95
     assert (out / "hf" / "model.safetensors").is_file() and (out / "onnx" / "model.onnx").is_file()
     assert (out / "onnx" / "tokenizer.json").is_file()
