@@ -8,6 +8,7 @@ the required ONNX backend.
 # (plugin name, module); the names use a dot, which no installable distribution name can clash with
 BUILTIN_PLUGINS: tuple[tuple[str, str], ...] = (
     ("adcopy.onnx-backend", "adcopy_desktop.builtin.onnx_backend"),
+    ("adcopy.openai-backend", "adcopy_desktop.builtin.openai_backend"),
     ("adcopy.plain-style", "adcopy_desktop.builtin.plain_style"),
     ("adcopy.style-rules", "adcopy_desktop.builtin.style_rules"),
     ("adcopy.style-compliance", "adcopy_desktop.builtin.compliance_scorer"),

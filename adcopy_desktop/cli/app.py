@@ -13,6 +13,7 @@ import sys
 import click
 
 from adcopy_desktop import __version__
+from adcopy_desktop.cli.backends import backends_group
 from adcopy_desktop.cli.catalog import batch, import_command, products
 from adcopy_desktop.cli.common import AdCopyGroup, configure_logging, warn_about_plugin_problems
 from adcopy_desktop.cli.copy import copy_group
@@ -22,6 +23,7 @@ from adcopy_desktop.cli.generate import generate
 from adcopy_desktop.cli.models import models
 from adcopy_desktop.cli.plugins import plugins, styles
 from adcopy_desktop.cli.scoring import eval_command, quality, score
+from adcopy_desktop.cli.serve import serve_group
 from adcopy_desktop.cli.train import train
 from adcopy_desktop.paths import user_folders
 
@@ -76,7 +78,8 @@ def _add_commands() -> None:
     from adcopy_desktop.bench.runner import bench
 
     for command in (generate, models, plugins, styles, bench, score, eval_command, quality, export_command,
-                    outbox_group, shops_group, import_command, products, batch, train, copy_group, diagnostics):
+                    outbox_group, shops_group, import_command, products, batch, train, copy_group, diagnostics,
+                    backends_group, serve_group):
         cli.add_command(command)
 
 

@@ -42,7 +42,9 @@ _DEFAULTS = GenerationSettings()
               help="json: a list of candidates; jsonl: streamed token events, then one line per candidate.")
 @click.option("--show-prompt", is_flag=True, help="Print the prompt the model sees to stderr.")
 @click.option("--style", "style_name", help="Brand style (see adcopy styles list): voice, examples, word rules.")
-@click.option("--backend", "backend_name", help="Generation backend from a plugin (default: onnx).")
+@click.option("--backend", "backend_name",
+              help="Generation backend (default: onnx): a server from 'adcopy backends list', openai-compatible, "
+                   "pool, or a plugin's backend.")
 @click.option("--export", "export_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the candidates to this file (exporter chosen by extension, e.g. .csv).")
 @click.option("--exporter", "exporter_name", help="Exporter to use for --export (see adcopy plugins list).")
@@ -92,9 +94,12 @@ def generate(product_text, product_file, kind, n, lang, length, tone, temperatur
         plugins.exporter_for(export_path, exporter_name)  # fail before generating, not after
     store = ModelStore()
     user_settings = load_settings()
+    from adcopy_desktop.core.endpoints import resolve_backend_choice
+
+    backend_name, backend_options = resolve_backend_choice(backend_name)
     generator = CopyGenerator(
         store, model_id=model_id, provider=provider or user_settings.execution_provider,
-        threads=user_settings.threads, backend=backend_name, plugins=plugins,
+        threads=user_settings.threads, backend=backend_name, plugins=plugins, backend_options=backend_options,
     )
     if generator.uses_model_store and model_id is None and store.active_id() is None:
         click.echo("No model is installed yet: building the default model once (about a minute).", err=True)

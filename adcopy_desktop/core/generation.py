@@ -74,6 +74,11 @@ def clean_candidate_text(kind: CopyKind, text: str) -> str:
     return text
 
 
+def _text_attribute(completion: Any, name: str) -> str | None:
+    value = getattr(completion, name, None)
+    return value if isinstance(value, str) and value else None
+
+
 class CopyGenerator:
     def __init__(
         self,
@@ -84,12 +89,14 @@ class CopyGenerator:
         threads: int | None = None,
         backend: str | None = None,
         plugins: PluginManager | None = None,
+        backend_options: Mapping[str, Any] | None = None,
     ):
         self.store = store or ModelStore()
         self._model_id = model_id
         self._provider = provider
         self._threads = threads
         self._backend_name = backend or DEFAULT_BACKEND
+        self._backend_options = dict(backend_options or {})  # the backend's settings (e.g. which server)
         self._plugins = plugins
         self._backend = None
         self._info: ModelInfo | None = None
@@ -126,7 +133,8 @@ class CopyGenerator:
                 started = time.perf_counter()
                 self._backend = self.plugins.load_backend(
                     self._backend_name,
-                    BackendContext(model=model, provider=self._provider, threads=self._threads),
+                    BackendContext(model=model, provider=self._provider, threads=self._threads,
+                                   options=self._backend_options),
                 )
                 log.info(
                     "loaded %s with the %s backend on %s in %.2f s",
@@ -345,7 +353,8 @@ class CopyGenerator:
             candidate = Candidate(
                 text=clean_candidate_text(request.kind, completion.text),
                 kind=request.kind.value,
-                model=model_id,
+                # a remote backend names the server and model that wrote it ("gpu-box/qwen2.5-7b")
+                model=_text_attribute(completion, "model") or model_id,
                 language=language,
                 index=completion.index if indices is None else indices[position],
                 finish_reason=completion.finish_reason,
@@ -357,7 +366,7 @@ class CopyGenerator:
                     total_s=round(float(getattr(completion, "elapsed_s", 0.0) or total), 4),
                 ),
                 style=brand.name if brand is not None else None,
-                provider=backend.provider,
+                provider=_text_attribute(completion, "provider") or backend.provider,
             )
             candidates.append(self.plugins.process_candidate(candidate, request=request, style=brand))
         return candidates

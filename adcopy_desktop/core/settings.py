@@ -30,6 +30,9 @@ class Settings:
     export_retry_max_s: float = 60.0  # longest wait between tries
     export_max_attempts: int = 8  # tries per item per run; unfinished items stay in the outbox
     training: dict = field(default_factory=dict)  # TrainingConfig values the user changed, by name
+    # OpenAI-compatible inference servers (core/endpoints.py): [{"name": "gpu-box", "base_url": ...,
+    # "model": ..., "timeout_s": ..., ...}]; names and options only, API keys live in the OS keyring
+    backends: list[dict] = field(default_factory=list)
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -57,6 +60,9 @@ def load_settings(path: Path | None = None) -> Settings:
     if not isinstance(settings.keep_model_versions, int) or settings.keep_model_versions < 1:
         log.warning("keep_model_versions in %s must be at least 1; using 3", path)
         settings.keep_model_versions = 3
+    if not isinstance(settings.backends, list) or not all(isinstance(entry, dict) for entry in settings.backends):
+        log.warning("backends in %s must be a list of server entries; ignoring it", path)
+        settings.backends = []
     if not isinstance(settings.training, dict):
         log.warning("training in %s must be a table of training settings; ignoring it", path)
         settings.training = {}
