@@ -215,8 +215,13 @@ def list_products(output_format: str, search: str | None) -> None:
                    "decided on or edited are left alone; review with adcopy copy list).")
 @click.option("--include-drafts", is_flag=True,
               help="Also generate for products the shop has as drafts, archived or unpublished (left out by default).")
+@click.option("--backend", "backend_name",
+              help="Write with this backend (default: onnx, this computer): a server from 'adcopy backends list', "
+                   "or 'pool' (every server; pool:a,b some): items go to the least busy, a failed server's to another.")
+@click.option("--workers", type=click.IntRange(1, 256),
+              help="Items generated at once (default: 1 locally; a server's or pool's max-concurrent in all).")
 def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, model_id, provider, fmt, encoding,
-          resume_id, fresh, list_jobs, accept_top, include_drafts) -> None:
+          resume_id, fresh, list_jobs, accept_top, include_drafts, backend_name, workers) -> None:
     """Generate copy for every product of a catalog, with progress and ETA; stop with Ctrl+C and
     run the same command again (or --resume JOB_ID) to continue where it stopped.
 
@@ -276,8 +281,12 @@ def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, 
                    err=True)
         store = ModelStore()
         user_settings = load_settings()
+        from adcopy_desktop.core.endpoints import resolve_backend_choice
+
+        backend, backend_options = resolve_backend_choice(backend_name)  # not part of the job: any server may finish it
         generator = CopyGenerator(store, model_id=options.model, provider=provider or user_settings.execution_provider,
-                                  threads=user_settings.threads, plugins=plugins)
+                                  threads=user_settings.threads, plugins=plugins, backend=backend,
+                                  backend_options=backend_options)
         if generator.uses_model_store and options.model is None and store.active_id() is None:
             click.echo("No model is installed yet: building the default model once (about a minute).", err=True)
             store.ensure_default_model(progress=ProgressPrinter())
@@ -293,7 +302,11 @@ def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, 
         except ValueError:  # not the main thread (tests, embedding): Ctrl+C handling stays as it is
             previous = None
         try:
-            status = run_batch(library, generator, job_id, progress=ProgressPrinter(), cancel=cancel)
+            if workers is None:
+                workers = 1 if generator.uses_model_store else int(getattr(generator.backend, "capacity", 1) or 1)
+            if workers > 1:
+                click.echo(f"Writing {workers} items at once with {generator.provider}.", err=True)
+            status = run_batch(library, generator, job_id, progress=ProgressPrinter(), cancel=cancel, workers=workers)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Iterator
@@ -29,25 +30,28 @@ def generating(folder: Path | None = None) -> Iterator[None]:
     folder = folder or activity_folder()
     marker = folder / f"{MARKER_PREFIX}{os.getpid()}"
     key = str(marker)
-    first = _depth.get(key, 0) == 0
-    _depth[key] = _depth.get(key, 0) + 1
-    try:
+    with _depth_lock:  # bulk jobs over a pool and adcopy serve generate on several threads at once
+        first = _depth.get(key, 0) == 0
+        _depth[key] = _depth.get(key, 0) + 1
         if first:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
                 marker.write_text(str(time.time()))
             except OSError:
                 pass  # a read-only cache only loses the courtesy, never the generation
+    try:
         yield
     finally:
-        _depth[key] -= 1
-        if _depth[key] == 0:
-            del _depth[key]
-            with contextlib.suppress(OSError):
-                marker.unlink()
+        with _depth_lock:
+            _depth[key] -= 1
+            if _depth[key] == 0:
+                del _depth[key]
+                with contextlib.suppress(OSError):
+                    marker.unlink()
 
 
 _depth: dict[str, int] = {}
+_depth_lock = threading.Lock()
 
 
 def someone_generating(folder: Path) -> bool:

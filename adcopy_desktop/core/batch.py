@@ -155,9 +155,14 @@ def run_batch(
     progress: ProgressCallback = ignore_progress,
     cancel: CancelToken | None = None,
     on_status=None,
+    workers: int = 1,
 ) -> BatchStatus:
     """Generate every pending item of the job. Stopping (``cancel``) returns with
-    ``stopped=True`` after the item in flight; its partial candidates are not kept."""
+    ``stopped=True`` after the items in flight; their partial candidates are not kept.
+
+    ``workers``: items generated at once (a pool of servers: the sum of what its servers take);
+    generation runs on worker threads, while every item is recorded here on the calling thread,
+    each exactly once, in the transaction that marks it done."""
     cancel = cancel or CancelToken()
     job = library.batch_job(job_id)
     options = BatchOptions.from_dict(job.options)
@@ -180,38 +185,61 @@ def run_batch(
         if on_status is not None:
             on_status(status)
 
+    def fail(item, error: Exception) -> None:
+        message = f"product #{item.product_id} {item.kind}: {error}"
+        log.warning("bulk generation: %s", message)
+        library.fail_batch_item(job_id, item.product_id, item.kind, str(error))
+        status.failed += 1
+        status.errors.append(message)
+        report()
+
+    def prepare(item) -> CopyRequest:
+        product = library.get_product(item.product_id).product
+        return CopyRequest(product, parse_copy_kind(item.kind), language=options.language,
+                           length=options.length, tone=options.tone)
+
+    def attempt(item, request):
+        """(item, candidates or None, error or None, seconds); runs on a worker thread when workers > 1."""
+        item_started = time.perf_counter()
+        try:
+            candidates = generator.generate(request, settings, cancel=cancel, max_new_tokens_from_request=True,
+                                            style=style)
+        except (AdCopyError, ValueError) as error:  # Cancelled included: settle() tells them apart
+            return item, None, error, 0.0
+        return item, candidates, None, time.perf_counter() - item_started
+
+    def settle(outcome) -> None:
+        item, candidates, error, seconds = outcome
+        if isinstance(error, Cancelled):
+            status.stopped = True
+            return
+        if error is not None:
+            fail(item, error)
+            return
+        if cancel.cancelled and any(c.finish_reason == "cancelled" for c in candidates):
+            status.stopped = True  # cut short: generated again on resume
+            return
+        library.record_generation(item.product_id, candidates, length=options.length, tone=options.tone,
+                                  batch_item=(job_id, item.kind, seconds))
+        status.done += 1
+        status.done_this_run += 1
+        report()
+
     report()
     try:
-        for item in pending:
-            if cancel.cancelled:
-                status.stopped = True
-                break
-            item_started = time.perf_counter()
-            try:
-                product = library.get_product(item.product_id).product
-                request = CopyRequest(product, parse_copy_kind(item.kind), language=options.language,
-                                      length=options.length, tone=options.tone)
-                candidates = generator.generate(request, settings, cancel=cancel, max_new_tokens_from_request=True,
-                                                style=style)
-            except Cancelled:
-                status.stopped = True
-                break
-            except (AdCopyError, ValueError) as error:
-                message = f"product #{item.product_id} {item.kind}: {error}"
-                log.warning("bulk generation: %s", message)
-                library.fail_batch_item(job_id, item.product_id, item.kind, str(error))
-                status.failed += 1
-                status.errors.append(message)
-                report()
-                continue
-            if cancel.cancelled and any(c.finish_reason == "cancelled" for c in candidates):
-                status.stopped = True  # cut short: generated again on resume
-                break
-            library.record_generation(item.product_id, candidates, length=options.length, tone=options.tone,
-                                      batch_item=(job_id, item.kind, time.perf_counter() - item_started))
-            status.done += 1
-            status.done_this_run += 1
-            report()
+        if workers <= 1:
+            for item in pending:
+                if cancel.cancelled or status.stopped:
+                    status.stopped = True
+                    break
+                try:
+                    request = prepare(item)
+                except (AdCopyError, ValueError) as error:
+                    fail(item, error)
+                    continue
+                settle(attempt(item, request))
+        else:
+            _run_parallel(pending, workers, prepare, attempt, settle, fail, cancel, status)
     finally:
         finished = not library.batch_items(job_id, status="pending")
         if status.failed and not status.stopped:
@@ -221,6 +249,39 @@ def run_batch(
     status.stopped = status.stopped or bool(status.pending)
     progress(ProgressEvent("done", status.message(), 1.0 if not status.pending else None))
     return status
+
+
+def _run_parallel(pending, workers: int, prepare, attempt, settle, fail, cancel: CancelToken,
+                  status: BatchStatus) -> None:
+    """Keep ``workers`` items generating; settle each on this thread as it finishes. A stop lets
+    the items in flight finish (complete ones are kept) and submits no more."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    queue = iter(pending)
+    in_flight: set = set()
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="adcopy-batch") as pool:
+        try:
+            while True:
+                while len(in_flight) < workers and not (cancel.cancelled or status.stopped):
+                    item = next(queue, None)
+                    if item is None:
+                        break
+                    try:
+                        request = prepare(item)
+                    except (AdCopyError, ValueError) as error:
+                        fail(item, error)
+                        continue
+                    in_flight.add(pool.submit(attempt, item, request))
+                if not in_flight:
+                    break
+                finished, in_flight = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    settle(future.result())
+        except BaseException:
+            cancel.cancel()  # Ctrl+C or a library error: the workers stop at their next token
+            raise
+        if cancel.cancelled:
+            status.stopped = True
 
 
 @dataclass

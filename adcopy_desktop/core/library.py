@@ -526,13 +526,19 @@ class Library:
         batch_item: tuple[int, str, float] | None = None,
     ) -> list[int]:
         """Store one request's candidates; returns their ids in candidate order. ``batch_item``
-        (job id, kind, seconds) marks that bulk-generation item done in the same transaction."""
+        (job id, kind, seconds) marks that bulk-generation item done in the same transaction; an
+        item that is done already (two runs of one job at once) is not written again: [] returned."""
         if not candidates:
             return []
         first = candidates[0]
         request = {"length": length, "tone": tone, "settings": first.settings.to_dict()}
         now = time.time()
         with self._transaction() as db:
+            if batch_item is not None and db.execute(
+                "SELECT 1 FROM batch_items WHERE job_id = ? AND product_id = ? AND kind = ? AND status = 'done'",
+                (batch_item[0], product_id, batch_item[1]),
+            ).fetchone() is not None:
+                return []
             generation_id = db.execute(
                 "INSERT INTO generations (product_id, kind, language, style, model, request, created_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
