@@ -36,8 +36,10 @@ def serve_group(ctx, host, port, model_id, provider, max_concurrent, max_waiting
     from adcopy_desktop.core.generation import CopyGenerator
     from adcopy_desktop.core.model_store import ModelStore
     from adcopy_desktop.core.plugins import get_plugin_manager
-    from adcopy_desktop.core.serve import ServeConfig, serve
+    from adcopy_desktop.core.serve import ServeConfig, TokenStore, check_bind, serve
     from adcopy_desktop.core.settings import load_settings
+
+    check_bind(host, TokenStore())  # before loading (or building) a model for nothing
 
     requests_log = logging.getLogger("adcopy.serve")
     if not any(getattr(h, "_adcopy_serve", False) for h in requests_log.handlers):
