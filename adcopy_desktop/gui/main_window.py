@@ -32,6 +32,7 @@ from adcopy_desktop.core.plugins import PluginManager
 from adcopy_desktop.core.settings import Settings
 from adcopy_desktop.gui.context import AppContext, window_settings
 from adcopy_desktop.gui.i18n import current_interface_language, resolve_interface_language
+from adcopy_desktop.gui.insights_page import InsightsPage
 from adcopy_desktop.gui.library_view import LibraryView
 from adcopy_desktop.gui.message_bar import MessageBar
 from adcopy_desktop.gui.model_manager import ModelManagerPage
@@ -42,7 +43,7 @@ from adcopy_desktop.gui.write_page import WritePage
 
 log = logging.getLogger("adcopy.gui")
 
-WRITER, LIBRARY, PLUGINS, MODELS, TRAINING = range(5)
+WRITER, LIBRARY, PLUGINS, MODELS, TRAINING, INSIGHTS = range(6)
 POINTER_POLL_MS = 2000  # how often the window looks for a model switched outside it (CLI, another window)
 
 
@@ -71,12 +72,14 @@ class MainWindow(QMainWindow):
         self.plugins_page = PluginManagerPage(self.context)
         self.models_page = ModelManagerPage(self.context)
         self.training_page = TrainingPage(self.context)
+        self.insights_page = InsightsPage(self.context)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.writer, self.tr("Writer"))
         self.tabs.addTab(self.library_view, self.tr("Library"))
         self.tabs.addTab(self.plugins_page, self.tr("Plugins"))
         self.tabs.addTab(self.models_page, self.tr("Models"))
         self.tabs.addTab(self.training_page, self.tr("Training"))
+        self.tabs.addTab(self.insights_page, self.tr("Insights"))
         self.message_bar = MessageBar()
         self.safe_banner = SafeModeBanner()
         self.safe_banner.setVisible(self.context.plugins.safe_mode)
@@ -173,7 +176,7 @@ class MainWindow(QMainWindow):
         view_menu = bar.addMenu(self.tr("&View"))
         for index, label in ((WRITER, self.tr("Writer")), (LIBRARY, self.tr("Library")),
                              (PLUGINS, self.tr("Plugins")), (MODELS, self.tr("Models")),
-                             (TRAINING, self.tr("Training"))):
+                             (TRAINING, self.tr("Training")), (INSIGHTS, self.tr("Insights"))):
             self._action(view_menu, label, lambda i=index: self.tabs.setCurrentIndex(i), f"Ctrl+{index + 1}")
 
         help_menu = bar.addMenu(self.tr("&Help"))
@@ -190,6 +193,8 @@ class MainWindow(QMainWindow):
     def _tab_changed(self, index: int) -> None:
         if index == LIBRARY:
             self.library_view.refresh_if_stale()
+        elif index == INSIGHTS:
+            self.insights_page.refresh_if_stale()
 
     def generate(self):
         self.tabs.setCurrentIndex(WRITER)
@@ -208,6 +213,7 @@ class MainWindow(QMainWindow):
             (self.tr("Previous product"), "Ctrl+PgUp"), (self.tr("New product"), "Ctrl+N"),
             (self.tr("Save product"), "Ctrl+S"),
             (self.tr("Writer, Library, Plugins, Models, Training"), "Ctrl+1 … Ctrl+5"),
+            (self.tr("Insights"), "Ctrl+6"),
         ]
         return "\n".join(f"{keys:18} {label}" for label, keys in rows)
 

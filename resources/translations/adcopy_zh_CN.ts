@@ -297,6 +297,41 @@
     </message>
 </context>
 <context>
+    <name>ChartPanel</name>
+    <message>
+        <source>Export PNG…</source>
+        <translation>导出 PNG…</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>导出 CSV…</translation>
+    </message>
+    <message>
+        <source>Nothing to show yet for this choice.</source>
+        <translation>当前选择下还没有可显示的数据。</translation>
+    </message>
+    <message>
+        <source>Export chart as PNG</source>
+        <translation>将图表导出为 PNG</translation>
+    </message>
+    <message>
+        <source>PNG images (*.png)</source>
+        <translation>PNG 图片 (*.png)</translation>
+    </message>
+    <message>
+        <source>{path} could not be written; choose another file.</source>
+        <translation>无法写入 {path}；请选择其他文件。</translation>
+    </message>
+    <message>
+        <source>Export chart data as CSV</source>
+        <translation>将图表数据导出为 CSV</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV 文件 (*.csv)</translation>
+    </message>
+</context>
+<context>
     <name>CompareDialog</name>
     <message>
         <source>Compare candidates</source>
@@ -800,6 +835,209 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
     </message>
 </context>
 <context>
+    <name>InsightsPage</name>
+    <message>
+        <source>Per week</source>
+        <translation>按周</translation>
+    </message>
+    <message>
+        <source>Per day</source>
+        <translation>按天</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Brand style</source>
+        <translation>品牌风格</translation>
+    </message>
+    <message>
+        <source>Decisions</source>
+        <translation>决策</translation>
+    </message>
+    <message>
+        <source>Scores</source>
+        <translation>评分</translation>
+    </message>
+    <message>
+        <source>Sinking rules</source>
+        <translation>致沉规则</translation>
+    </message>
+    <message>
+        <source>Generation</source>
+        <translation>单次生成</translation>
+    </message>
+    <message>
+        <source>Training</source>
+        <translation>训练</translation>
+    </message>
+    <message>
+        <source>Gate</source>
+        <translation>评估关卡</translation>
+    </message>
+    <message>
+        <source>Models</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Exports</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <source>Reading the library…</source>
+        <translation>正在读取文案库…</translation>
+    </message>
+    <message>
+        <source>Insights</source>
+        <translation>洞察</translation>
+    </message>
+    <message>
+        <source>All shops</source>
+        <translation>所有店铺</translation>
+    </message>
+    <message>
+        <source>{candidates} candidates in this selection</source>
+        <translation>当前选择共 {candidates} 条候选文案</translation>
+    </message>
+    <message>
+        <source>All styles</source>
+        <translation>所有风格</translation>
+    </message>
+    <message>
+        <source>No brand style</source>
+        <translation>无品牌风格</translation>
+    </message>
+    <message>
+        <source>Accepted</source>
+        <translation>接受</translation>
+    </message>
+    <message>
+        <source>Rejected</source>
+        <translation>拒绝</translation>
+    </message>
+    <message>
+        <source>Edited</source>
+        <translation>编辑</translation>
+    </message>
+    <message>
+        <source>Share of candidates</source>
+        <translation>占候选文案的比例</translation>
+    </message>
+    <message>
+        <source>Of the candidates generated in each period, the share accepted, rejected and edited by you (automatic acceptances of bulk generation count as accepted).</source>
+        <translation>每个时间段生成的候选文案中，被你接受、拒绝和编辑的比例（批量生成的自动接受也计为接受）。</translation>
+    </message>
+    <message>
+        <source>Mean score</source>
+        <translation>平均分</translation>
+    </message>
+    <message>
+        <source>The mean of each scorer&apos;s verdicts (0 to 1) on the candidates generated in each period.</source>
+        <translation>每个时间段生成的候选文案上，各评分器评分（0 到 1）的平均值。</translation>
+    </message>
+    <message>
+        <source> (warning)</source>
+        <translation>（警告）</translation>
+    </message>
+    <message>
+        <source>Candidates</source>
+        <translation>候选文案</translation>
+    </message>
+    <message>
+        <source>Hard failures of the scorers (advertising-law terms, channel limits, …) and the brand style&apos;s rules (forbidden words sink; warnings only flag), by how many candidates they hit.</source>
+        <translation>评分器的硬性失败（广告法用语、渠道限制等）和品牌风格规则（禁用词会使文案沉底；警告只做标记），按命中的候选文案数量排列。</translation>
+    </message>
+    <message>
+        <source>Total score</source>
+        <translation>总分</translation>
+    </message>
+    <message>
+        <source>#{position}</source>
+        <translation>#{position}</translation>
+    </message>
+    <message>
+        <source> chosen</source>
+        <translation> 已选</translation>
+    </message>
+    <message>
+        <source> sunk</source>
+        <translation> 沉底</translation>
+    </message>
+    <message>
+        <source>Weighted total</source>
+        <translation>加权总分</translation>
+    </message>
+    <message>
+        <source>Each candidate&apos;s weighted total of its scores; the accepted candidate is drawn in the highlight colour.</source>
+        <translation>每条候选文案各项评分的加权总分；被接受的候选文案以高亮色显示。</translation>
+    </message>
+    <message>
+        <source>Training loss</source>
+        <translation>训练损失</translation>
+    </message>
+    <message>
+        <source>Held-out loss</source>
+        <translation>留出集损失</translation>
+    </message>
+    <message>
+        <source>Loss</source>
+        <translation>损失</translation>
+    </message>
+    <message>
+        <source>The training loss per step and the held-out loss at each evaluation (step 0: the model it was trained from).</source>
+        <translation>每一步的训练损失和每次评估时的留出集损失（第 0 步：训练所基于的模型）。</translation>
+    </message>
+    <message>
+        <source>Step</source>
+        <translation>步</translation>
+    </message>
+    <message>
+        <source>Old</source>
+        <translation>旧</translation>
+    </message>
+    <message>
+        <source>New</source>
+        <translation>新</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>The gate&apos;s held-out figures of the model it was trained from (old) and of this version (new); its answer: {decision}.</source>
+        <translation>评估关卡在留出集上对原模型（旧）和此版本（新）的指标；结论：{decision}。</translation>
+    </message>
+    <message>
+        <source>Held-out ROUGE-L</source>
+        <translation>留出集 ROUGE-L</translation>
+    </message>
+    <message>
+        <source>Every installed model by the time it was made; trained versions at their held-out ROUGE-L (base models at 0), one line per brand style they were trained for.</source>
+        <translation>按创建时间排列的每个已安装模型；训练版本位于其留出集 ROUGE-L 处（基础模型为 0），每个训练所针对的品牌风格一条线。</translation>
+    </message>
+    <message>
+        <source>Sent</source>
+        <translation>已发送</translation>
+    </message>
+    <message>
+        <source>Confirmed</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <source>Refused</source>
+        <translation>被拒绝</translation>
+    </message>
+    <message>
+        <source>Items</source>
+        <translation>条目</translation>
+    </message>
+    <message>
+        <source>Export items sent to the shop, confirmed by it and refused by it, per period.</source>
+        <translation>每个时间段发送到店铺、被店铺确认和被店铺拒绝的导出条目。</translation>
+    </message>
+</context>
+<context>
     <name>Labels</name>
     <message>
         <source>Accepted</source>
@@ -1022,6 +1260,10 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
     <message>
         <source>Models</source>
         <translation>模型</translation>
+    </message>
+    <message>
+        <source>Insights</source>
+        <translation>洞察</translation>
     </message>
     <message>
         <source>&amp;File</source>

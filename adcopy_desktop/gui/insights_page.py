@@ -1,0 +1,474 @@
+"""The Insights tab: what the library, the trained versions and the shop exports say, as charts.
+
+Charts (every one exports to PNG and its data to CSV, for a client report):
+
+- **Decisions**: per brand style, the accepted / rejected / edited rate per week or day.
+- **Scores**: the mean score of each scorer per week or day.
+- **Sinking rules**: the scorers' hard failures and the style's rules, by candidates sunk.
+- **Generation**: one generation's candidates by weighted total, the chosen (accepted) one marked.
+- **Training**: a trained version's loss and held-out loss curves, and the gate's old-vs-new bars.
+- **Models**: every model on a timeline, trained versions at their held-out ROUGE-L.
+- **Exports**: items sent, confirmed and refused per day or week, per shop.
+
+The figures are ``core/insights.py`` tables, computed in a background job (never on the UI thread)
+whenever the tab is shown after the library changed; ``adcopy report`` draws the same tables.
+
+Why pyqtgraph and not Qt Charts: AdCopy depends on ``PySide6-Essentials``, which has neither
+``QtCharts`` nor its successor ``QtGraphs`` (both come with ``PySide6-Addons``, a wheel of well over
+100 MB more); Qt Charts is deprecated (Qt 6.10) in favour of Qt Graphs, whose 2D charts are young and
+built on Qt Quick. pyqtgraph is pure Python on top of the Qt we already ship, maintained,
+fast for thousands of points, and exports what it draws. Colours come from the window's palette
+(background, text, highlight) so the charts read in light and dark themes alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from adcopy_desktop.core import insights
+from adcopy_desktop.core.errors import AdCopyError
+from adcopy_desktop.core.insights import Table
+from adcopy_desktop.gui.context import AppContext
+from adcopy_desktop.gui.i18n import current_interface_language
+
+log = logging.getLogger("adcopy.gui.insights")
+
+# hues of the series (degrees); brightness follows the palette, so a series reads on both themes
+SERIES_HUES = (210, 130, 0, 280, 30, 180, 330, 60)
+
+
+def series_colours(palette: QPalette, count: int) -> list[QColor]:
+    """``count`` distinct colours that stand out from the palette's base colour: deep on a light
+    background, bright on a dark one."""
+    dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
+    value, saturation = (235, 150) if dark else (175, 220)
+    return [QColor.fromHsv(SERIES_HUES[i % len(SERIES_HUES)], saturation, value) for i in range(count)]
+
+
+@dataclass
+class Plotted:
+    """What one chart shows: its series (name -> x and y values), the source table, bar labels."""
+
+    table: Table
+    series: dict[str, tuple[list[float], list[float]]]
+    labels: list[str] | None = None
+
+
+class ChartPanel(QWidget):
+    """One chart with a title, a note, its own controls and PNG / CSV export."""
+
+    def __init__(self, title: str, *, date_axis: bool = False, on_error: Callable[[str], None] | None = None,
+                 parent: QWidget | None = None):
+        super().__init__(parent)
+        self.title = title
+        self.on_error = on_error or (lambda text: log.warning("%s", text))
+        self.plotted: Plotted | None = None
+        self.controls = QHBoxLayout()
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        axis = {"bottom": pg.DateAxisItem(orientation="bottom")} if date_axis else {}
+        self.plot = pg.PlotWidget(axisItems=axis)
+        self.plot.setMenuEnabled(False)
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.legend = self.plot.addLegend(offset=(10, 10))
+        self.png_button = QPushButton(self.tr("Export PNG…"))
+        self.csv_button = QPushButton(self.tr("Export CSV…"))
+        self.png_button.clicked.connect(lambda: self.export_png())
+        self.csv_button.clicked.connect(lambda: self.export_csv())
+        self.controls.addStretch(1)
+        self.controls.addWidget(self.png_button)
+        self.controls.addWidget(self.csv_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.controls)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.note)
+        self.apply_palette()
+
+    def add_control(self, widget: QWidget) -> None:
+        self.controls.insertWidget(self.controls.count() - 3, widget)
+
+    def apply_palette(self) -> None:
+        palette = self.palette()
+        text = palette.color(QPalette.ColorRole.Text)
+        self.plot.setBackground(palette.color(QPalette.ColorRole.Base))
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            axis.setPen(pg.mkPen(text))
+            axis.setTextPen(pg.mkPen(text))
+        self.legend.setLabelTextColor(text)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if event.type() == event.Type.PaletteChange:
+            self.apply_palette()
+        super().changeEvent(event)
+
+    def clear(self) -> None:
+        self.plot.clear()
+        self.legend.clear()
+        for name in ("left", "bottom"):
+            self.plot.getAxis(name).setTicks(None)
+
+    def show_lines(self, table: Table, series: dict[str, tuple[list[float], list[float]]],
+                   y_label: str = "", note: str = "") -> None:
+        self.clear()
+        colours = series_colours(self.palette(), len(series))
+        for colour, (name, (xs, ys)) in zip(colours, series.items()):
+            self.plot.plot(xs, ys, name=name, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=6,
+                           symbolBrush=colour, symbolPen=pg.mkPen(colour))
+        self.plot.setLabel("left", y_label)
+        self.plotted = Plotted(table, series)
+        self._note(table, note)
+
+    def show_bars(self, table: Table, labels: list[str], series: dict[str, list[float]], *,
+                  horizontal: bool = False, highlight: int | None = None, y_label: str = "",
+                  note: str = "") -> None:
+        """Grouped bars, one group per label; ``highlight`` marks one bar of a single series."""
+        self.clear()
+        colours = series_colours(self.palette(), len(series))
+        marked = self.palette().color(QPalette.ColorRole.Highlight)
+        width = 0.8 / max(1, len(series))
+        plotted: dict[str, tuple[list[float], list[float]]] = {}
+        for number, (colour, (name, values)) in enumerate(zip(colours, series.items())):
+            positions = [i - 0.4 + width * (number + 0.5) for i in range(len(values))]
+            heights = [v if v is not None else 0.0 for v in values]
+            brushes = [pg.mkBrush(marked if i == highlight else colour) for i in range(len(values))]
+            if horizontal:
+                item = pg.BarGraphItem(x0=0, y=positions, height=width, width=heights, brushes=brushes,
+                                       pen=pg.mkPen(colour.darker(130)), name=name)
+            else:
+                item = pg.BarGraphItem(x=positions, height=heights, width=width, brushes=brushes,
+                                       pen=pg.mkPen(colour.darker(130)), name=name)
+            self.plot.addItem(item)
+            if len(series) > 1:
+                self.legend.addItem(item, name)
+            plotted[name] = (positions, heights)
+        ticks = [list(enumerate(labels))]
+        self.plot.getAxis("left" if horizontal else "bottom").setTicks(ticks)
+        self.plot.setLabel("bottom" if horizontal else "left", y_label)
+        self.plotted = Plotted(table, plotted, labels)
+        self._note(table, note)
+
+    def _note(self, table: Table, note: str) -> None:
+        self.note.setText(note if table.rows else self.tr("Nothing to show yet for this choice."))
+        self.plot.autoRange()
+
+    # -- export -----------------------------------------------------------------------------------
+
+    def export_png(self, path: str | Path | None = None) -> Path | None:
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, self.tr("Export chart as PNG"), f"{self.title}.png",
+                                                  self.tr("PNG images (*.png)"))
+            if not path:
+                return None
+        if not self.plot.grab().save(str(path), "PNG"):
+            self.on_error(self.tr("{path} could not be written; choose another file.").format(path=path))
+            return None
+        return Path(path)
+
+    def export_csv(self, path: str | Path | None = None) -> Path | None:
+        if self.plotted is None:
+            return None
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, self.tr("Export chart data as CSV"), f"{self.title}.csv",
+                                                  self.tr("CSV files (*.csv)"))
+            if not path:
+                return None
+        try:
+            return self.plotted.table.to_csv(Path(path))
+        except AdCopyError as exc:
+            self.on_error(str(exc))
+            return None
+
+
+class InsightsPage(QWidget):
+    """The tab; ``refresh()`` recomputes every table in the background and redraws."""
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.context = context
+        self.stale = True
+        self.job = None
+        self.data: dict[str, Any] = {}
+        self.style_box = QComboBox()
+        self.bucket_box = QComboBox()
+        self.bucket_box.addItem(self.tr("Per week"), "week")
+        self.bucket_box.addItem(self.tr("Per day"), "day")
+        self.refresh_button = QPushButton(self.tr("Refresh"))
+        self.status = QLabel()
+        top = QHBoxLayout()
+        top.addWidget(QLabel(self.tr("Brand style")))
+        top.addWidget(self.style_box)
+        top.addWidget(self.bucket_box)
+        top.addWidget(self.refresh_button)
+        top.addWidget(self.status, 1)
+
+        self.decisions = ChartPanel(self.tr("Decisions"), date_axis=True, on_error=context.error)
+        self.scores = ChartPanel(self.tr("Scores"), date_axis=True, on_error=context.error)
+        self.sinking = ChartPanel(self.tr("Sinking rules"), on_error=context.error)
+        self.generation = ChartPanel(self.tr("Generation"), on_error=context.error)
+        self.generation_box = QComboBox()
+        self.generation_box.setMinimumWidth(320)
+        self.generation.add_control(self.generation_box)
+        self.training = ChartPanel(self.tr("Training"), on_error=context.error)
+        self.gate = ChartPanel(self.tr("Gate"), on_error=context.error)
+        self.version_box = QComboBox()
+        self.training.add_control(self.version_box)
+        training_page = QWidget()
+        training_layout = QVBoxLayout(training_page)
+        training_layout.setContentsMargins(0, 0, 0, 0)
+        training_layout.addWidget(self.training, 3)
+        training_layout.addWidget(self.gate, 2)
+        self.models = ChartPanel(self.tr("Models"), date_axis=True, on_error=context.error)
+        self.exports = ChartPanel(self.tr("Exports"), date_axis=True, on_error=context.error)
+        self.shop_box = QComboBox()
+        self.exports.add_control(self.shop_box)
+
+        self.charts = QTabWidget()
+        for widget, label in ((self.decisions, self.tr("Decisions")), (self.scores, self.tr("Scores")),
+                              (self.sinking, self.tr("Sinking rules")), (self.generation, self.tr("Generation")),
+                              (training_page, self.tr("Training")), (self.models, self.tr("Models")),
+                              (self.exports, self.tr("Exports"))):
+            self.charts.addTab(widget, label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.charts, 1)
+
+        self.refresh_button.clicked.connect(lambda: self.refresh())
+        self.style_box.activated.connect(lambda _: self.refresh())
+        self.bucket_box.activated.connect(lambda _: self.refresh())
+        self.generation_box.activated.connect(lambda _: self.draw_generation())
+        self.version_box.activated.connect(lambda _: self.draw_training())
+        self.shop_box.activated.connect(lambda _: self.draw_exports())
+        self.context.candidates_changed.connect(self.mark_stale)
+        self.context.models_changed.connect(self.mark_stale)
+
+    # -- data ----------------------------------------------------------------------------------------
+
+    def mark_stale(self) -> None:
+        self.stale = True
+        if self.isVisible():
+            self.refresh()
+
+    def refresh_if_stale(self):
+        return self.refresh() if self.stale else None
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        super().showEvent(event)
+        self.refresh_if_stale()
+
+    @property
+    def style(self) -> str | None:
+        data = self.style_box.currentData()
+        return None if data is None else str(data)
+
+    @property
+    def bucket(self) -> str:
+        return str(self.bucket_box.currentData() or "week")
+
+    def refresh(self):
+        """Recompute every table for the chosen style and period in the background; returns the job."""
+        if self.job is not None and not self.job.delivered:
+            self.job.cancel()
+        library, store = self.context.library, self.context.store
+        style, bucket = self.style, self.bucket
+        self.stale = False
+        self.status.setText(self.tr("Reading the library…"))
+
+        def task(report, cancel) -> dict[str, Any]:
+            versions = insights.trained_versions(store)
+            return {
+                "styles": insights.styles_in_library(library),
+                "decisions": insights.decision_rates(library, style=style, bucket=bucket),
+                "scores": insights.mean_scores(library, style=style, bucket=bucket),
+                "sinking": insights.sinking_rules(library, style=style),
+                "generations": insights.generations(library, style=style),
+                "versions": versions,
+                "models": insights.model_timeline(store),
+                "exports": insights.export_timeline(library, bucket=bucket),
+            }
+
+        self.job = self.context.run(self.tr("Insights"), task, kind="insights", on_success=self.show_data,
+                                    owner=self)
+        return self.job
+
+    def show_data(self, data: dict[str, Any]) -> None:
+        self.data = data
+        self._fill_styles(data["styles"])
+        self._fill_box(self.generation_box, [
+            (f"#{r['generation']}  {r['created']}  {r['product']}  ({r['kind']}"
+             + (f", {r['style']}" if r["style"] else "") + ")", r["generation"]) for r in data["generations"].records()])
+        self._fill_box(self.version_box, [(
+            f"{info.id}" + (f"  ({info.style})" if info.style else "") + f"  {info.created}", info.id)
+            for info in reversed(data["versions"])])
+        shops = sorted(set(data["exports"].column("shop")))
+        self._fill_box(self.shop_box, [(self.tr("All shops"), None)] + [(shop, shop) for shop in shops])
+        self.draw_decisions()
+        self.draw_scores()
+        self.draw_sinking()
+        self.draw_generation()
+        self.draw_training()
+        self.draw_models()
+        self.draw_exports()
+        self.status.setText(self.tr("{candidates} candidates in this selection").format(
+            candidates=sum(data["decisions"].column("candidates"))))
+
+    def _fill_styles(self, styles: list[str]) -> None:
+        current = self.style_box.currentData()
+        entries = [(self.tr("All styles"), None)] + [
+            (self.tr("No brand style") if name == insights.NO_STYLE else name, name) for name in styles]
+        self._fill_box(self.style_box, entries, keep=current)
+
+    @staticmethod
+    def _fill_box(box: QComboBox, entries: list[tuple[str, Any]], keep: Any = ...) -> None:
+        current = box.currentData() if keep is ... else keep
+        box.blockSignals(True)
+        box.clear()
+        for text, data in entries:
+            box.addItem(text, data)
+        index = box.findData(current) if current is not None else -1
+        box.setCurrentIndex(index if index >= 0 else 0)
+        box.blockSignals(False)
+
+    # -- drawing -----------------------------------------------------------------------------------
+
+    def _label(self, record: dict[str, Any]) -> str:
+        if current_interface_language().startswith("zh") and record.get("label_zh"):
+            return str(record["label_zh"])
+        return str(record.get("label") or record.get("rule") or record.get("scorer"))
+
+    def draw_decisions(self) -> None:
+        table: Table = self.data["decisions"]
+        xs = [insights.period_start(p) for p in table.column("period")]
+        series = {self.tr("Accepted"): (xs, table.column("accepted_rate")),
+                  self.tr("Rejected"): (xs, table.column("rejected_rate")),
+                  self.tr("Edited"): (xs, table.column("edited_rate"))}
+        self.decisions.show_lines(table, series, self.tr("Share of candidates"), self.tr(
+            "Of the candidates generated in each period, the share accepted, rejected and edited by you "
+            "(automatic acceptances of bulk generation count as accepted)."))
+
+    def draw_scores(self) -> None:
+        table: Table = self.data["scores"]
+        series: dict[str, tuple[list[float], list[float]]] = {}
+        for scorer in dict.fromkeys(table.column("scorer")):
+            rows = table.where(scorer=scorer).records()
+            series[self._label(rows[0])] = ([insights.period_start(r["period"]) for r in rows],
+                                            [r["mean"] for r in rows])
+        self.scores.show_lines(table, series, self.tr("Mean score"), self.tr(
+            "The mean of each scorer's verdicts (0 to 1) on the candidates generated in each period."))
+
+    def draw_sinking(self) -> None:
+        table: Table = self.data["sinking"]
+        records = list(reversed(table.records()))  # the biggest sink at the top
+        labels = [self._label(r) + ("" if r["effect"] == "sinks" else self.tr(" (warning)")) for r in records]
+        self.sinking.show_bars(table, labels, {self.tr("Candidates"): [r["candidates"] for r in records]},
+                               horizontal=True, y_label=self.tr("Candidates"), note=self.tr(
+                "Hard failures of the scorers (advertising-law terms, channel limits, …) and the brand "
+                "style's rules (forbidden words sink; warnings only flag), by how many candidates they hit."))
+
+    def draw_generation(self) -> None:
+        generation_id = self.generation_box.currentData()
+        if generation_id is None:
+            empty = Table("score_distribution", ["candidate", "position", "total", "sunk", "decision", "chosen"])
+            self.generation.show_bars(empty, [], {self.tr("Total score"): []})
+            return
+        try:
+            table = insights.score_distribution(self.context.library, int(generation_id))
+        except AdCopyError as exc:
+            self.context.error(str(exc))
+            return
+        records = table.records()
+        chosen = next((i for i, r in enumerate(records) if r["chosen"]), None)
+        labels = [self.tr("#{position}").format(position=r["position"] + 1)
+                  + (self.tr(" chosen") if r["chosen"] else "") + (self.tr(" sunk") if r["sunk"] else "")
+                  for r in records]
+        self.generation.show_bars(table, labels, {self.tr("Total score"): [r["total"] for r in records]},
+                                  highlight=chosen, y_label=self.tr("Weighted total"), note=self.tr(
+                "Each candidate's weighted total of its scores; the accepted candidate is drawn in the "
+                "highlight colour."))
+
+    def draw_training(self) -> None:
+        version_id = self.version_box.currentData()
+        info = next((v for v in self.data.get("versions", []) if v.id == version_id), None)
+        if info is None:
+            empty = Table("training_curve", ["series", "step", "loss"])
+            self.training.show_lines(empty, {})
+            self.gate.show_bars(Table("gate", ["metric", "old", "new", "difference"]), [], {})
+            return
+        curve = insights.training_curve(info)
+        series = {}
+        for name, label in (("train", self.tr("Training loss")), ("held_out", self.tr("Held-out loss"))):
+            part = curve.where(series=name)
+            if part.rows:
+                series[label] = (part.column("step"), part.column("loss"))
+        self.training.show_lines(curve, series, self.tr("Loss"), self.tr(
+            "The training loss per step and the held-out loss at each evaluation (step 0: the model it was "
+            "trained from)."))
+        self.training.plot.setLabel("bottom", self.tr("Step"))
+        gate = insights.gate_comparison(info)
+        self.gate.show_bars(gate, gate.column("metric"), {self.tr("Old"): gate.column("old"),
+                                                          self.tr("New"): gate.column("new")},
+                            y_label=self.tr("Value"), note=self.tr(
+                "The gate's held-out figures of the model it was trained from (old) and of this version (new); "
+                "its answer: {decision}.").format(decision=gate.meta.get("decision") or "—"))
+
+    def draw_models(self) -> None:
+        table: Table = self.data["models"]
+        series: dict[str, tuple[list[float], list[float]]] = {}
+        for record in table.records():
+            when = _created_timestamp(record["created"])
+            if when is None:
+                continue
+            name = record["style"] or self.tr("All styles")
+            xs, ys = series.setdefault(name, ([], []))
+            xs.append(when)
+            ys.append(record["rouge_l"] if record["rouge_l"] is not None else 0.0)
+        self.models.show_lines(table, series, self.tr("Held-out ROUGE-L"), self.tr(
+            "Every installed model by the time it was made; trained versions at their held-out ROUGE-L "
+            "(base models at 0), one line per brand style they were trained for."))
+
+    def draw_exports(self) -> None:
+        table: Table = self.data["exports"]
+        shop = self.shop_box.currentData()
+        rows = table.where(shop=shop).records() if shop else table.records()
+        totals: dict[str, list[int]] = {}
+        for record in rows:
+            entry = totals.setdefault(record["period"], [0, 0, 0])
+            entry[0] += record["sent"]
+            entry[1] += record["confirmed"]
+            entry[2] += record["failed"]
+        periods = sorted(totals)
+        xs = [insights.period_start(p) for p in periods]
+        shown = Table(table.name, list(table.columns), [tuple(r.values()) for r in rows], dict(table.meta))
+        self.exports.show_lines(shown, {
+            self.tr("Sent"): (xs, [totals[p][0] for p in periods]),
+            self.tr("Confirmed"): (xs, [totals[p][1] for p in periods]),
+            self.tr("Refused"): (xs, [totals[p][2] for p in periods]),
+        }, self.tr("Items"), self.tr("Export items sent to the shop, confirmed by it and refused by it, per period."))
+
+
+def _created_timestamp(created: str) -> float | None:
+    from datetime import datetime, timezone
+
+    try:
+        return datetime.strptime(created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+    except (TypeError, ValueError):
+        return None
+
+
+__all__ = ["ChartPanel", "InsightsPage", "series_colours"]

@@ -1,0 +1,215 @@
+"""The Insights tab on a seeded real library: what each chart plots (read back from the pyqtgraph
+items) equals SQL written here; PNG and CSV export; Chinese labels; light and dark palettes."""
+
+from __future__ import annotations
+
+import csv
+
+import pyqtgraph as pg
+import pytest
+from PySide6.QtGui import QColor, QPalette
+
+from adcopy_desktop.core import insights
+from adcopy_desktop.core.settings import Settings
+from adcopy_desktop.gui.context import AppContext
+from adcopy_desktop.gui.insights_page import InsightsPage, series_colours
+from tests.gui.conftest import wait_for_job
+from tests.insights_seed import SHOPS, STYLE, seeded
+
+WEEK = "date(g.created_at, 'unixepoch', 'localtime', '-6 days', 'weekday 1')"
+
+
+@pytest.fixture
+def page(qtbot, tmp_path):
+    library, store, ids = seeded(tmp_path)
+    context = AppContext(store, library, None, Settings())
+    page = InsightsPage(context)
+    qtbot.addWidget(page)
+    page.resize(1000, 700)
+    page._ids = ids
+    yield page
+    context.close()
+    library.close()
+
+
+def refreshed(qtbot, page, style=...):
+    if style is not ...:
+        page.style_box.setCurrentIndex(page.style_box.findData(style))
+    job = page.refresh()
+    wait_for_job(qtbot, job, timeout=30_000)
+    return page
+
+
+def sql(page, query, params=()):
+    return [tuple(row) for row in page.context.library._db.execute(query, params).fetchall()]
+
+
+def lines(panel) -> dict[str, tuple[list[float], list[float]]]:
+    """The curves the chart draws, by legend name, as pyqtgraph holds them."""
+    found = {}
+    for item in panel.plot.listDataItems():
+        xs, ys = item.getData()
+        found[item.name()] = ([float(x) for x in xs], [float(y) for y in ys])
+    return found
+
+
+def bars(panel) -> list[list[float]]:
+    items = [item for item in panel.plot.getPlotItem().items if isinstance(item, pg.BarGraphItem)]
+    return [[float(v) for v in (item.opts["width"] if item.opts.get("x0") is not None else item.opts["height"])]
+            for item in items]
+
+
+def test_decision_rates_plotted_equal_sql(qtbot, page):
+    refreshed(qtbot, page)
+    assert page.style_box.itemData(0) is None and page.style_box.findData(STYLE) > 0
+    refreshed(qtbot, page, STYLE)
+    expected = sql(page, f"""SELECT {WEEK} AS week, ROUND(1.0 * SUM(c.decision = 'accepted') / COUNT(*), 4),
+        ROUND(1.0 * SUM(c.decision = 'rejected') / COUNT(*), 4), ROUND(1.0 * SUM(c.text != c.generated_text) / COUNT(*), 4)
+        FROM candidates c JOIN generations g ON g.id = c.generation_id WHERE g.style = ? GROUP BY week ORDER BY week""",
+                   (STYLE,))
+    drawn = lines(page.decisions)
+    assert set(drawn) == {"Accepted", "Rejected", "Edited"}
+    assert drawn["Accepted"][1] == [row[1] for row in expected]
+    assert drawn["Rejected"][1] == [row[2] for row in expected]
+    assert drawn["Edited"][1] == [row[3] for row in expected]
+    assert drawn["Accepted"][0] == [insights.period_start(row[0]) for row in expected]
+
+
+def test_mean_scores_per_scorer_equal_sql(qtbot, page):
+    refreshed(qtbot, page)
+    expected = sql(page, f"""SELECT {WEEK} AS week, ROUND(AVG(json_extract(s.value, '$.value')), 4)
+        FROM candidates c JOIN generations g ON g.id = c.generation_id, json_each(c.details, '$.scores') s
+        WHERE json_extract(s.value, '$.scorer') = 'readability' AND NOT json_extract(s.value, '$.abstained')
+        GROUP BY week ORDER BY week""")
+    drawn = lines(page.scores)
+    assert set(drawn) == {"Compliance", "Readability", "Faithfulness"}
+    assert drawn["Readability"][1] == pytest.approx([row[1] for row in expected], abs=1e-4)
+
+
+def test_sinking_rules_bars_equal_sql(qtbot, page):
+    refreshed(qtbot, page)
+    hard = sql(page, """SELECT COUNT(DISTINCT c.id) FROM candidates c, json_each(c.details, '$.scores') s
+        WHERE json_extract(s.value, '$.hard_fail')""")[0][0]
+    forbidden = sql(page, """SELECT COUNT(DISTINCT c.id) FROM candidates c, json_each(c.details, '$.flags') f
+        WHERE json_extract(f.value, '$.rule') = 'forbidden_word'""")[0][0]
+    (widths,) = bars(page.sinking)
+    labels = page.sinking.plotted.labels
+    assert dict(zip(labels, widths)) == {"Compliance": hard, "forbidden word": forbidden,
+                                         "too long (warning)": pytest.approx(widths[0])}
+    assert labels[-1] == "Compliance"  # the biggest sink on top
+
+
+def test_generation_distribution_marks_the_chosen_candidate(qtbot, page):
+    refreshed(qtbot, page)
+    generation_id, chosen_id = sql(page, "SELECT generation_id, id FROM candidates WHERE decision = 'accepted'"
+                                         " ORDER BY id DESC LIMIT 1")[0]
+    page.generation_box.setCurrentIndex(page.generation_box.findData(generation_id))
+    page.draw_generation()
+    totals = [row[0] for row in sql(page, """SELECT ROUND(SUM(json_extract(s.value, '$.weight') * json_extract(s.value, '$.value'))
+        / SUM(json_extract(s.value, '$.weight')), 4) FROM candidates c, json_each(c.details, '$.scores') s
+        WHERE c.generation_id = ? AND NOT json_extract(s.value, '$.abstained') GROUP BY c.id ORDER BY c.position""",
+                                          (generation_id,))]
+    (heights,) = bars(page.generation)
+    assert heights == totals
+    position = sql(page, "SELECT position FROM candidates WHERE id = ?", (chosen_id,))[0][0]
+    item = next(i for i in page.generation.plot.getPlotItem().items if isinstance(i, pg.BarGraphItem))
+    highlight = page.palette().color(QPalette.ColorRole.Highlight)
+    assert [b.color() == highlight for b in item.opts["brushes"]] == [p == position for p in range(4)]
+    assert "chosen" in page.generation.plotted.labels[position]
+
+
+def test_training_curves_and_gate_bars_from_the_manifests(qtbot, page):
+    refreshed(qtbot, page)
+    assert page.version_box.currentData() == "tiny-v2"  # the newest first
+    info = page.context.store.get("tiny-v2")
+    drawn = lines(page.training)
+    assert drawn["Training loss"] == ([float(s) for s, _ in info.training["supervised"]["loss_curve"]],
+                                      [float(v) for _, v in info.training["supervised"]["loss_curve"]])
+    assert drawn["Held-out loss"] == ([0.0, 4.0, 8.0], [2.4, 2.1, 1.8])
+    old, new = bars(page.gate)
+    metrics = page.gate.plotted.labels
+    assert metrics[:3] == ["heldout_loss", "rouge_l", "bleu"]
+    assert old == [info.evaluation["old"].get(m, 0.0) for m in metrics]
+    assert new == [info.evaluation["new"].get(m, 0.0) for m in metrics]
+    page.version_box.setCurrentIndex(page.version_box.findData("tiny-v1"))
+    page.draw_training()
+    assert lines(page.training)["Training loss"][1] == [3.2, 1.9]  # first and last loss of an older run
+
+
+def test_model_timeline(qtbot, page):
+    refreshed(qtbot, page)
+    drawn = lines(page.models)
+    assert drawn[STYLE][1] == [0.26] and drawn["All styles"][1] == [0.0, 0.31]
+
+
+def test_export_timeline_per_shop_equals_sql(qtbot, page):
+    page.bucket_box.setCurrentIndex(page.bucket_box.findData("day"))
+    refreshed(qtbot, page)
+    page.shop_box.setCurrentIndex(page.shop_box.findData(SHOPS[1]))
+    page.draw_exports()
+    sent = sql(page, """SELECT date(i.sent_at, 'unixepoch', 'localtime'), COUNT(*), SUM(i.status = 'done'),
+        SUM(i.status = 'failed') FROM export_items i JOIN export_jobs j ON j.id = i.job_id WHERE j.destination = ?
+        GROUP BY 1 ORDER BY 1""", (SHOPS[1],))  # the seed confirms a minute after sending, on the same day
+    drawn = lines(page.exports)
+    assert drawn["Sent"][1] == [float(row[1]) for row in sent]
+    assert drawn["Confirmed"][1] == [float(row[2]) for row in sent]
+    assert drawn["Refused"][1] == [float(row[3]) for row in sent]
+
+
+def test_every_chart_exports_png_and_csv(qtbot, page, tmp_path):
+    refreshed(qtbot, page)
+    for panel in (page.decisions, page.scores, page.sinking, page.generation, page.training, page.gate,
+                  page.models, page.exports):
+        png = panel.export_png(tmp_path / f"{panel.title}.png")
+        assert png.read_bytes().startswith(b"\x89PNG")
+        path = panel.export_csv(tmp_path / f"{panel.title}.csv")
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            rows = list(csv.reader(handle))
+        assert rows[0] == panel.plotted.table.columns and len(rows) == len(panel.plotted.table.rows) + 1
+    messages = []
+    page.decisions.on_error = messages.append
+    assert page.decisions.export_csv(tmp_path / "missing" / "x.csv") is None
+    assert messages and "cannot be written" in messages[0]
+
+
+def test_chinese_labels(qtbot, tmp_path):
+    from adcopy_desktop.gui.i18n import CHINESE, install_interface_language
+
+    install_interface_language(CHINESE)
+    library, store, _ = seeded(tmp_path)
+    context = AppContext(store, library, None, Settings())
+    try:
+        page = InsightsPage(context)
+        qtbot.addWidget(page)
+        wait_for_job(qtbot, page.refresh(), timeout=30_000)
+        tabs = [page.charts.tabText(i) for i in range(page.charts.count())]
+        assert tabs == ["决策", "评分", "致沉规则", "单次生成", "训练", "模型", "导出"]
+        assert "合规" in lines(page.scores) and "可读性" in lines(page.scores)
+        assert set(lines(page.decisions)) == {"接受", "拒绝", "编辑"}
+        assert page.decisions.png_button.text() == "导出 PNG…"
+    finally:
+        context.close()
+        library.close()
+
+
+@pytest.mark.parametrize("base, dark", [("#ffffff", False), ("#1e1e1e", True)])
+def test_light_and_dark_palettes(qtbot, page, base, dark):
+    palette = QPalette(page.palette())
+    palette.setColor(QPalette.ColorRole.Base, QColor(base))
+    palette.setColor(QPalette.ColorRole.Text, QColor("#000000" if not dark else "#eeeeee"))
+    page.setPalette(palette)
+    refreshed(qtbot, page)
+    panel = page.decisions
+    assert panel.plot.backgroundBrush().color() == QColor(base)
+    assert panel.plot.getAxis("left").textPen().color() == palette.color(QPalette.ColorRole.Text)
+    for colour in series_colours(palette, 3):
+        contrast = abs(colour.lightness() - QColor(base).lightness())
+        assert contrast > 60, (colour.name(), base)
+
+
+def test_the_tab_is_in_the_window(qtbot, open_window):
+    window = open_window()
+    window.tabs.setCurrentIndex(5)
+    assert window.tabs.tabText(5) == "Insights" and window.tabs.currentWidget() is window.insights_page
+    wait_for_job(qtbot, window.insights_page.job, timeout=30_000)
+    assert window.insights_page.status.text() == "0 candidates in this selection"
