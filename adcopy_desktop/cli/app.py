@@ -22,6 +22,7 @@ from adcopy_desktop.cli.export import export_command, outbox_group, shops_group
 from adcopy_desktop.cli.generate import generate
 from adcopy_desktop.cli.models import models
 from adcopy_desktop.cli.plugins import plugins, styles
+from adcopy_desktop.cli.report import report
 from adcopy_desktop.cli.scoring import eval_command, quality, score
 from adcopy_desktop.cli.serve import serve_group
 from adcopy_desktop.cli.train import train
@@ -79,7 +80,7 @@ def _add_commands() -> None:
 
     for command in (generate, models, plugins, styles, bench, score, eval_command, quality, export_command,
                     outbox_group, shops_group, import_command, products, batch, train, copy_group, diagnostics,
-                    backends_group, serve_group):
+                    backends_group, serve_group, report):
         cli.add_command(command)
 
 
