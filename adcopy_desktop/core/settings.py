@@ -13,6 +13,7 @@ from adcopy_desktop.paths import user_folders
 log = logging.getLogger("adcopy.settings")
 
 EXECUTION_PROVIDER_CHOICES = ("auto", "cpu", "cuda", "directml")
+PLUGIN_ISOLATION_CHOICES = ("process", "in-process")
 
 
 @dataclass
@@ -33,6 +34,12 @@ class Settings:
     # OpenAI-compatible inference servers (core/endpoints.py): [{"name": "gpu-box", "base_url": ...,
     # "model": ..., "timeout_s": ..., ...}]; names and options only, API keys live in the OS keyring
     backends: list[dict] = field(default_factory=list)
+    # how long plugin calls may take, by kind (core/plugins/deadlines.py: scorer, hook, backend, ...;
+    # null or 0: no deadline); a call past it is abandoned and its plugin disabled for the session
+    plugin_deadlines: dict = field(default_factory=dict)
+    # where third-party plugins run: "process" (a plugin host process each, without the app's
+    # secrets) or "in-process" (with the app's rights; for debugging a plugin)
+    plugin_isolation: str = "process"
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -63,6 +70,20 @@ def load_settings(path: Path | None = None) -> Settings:
     if not isinstance(settings.backends, list) or not all(isinstance(entry, dict) for entry in settings.backends):
         log.warning("backends in %s must be a list of server entries; ignoring it", path)
         settings.backends = []
+    if not isinstance(settings.plugin_deadlines, dict):
+        log.warning("plugin_deadlines in %s must be a table of kind -> seconds; ignoring it", path)
+        settings.plugin_deadlines = {}
+    from adcopy_desktop.core.plugins.deadlines import deadline_problem
+
+    for kind, value in list(settings.plugin_deadlines.items()):
+        problem = deadline_problem(kind, value)
+        if problem:
+            log.warning("plugin_deadlines in %s: %s; using the default", path, problem)
+            del settings.plugin_deadlines[kind]
+    if settings.plugin_isolation not in PLUGIN_ISOLATION_CHOICES:
+        log.warning("plugin_isolation in %s must be one of %s; using process", path,
+                    ", ".join(PLUGIN_ISOLATION_CHOICES))
+        settings.plugin_isolation = "process"
     if not isinstance(settings.training, dict):
         log.warning("training in %s must be a table of training settings; ignoring it", path)
         settings.training = {}

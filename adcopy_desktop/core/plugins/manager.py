@@ -9,11 +9,17 @@ Control: safe mode (``--safe-mode`` / ``ADCOPY_SAFE_MODE=1``) loads no third-par
 ``ADCOPY_PLUGINS=a,b`` loads only the named third-party plugins (set but empty: none);
 ``disabled_plugins`` in settings.json names plugins not to load (any but required built-ins).
 
-Isolation: every hook implementation and every registered callable runs in its own error boundary.
-A plugin that fails to import, raises, or returns the wrong type is recorded as a
-``PluginProblem`` (name, version, source, hook, error) and disabled for the session: its hook
-implementations and registrations are removed, and the other plugins' results still arrive.
-Built-in plugins are part of the app and are never disabled; their errors are recorded the same way.
+Isolation: every hook implementation and every registered callable runs in its own error boundary
+and under a deadline (``deadlines.py``, ``plugin_deadlines`` in settings). A plugin that fails to
+import, raises, returns the wrong type or misses a deadline is recorded as a ``PluginProblem``
+(name, version, source, hook, error) and disabled for the session: its hook implementations and
+registrations are removed, and the other plugins' results still arrive. Built-in plugins are part
+of the app and are never disabled; their errors are recorded the same way.
+
+Third-party plugins (entry points, the plugin folder) run in a plugin host process each
+(``remote.py``, ``host.py``) without the app's secrets; a host that dies is reported and started
+again once. Built-ins and plugins added with ``add_plugin`` run in the app's process. While plugin
+code runs, ``safe_mode.plugin_work`` marks it, so the next start can name the plugin if the app died.
 
 Call sites use the typed methods below (one per hook); nothing else calls ``pm.hook`` directly.
 """
@@ -39,7 +45,9 @@ import pluggy
 
 from adcopy_desktop.core.errors import AdCopyError, PluginError, StyleError
 from adcopy_desktop.core.plugins import hookspecs
+from adcopy_desktop.core.plugins.deadlines import DeadlineExceeded, call_with_deadline, resolve_deadlines
 from adcopy_desktop.core.plugins.hookspecs import PROJECT_NAME
+from adcopy_desktop.core.plugins.safe_mode import plugin_work
 from adcopy_desktop.core.plugins.registry import (
     Backend,
     BackendContext,
@@ -57,6 +65,7 @@ from adcopy_desktop.core.plugins.registry import (
     resolve_options,
     validate_registration,
 )
+from adcopy_desktop.core.plugins.provenance import distribution_provenance, folder_provenance
 from adcopy_desktop.core.styles import BrandStyle
 
 if TYPE_CHECKING:
@@ -91,6 +100,14 @@ REGISTRATION_HOOKS: dict[str, str] = {
     "backend": "register_backends",
 }
 MESSAGE_ROLES = ("system", "user", "assistant")
+ISOLATION_PROCESS = "process"
+ISOLATION_IN_PROCESS = "in-process"
+EVENT_HOOKS = ("candidate_accepted", "candidate_rejected", "candidate_edited", "export_finished")
+# more than this is garbage, not a result: refused with a message naming the plugin
+MAX_MESSAGES = 100
+MAX_SPANS = 1000
+MAX_FLAGS = 1000
+MAX_REGISTRATIONS = 1000  # per registration hook of one plugin
 _COMPLETION_FIELDS = {"index": int, "text": str, "finish_reason": str}
 
 
@@ -113,14 +130,15 @@ class PluginProblem:
     source: str
     hook: str
     error: str
+    disabled: bool = True  # False: the plugin goes on (a built-in; a plugin host started again)
 
     def describe(self) -> str:
         version = f" {self.version}" if self.version else ""
         return f"plugin '{self.name}'{version} ({self.source}) failed in {self.hook}: {self.error}"
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "version": self.version, "source": self.source, "hook": self.hook,
-                "error": self.error}
+                "error": self.error, "disabled": self.disabled}
 
 
 @dataclass
@@ -137,6 +155,10 @@ class PluginInfo:
     registered: dict[str, list[str]] = field(default_factory=dict)  # kind -> names
     required: bool = False  # a built-in the app cannot work without (cannot be disabled)
     aliases: tuple[str, ...] = ()  # other names it answers to (distribution, entry point)
+    # where it came from: {"source": wheel or folder, "sha256": the wheel's, "installed": ISO time,
+    # "signed": bool} (provenance.py); empty for built-ins
+    provenance: dict[str, Any] = field(default_factory=dict)
+    runs_in: str = "app"  # app | plugin host
 
     @property
     def builtin(self) -> bool:
@@ -151,6 +173,7 @@ class PluginInfo:
             "name": self.name, "version": self.version, "source": self.source, "location": self.location,
             "status": self.status, "reason": self.reason, "hooks": list(self.hooks),
             "registered": {kind: list(names) for kind, names in self.registered.items()},
+            "provenance": dict(self.provenance), "runs_in": self.runs_in,
         }
 
 
@@ -158,6 +181,7 @@ class PluginInfo:
 class _Found:
     info: PluginInfo
     load: Callable[[], object]
+    host_spec: dict[str, Any] | None = None  # how a plugin host imports it (third-party plugins)
 
 
 class PluginManager:
@@ -168,7 +192,9 @@ class PluginManager:
     installed packages; a list replaces that (tests). ``plugin_folder``: None is
     ``user_folders().plugins``; False scans none. ``safe_mode``, ``allow`` and ``disabled`` default
     (None) to ``ADCOPY_SAFE_MODE``, ``ADCOPY_PLUGINS`` and the settings' ``disabled_plugins``;
-    ``allow="*"`` means no allow-list.
+    ``allow="*"`` means no allow-list. ``deadlines`` (kind -> seconds) and ``isolation``
+    (``"process"``: third-party plugins in plugin hosts, or ``"in-process"``) default to the
+    settings' ``plugin_deadlines`` and ``plugin_isolation``.
     """
 
     def __init__(
@@ -180,6 +206,8 @@ class PluginManager:
         safe_mode: bool | None = None,
         allow: Iterable[str] | str | None = None,
         disabled: Iterable[str] | None = None,
+        deadlines: Mapping[str, float | None] | None = None,
+        isolation: str | None = None,
     ) -> None:
         self._pm = pluggy.PluginManager(PROJECT_NAME)
         self._pm.add_hookspecs(hookspecs)
@@ -202,6 +230,11 @@ class PluginManager:
         self._problems: list[PluginProblem] = []
         self._registries: dict[str, dict[str, Registered[Any]]] = {kind: {} for kind in REGISTRATION_HOOKS}
         self._added_paths: list[str] = []
+        self._deadline_option = deadlines
+        self._isolation_option = isolation
+        self.deadlines: dict[str, float | None] = resolve_deadlines(deadlines)
+        self.isolation = isolation or ISOLATION_PROCESS
+        self._hosts: list[Any] = []
 
     # -- discovery and loading -----------------------------------------------------------------
 
@@ -226,12 +259,20 @@ class PluginManager:
             if self._loaded:
                 return self
             self._loaded = True
-            if self._disabled_option is None:
+            if self._disabled_option is None or self._deadline_option is None or self._isolation_option is None:
                 from adcopy_desktop.core.settings import load_settings
 
-                self._disabled_option = load_settings().disabled_plugins
+                settings = load_settings()
+                if self._disabled_option is None:
+                    self._disabled_option = settings.disabled_plugins
+                if self._deadline_option is None:
+                    self.deadlines = resolve_deadlines(settings.plugin_deadlines)
+                if self._isolation_option is None:
+                    self.isolation = settings.plugin_isolation
             self.disabled = frozenset(canonical_name(name) for name in self._disabled_option)
-            for found in [*self._find_builtins(), *self._find_entry_points(), *self._find_folder_plugins()]:
+            found_all = [*self._find_builtins(), *self._find_entry_points(), *self._find_folder_plugins()]
+            self._start_hosts(found_all)
+            for found in found_all:
                 self._load_one(found)
             log.info(
                 "plugins: %s",
@@ -292,8 +333,10 @@ class PluginManager:
             info = PluginInfo(
                 name=name, version=(ep.dist.version if ep.dist else "") or "", source=SOURCE_ENTRY_POINT,
                 location=f"{ep.name} = {ep.value}", aliases=tuple(n for n in (dist_name, ep.name) if n),
+                provenance=distribution_provenance(getattr(ep, "dist", None)),
             )
-            found.append(_Found(info, ep.load))
+            found.append(_Found(info, ep.load, {"name": name, "entry_name": ep.name, "value": ep.value,
+                                                "folder": None}))
         return found
 
     def _find_folder_plugins(self) -> list[_Found]:
@@ -325,9 +368,56 @@ class PluginManager:
                     base = canonical_name(dist_name)
                     name = base if len(entry_points) == 1 else f"{base}:{ep.name}"
                     info = PluginInfo(name=name, version=dist.version or "", source=SOURCE_FOLDER,
-                                      location=str(folder), aliases=(dist_name, ep.name))
-                    found.append(_Found(info, functools.partial(self._load_from_folder, folder, ep)))
+                                      location=str(folder), aliases=(dist_name, ep.name),
+                                      provenance=folder_provenance(folder, dist_info))
+                    found.append(_Found(info, functools.partial(self._load_from_folder, folder, ep),
+                                        {"name": name, "entry_name": ep.name, "value": ep.value,
+                                         "folder": str(folder)}))
         return found
+
+    def _start_hosts(self, found_all: list[_Found]) -> None:
+        """Start a plugin host for every third-party plugin that will load, all at once (they
+        import in parallel); ``_load_one`` then waits for each one's load report."""
+        if self.isolation != ISOLATION_PROCESS:
+            return
+        from adcopy_desktop.core.plugins.remote import PluginHost
+
+        seen: set[str] = {canonical_name(info.name) for info in self._infos}
+        for found in found_all:
+            key = canonical_name(found.info.name)
+            duplicate = key in seen
+            seen.add(key)
+            if found.host_spec is None or duplicate or self._blocked_reason(found.info):
+                continue
+            info = found.info
+            host = PluginHost([found.host_spec], label=f"{info.name} {info.version}".strip(), deadlines=self.deadlines)
+            try:
+                host.start()
+            except OSError as error:
+                found.load = _raiser(PluginError(f"its plugin host could not start: {error}"))
+                continue
+            self._hosts.append(host)
+            info.runs_in = "plugin host"
+            found.load = functools.partial(self._finish_host, info, host)
+
+    def _finish_host(self, info: PluginInfo, host: Any) -> object:
+        from adcopy_desktop.core.plugins.remote import HostDied, remote_plugin
+
+        try:
+            with plugin_work(info.name, info.version, info.source, "import"):
+                reports = host.finish_start(self.deadlines.get("load"))
+        except (DeadlineExceeded, HostDied) as error:
+            host.stop("it failed to load")
+            raise PluginError(str(error).replace("; it is started again for the next call", "")) from None
+        report = next((r for r in reports if isinstance(r, dict) and r.get("name") == info.name), None)
+        if report is None:
+            host.stop("it failed to load")
+            raise PluginError("its plugin host did not report loading it")
+        try:
+            return remote_plugin(info.name, host, report)
+        except BaseException:
+            host.stop("it failed to load")
+            raise
 
     def _load_from_folder(self, folder: Path, ep: importlib.metadata.EntryPoint) -> object:
         entry = str(folder)
@@ -372,7 +462,11 @@ class PluginManager:
             info.status, info.reason = DISABLED, reason
             return
         try:
-            plugin = found.load()
+            if info.runs_in == "plugin host" or info.builtin:
+                plugin = found.load()  # a host has its own deadline; built-ins are the app's own code
+            else:
+                with plugin_work(info.name, info.version, info.source, "import"):
+                    plugin = call_with_deadline(found.load, seconds=self.deadlines.get("load"), kind="load")
         except (Exception, SystemExit) as error:
             self._fail(info, "import", error, loading=True)
             return
@@ -409,7 +503,7 @@ class PluginManager:
                     continue
                 collector = _Collector(self, info, kind, staged)
                 try:
-                    result = _invoke(impl, {"register": collector})
+                    result = self._call_impl(info, hook, "load", impl, {"register": collector})
                 except (Exception, SystemExit) as error:
                     self._fail(info, hook, error, loading=True)
                     return
@@ -431,17 +525,26 @@ class PluginManager:
     # -- failures --------------------------------------------------------------------------------
 
     def _fail(self, info: PluginInfo, hook: str, error: BaseException | str, *, loading: bool = False) -> PluginProblem:
-        """Record a problem; disable the plugin unless it is a built-in past loading."""
-        if isinstance(error, BaseException):
-            text = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        """Record a problem; disable the plugin unless it is a built-in past loading (or its host
+        died for the first time: it is started again)."""
+        from adcopy_desktop.core.plugins.remote import HostDied, HostStopped
+
+        if isinstance(error, (DeadlineExceeded, HostDied, HostStopped)):
+            text = str(error)  # says what happened without a Python type name
+            log.warning("plugin %s failed in %s: %s", info.name, hook, text)
+        elif isinstance(error, BaseException):
+            name = getattr(error, "remote_type", type(error).__name__)  # the plugin's own type, from a host
+            text = f"{name}: {error}" if str(error) else name
             log.warning("plugin %s failed in %s", info.name, hook, exc_info=error)
         else:
             text = error
             log.warning("plugin %s failed in %s: %s", info.name, hook, text)
-        problem = PluginProblem(info.name, info.version, info.source, hook, text)
+        goes_on = isinstance(error, HostDied) and error.will_restart and not loading
+        disable = (loading or not info.builtin) and not goes_on
+        problem = PluginProblem(info.name, info.version, info.source, hook, text, disabled=disable)
         with self._lock:
             self._problems.append(problem)
-            if loading or not info.builtin:
+            if disable:
                 self._disable(info, f"{hook}: {text}")
         return problem
 
@@ -452,6 +555,9 @@ class PluginManager:
             del self._active[canonical_name(info.name)]
             if self._pm.is_registered(entry[1]):
                 self._pm.unregister(entry[1])
+            host = getattr(entry[1], "adcopy_host", None)
+            if host is not None:  # nothing will call it again this session
+                host.stop("the plugin is disabled for this session")
         for registry in self._registries.values():
             for name in [name for name, reg in registry.items() if reg.plugin == info.name]:
                 del registry[name]
@@ -568,6 +674,10 @@ class PluginManager:
                 self._fail(info, "process_candidate", f"returned {_describe_value(result)}, not a Candidate "
                                                       "with text and a list of flags (or None)")
                 continue
+            if len(proposed.flags) > MAX_FLAGS:
+                self._fail(info, "process_candidate", f"returned a Candidate with {len(proposed.flags)} flags; "
+                                                      f"at most {MAX_FLAGS} are accepted")
+                continue
             current = proposed
         return current
 
@@ -619,13 +729,13 @@ class PluginManager:
                 continue
             context = ScoreContext(request=request, style=style,
                                    options=self._options(scorer, "scorer", (options or {}).get(name)))
-            ok, value = self._guarded_call(info, f"scorer '{name}'", scorer.score, copy.deepcopy(candidate), context)
+            ok, value = self._guarded_call(info, f"scorer '{name}'", "scorer", scorer.score,
+                                           copy.deepcopy(candidate), context)
             if not ok:
                 continue
             score = _to_score(value)
             if score is None:
-                self._fail(info, f"scorer '{name}'",
-                           f"returned {_describe_value(value)}, not a Score with a value from 0 to 1")
+                self._fail(info, f"scorer '{name}'", _score_problem(value))
                 continue
             results[name] = score
         return results
@@ -677,7 +787,7 @@ class PluginManager:
         args: list[Any] = [Path(path), self._options(chosen, "importer", options)]
         if chosen.takes_context:
             args.append(ImportContext(progress=progress or (lambda event: None), cancel=cancel, mapping=mapping))
-        result = self._run_selected(info, f"importer '{chosen.name}'", chosen.read, *args)
+        result = self._run_selected(info, f"importer '{chosen.name}'", "importer", chosen.read, *args)
         if isinstance(result, list) and all(isinstance(p, Product) for p in result):
             result = ImportResult(items=[ImportedProduct(p) for p in result], rows_read=len(result),
                                   format=chosen.name)
@@ -708,7 +818,7 @@ class PluginManager:
         info = self._owner("exporter", chosen.name)
         path = Path(path)
         copies = copy.deepcopy(list(candidates))
-        self._run_selected(info, f"exporter '{chosen.name}'", chosen.write, copies, path,
+        self._run_selected(info, f"exporter '{chosen.name}'", "exporter", chosen.write, copies, path,
                            self._options(chosen, "exporter", options))
         self.export_finished(chosen.name, path, len(copies), copies)
         return path
@@ -729,7 +839,7 @@ class PluginManager:
         info = self._owner("exporter", chosen.name)
         path = Path(path)
         copies = copy.deepcopy(list(products))
-        self._run_selected(info, f"exporter '{chosen.name}'", chosen.write, copies, path,
+        self._run_selected(info, f"exporter '{chosen.name}'", "exporter", chosen.write, copies, path,
                            self._options(chosen, "exporter", options))
         candidates = [candidate for record in copies for candidate in getattr(record, "candidates", [])]
         self.export_finished(chosen.name, path, len(candidates), candidates)
@@ -746,8 +856,13 @@ class PluginManager:
         if not chosen.is_shop:
             raise PluginError(f"The exporter '{chosen.name}' writes files, not to a shop.")
         info = self._owner("exporter", chosen.name)
-        client = self._run_selected(info, f"exporter '{chosen.name}' connect", chosen.connect,
-                                    self._options(chosen, "exporter", options), dict(credentials))
+        options = self._options(chosen, "exporter", options)
+        credentials = dict(credentials)
+        host = getattr(chosen.connect, "_host", None)
+        if host is not None:  # the plugin gets placeholders; the app sends its requests with the keys
+            credentials = host.seal(credentials, str(options.get("shop_url", "")))
+        client = self._run_selected(info, f"exporter '{chosen.name}' connect", "shop", chosen.connect,
+                                    options, credentials)
         if not callable(getattr(client, "send", None)) or not isinstance(getattr(client, "batch_size", None), int):
             problem = self._fail(info, f"exporter '{chosen.name}' connect",
                                  f"returned {_describe_value(client)}, not a ShopClient with send() and batch_size")
@@ -760,7 +875,7 @@ class PluginManager:
         info = self._owner("backend", name)
         context = BackendContext(model=context.model, provider=context.provider, threads=context.threads,
                                  options=self._options(backend, "backend", context.options))
-        loaded = self._run_selected(info, f"backend '{name}' load", backend.load, context)
+        loaded = self._run_selected(info, f"backend '{name}' load", "backend_load", backend.load, context)
         generate = getattr(loaded, "generate", None)
         special = getattr(loaded, "special_tokens", None)
         if not callable(generate) or not isinstance(getattr(loaded, "provider", None), str) or isinstance(
@@ -784,9 +899,8 @@ class PluginManager:
     ) -> list[Any]:
         """Run a loaded backend; checks it returned one completion per candidate."""
         info = self._owner("backend", name)
-        call = functools.partial(backend.generate, _copy_messages(messages), settings, cancel=cancel,
-                                 on_token=on_token)
-        completions = self._run_selected(info, f"backend '{name}' generate", call)
+        completions = self._run_selected(info, f"backend '{name}' generate", "backend", backend.generate,
+                                         _copy_messages(messages), settings, cancel=cancel, on_token=on_token)
         problem_text = _completions_problem(completions, settings.n)
         if problem_text:
             problem = self._fail(info, f"backend '{name}' generate", problem_text)
@@ -795,25 +909,49 @@ class PluginManager:
 
     # -- error boundaries ----------------------------------------------------------------------------
 
+    def _call(self, info: PluginInfo, what: str, kind: str, fn: Callable[..., Any], args: Sequence[Any] = (),
+              kwargs: Mapping[str, Any] | None = None) -> Any:
+        """Run plugin code under its kind's deadline, marked as plugin work: in its host when it
+        lives in one, else on a worker thread that is abandoned at the deadline."""
+        seconds = self.deadlines.get(kind)
+        with plugin_work(info.name, info.version, info.source, what):
+            remote = getattr(fn, "call_remote", None)
+            if remote is not None:
+                return remote(tuple(args), kwargs, seconds=seconds, kind=kind)
+            return call_with_deadline(fn, tuple(args), kwargs, seconds=seconds, kind=kind)
+
+    def _call_impl(self, info: PluginInfo, hook: str, kind: str, impl: pluggy.HookImpl,
+                   kwargs: Mapping[str, Any]) -> Any:
+        return self._call(info, hook, kind, impl.function, [kwargs[name] for name in impl.argnames])
+
     def _guarded(self, info: PluginInfo, hook: str, impl: pluggy.HookImpl, **kwargs: Any) -> tuple[bool, Any]:
+        kind = "event" if hook in EVENT_HOOKS else "hook"
         try:
-            return True, _invoke(impl, kwargs)
+            return True, self._call_impl(info, hook, kind, impl, kwargs)
         except (Exception, SystemExit) as error:
             self._fail(info, hook, error)
             return False, None
 
-    def _guarded_call(self, info: PluginInfo, what: str, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+    def _guarded_call(self, info: PluginInfo, what: str, kind: str, fn: Callable[..., Any],
+                      *args: Any) -> tuple[bool, Any]:
         try:
-            return True, fn(*args)
+            return True, self._call(info, what, kind, fn, args)
         except (Exception, SystemExit) as error:
             self._fail(info, what, error)
             return False, None
 
-    def _run_selected(self, info: PluginInfo, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    def _run_selected(self, info: PluginInfo, what: str, kind: str, fn: Callable[..., Any], *args: Any,
+                      **kwargs: Any) -> Any:
         """Call something the user chose (an exporter, importer, backend): their own errors
-        (AdCopyError, OSError) pass through, anything else becomes a PluginError naming the plugin."""
+        (AdCopyError, OSError) pass through, anything else (a missed deadline, a dead host too)
+        becomes a PluginError naming the plugin."""
+        from adcopy_desktop.core.plugins.remote import HostDied, HostStopped
+
         try:
-            return fn(*args)
+            return self._call(info, what, kind, fn, args, kwargs)
+        except (HostDied, HostStopped) as error:
+            problem = self._fail(info, what, error)
+            raise PluginError(_problem_message(problem, info)) from None
         except (AdCopyError, OSError):
             raise
         except (Exception, SystemExit) as error:
@@ -836,8 +974,12 @@ class PluginManager:
     # -- teardown -----------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Unregister everything and forget modules imported from plugin folders (tests, reload)."""
+        """Unregister everything, stop the plugin hosts and forget modules imported from plugin
+        folders (tests, reload)."""
         with self._lock:
+            for host in self._hosts:
+                host.stop("the session ended")
+            self._hosts.clear()
             for _, plugin in list(self._active.values()):
                 if self._pm.is_registered(plugin):
                     self._pm.unregister(plugin)
@@ -877,6 +1019,10 @@ class _Collector:
                 self.errors.append("pass register() one object or keyword fields, not both")
                 return
             item = fields
+        if len(self._staged[self._kind]) >= MAX_REGISTRATIONS:
+            if len(self._staged[self._kind]) == MAX_REGISTRATIONS and not self.errors:
+                self.errors.append(f"it registered more than {MAX_REGISTRATIONS} {self._kind}s")
+            return
         try:
             value = validate_registration(self._kind, item)
         except RegistrationError as error:
@@ -892,10 +1038,6 @@ class _Collector:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-
-
-def _invoke(impl: pluggy.HookImpl, kwargs: Mapping[str, Any]) -> Any:
-    return impl.function(*[kwargs[name] for name in impl.argnames])
 
 
 def _problem_message(problem: PluginProblem, info: PluginInfo) -> str:
@@ -981,6 +1123,8 @@ def _copy_messages(messages: Any) -> list[dict[str, str]]:
 def _messages_problem(messages: Any) -> str | None:
     if not isinstance(messages, list) or not messages:
         return f"{_describe_value(messages)}, not a non-empty list of messages"
+    if len(messages) > MAX_MESSAGES:
+        return f"{len(messages)} messages; at most {MAX_MESSAGES} are accepted"
     for number, message in enumerate(messages, start=1):
         if not isinstance(message, dict) or set(message) != {"role", "content"}:
             return f"message {number} as {_describe_value(message)}, not {{'role': ..., 'content': ...}}"
@@ -1006,12 +1150,23 @@ def _to_score(value: Any) -> Score | None:
     spans = value.spans
     if isinstance(spans, list):
         spans = tuple(spans)
-    if not isinstance(spans, tuple) or not all(_valid_span(span) for span in spans):
+    if not isinstance(spans, tuple) or len(spans) > MAX_SPANS or not all(_valid_span(span) for span in spans):
         return None
     if spans is not value.spans:
         value = replace(value, spans=spans)
     # translations are extras: malformed ones are dropped, the verdict stays
     return value if _valid_localized(value.localized) else replace(value, localized={})
+
+
+def _score_problem(value: Any) -> str:
+    """Why a scorer's return value was refused, for the user to read."""
+    spans = getattr(value, "spans", None)
+    if isinstance(value, Score) and isinstance(spans, (list, tuple)) and len(spans) > MAX_SPANS:
+        return f"returned a Score with {len(spans)} spans; at most {MAX_SPANS} are accepted"
+    number = getattr(value, "value", value)
+    if isinstance(number, float) and not math.isfinite(number):
+        return f"returned {_describe_value(value)}, not a Score with a value from 0 to 1 (the value is {number})"
+    return f"returned {_describe_value(value)}, not a Score with a value from 0 to 1"
 
 
 def _valid_localized(localized: Any) -> bool:

@@ -37,6 +37,7 @@ from pathlib import Path, PurePosixPath
 
 from adcopy_desktop.core.errors import PluginError
 from adcopy_desktop.core.plugins.manager import ENTRY_POINT_GROUP, canonical_name
+from adcopy_desktop.core.plugins.provenance import record_install, wheel_sha256
 
 MAX_FILES = 10_000
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
@@ -68,6 +69,7 @@ class InstalledPlugin:
     version: str
     folder: Path
     replaced_version: str | None = None
+    sha256: str = ""  # of the wheel file, recorded with where it came from (provenance.py)
 
 
 def plugin_folder() -> Path:
@@ -185,6 +187,8 @@ def install_wheel(path: Path, plugins_dir: Path | None = None) -> InstalledPlugi
                     raise PluginError(f"{info.path.name}: {member.filename} changed while installing.")
                 destination.write_bytes(data)
         (staging / info.dist_info / "INSTALLER").write_text("adcopy\n", encoding="utf-8")
+        sha256 = wheel_sha256(info.path)
+        record_install(staging, info.path, sha256)
         replaced = _installed_version(target)
         old = None
         if target.exists():
@@ -201,7 +205,8 @@ def install_wheel(path: Path, plugins_dir: Path | None = None) -> InstalledPlugi
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return InstalledPlugin(name=info.name, version=info.version, folder=target, replaced_version=replaced)
+    return InstalledPlugin(name=info.name, version=info.version, folder=target, replaced_version=replaced,
+                           sha256=sha256)
 
 
 def remove_plugin(name: str, plugins_dir: Path | None = None) -> Path:

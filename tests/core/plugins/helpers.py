@@ -104,3 +104,36 @@ def build_wheel(
         for name, text in members.items():
             archive.writestr(name, text)
     return path, package
+
+
+def wheel_from_source(out: Path, dist_name: str, modules: dict[str, str], version: str = "1.0") -> Path:
+    """A real wheel: a source tree (pyproject.toml, src/<package>/) written under ``out`` and built
+    by pip with setuptools, offline. ``modules`` maps module names inside the package to code; the
+    entry point is the package's ``plugin`` module."""
+    import subprocess
+    import sys
+
+    package = unique(dist_name.replace("-", "_"))
+    tree = out / f"{dist_name}-src"
+    (tree / "src" / package).mkdir(parents=True)
+    (tree / "pyproject.toml").write_text(textwrap.dedent(f"""\
+        [build-system]
+        requires = ["setuptools>=61"]
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "{dist_name}"
+        version = "{version}"
+        dependencies = []
+
+        [project.entry-points.adcopy]
+        main = "{package}.plugin"
+        """), encoding="utf-8")
+    (tree / "src" / package / "__init__.py").write_text("", encoding="utf-8")
+    for module, code in modules.items():
+        (tree / "src" / package / f"{module}.py").write_text(textwrap.dedent(code), encoding="utf-8")
+    dist = out / f"{dist_name}-dist"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index",
+                    "-q", "-w", str(dist), str(tree)], check=True, capture_output=True)
+    [wheel] = dist.glob("*.whl")
+    return wheel

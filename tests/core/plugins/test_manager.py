@@ -62,7 +62,7 @@ def test_closing_forgets_plugin_folder_modules(make_manager, plugins_dir):
     import sys
 
     _, module = folder_plugin(plugins_dir, "adcopy-style-gamma", style_plugin_code("gamma"))
-    manager = make_manager()
+    manager = make_manager(isolation="in-process")  # a plugin host keeps its modules to itself
     manager.load()
     assert module in sys.modules and str(plugins_dir / "adcopy-style-gamma") in sys.path
     manager.close()
