@@ -3,6 +3,7 @@
 import csv
 import importlib.metadata
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -109,7 +110,7 @@ def test_safe_mode_starts_without_third_party_plugins(monkeypatch, how):
 
 def test_install_list_and_remove_a_wheel(tmp_path, monkeypatch):
     wheel, _ = build_wheel(tmp_path, "adcopy-style-throwaway", "1.0")
-    result = run("plugins", "install", str(wheel))
+    result = run("plugins", "install", str(wheel), "--yes")
     assert result.exit_code == 0, result.output
     assert "Installed adcopy-style-throwaway 1.0 into" in result.stdout
     assert "It loads and provides styles: wheelstyle." in result.stdout
@@ -133,7 +134,7 @@ def test_install_refuses_a_bad_wheel_and_reports_a_broken_one(tmp_path):
     package = "adcopy_broken_wheel_pkg"
     broken, _ = build_wheel(tmp_path, "adcopy-broken-wheel", files={f"{package}.py": "raise ImportError('no')"},
                             entry_points=f"[adcopy]\nbroken = {package}\n")
-    result = run("plugins", "install", str(broken))
+    result = run("plugins", "install", str(broken), "--yes")
     assert result.exit_code != 0
     assert "is installed but does not load: import: ImportError: no" in result.output
     assert "adcopy plugins remove adcopy-broken-wheel" in result.output
@@ -189,7 +190,7 @@ def test_generate_refuses_an_export_nobody_can_write_before_generating():
 
 def test_a_wheel_installed_style_is_used_by_generate(tiny_store, tmp_path, monkeypatch):
     wheel, _ = build_wheel(tmp_path, "adcopy-style-throwaway", "1.0")
-    assert run("plugins", "install", str(wheel)).exit_code == 0
+    assert run("plugins", "install", str(wheel), "--yes").exit_code == 0
     monkeypatch.setenv("ADCOPY_PLUGINS", "adcopy-style-throwaway")
     result = run("generate", "--product", EN_PRODUCT, "--style", "wheelstyle", "--kind", "title", "-n", "1",
                  "--max-new-tokens", "4", "--seed", "2", "--format", "json", "--show-prompt")
@@ -245,3 +246,102 @@ def test_the_example_style_is_not_loaded_in_safe_mode(example_plugin, tiny_store
     result = run("--safe-mode", "generate", "--product", EN_PRODUCT, "--style", "qingshan")
     assert result.exit_code != 0
     assert "Unknown style 'qingshan'" in result.output and "safe mode" in result.output
+
+
+def test_install_warns_before_an_unsigned_wheel_and_list_shows_its_provenance(tmp_path, monkeypatch):
+    import hashlib
+
+    wheel, _ = build_wheel(tmp_path, "adcopy-style-throwaway", "1.0")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    refused = run("plugins", "install", str(wheel))
+    assert refused.exit_code != 0
+    assert f"is not signed, so AdCopy cannot tell who built it. sha256 {digest}" in refused.stderr
+    assert "Run again with --yes" in refused.output
+    assert not (user_folders().plugins / "adcopy-style-throwaway").exists()
+    assert run("plugins", "install", str(wheel), "--yes").exit_code == 0
+    monkeypatch.setenv("ADCOPY_PLUGINS", "adcopy-style-throwaway")
+    plugins, _ = listed()
+    provenance = plugins["adcopy-style-throwaway"]["provenance"]
+    assert provenance["sha256"] == digest and provenance["source"] == str(wheel.resolve())
+    assert provenance["installed"] and provenance["signed"] is False
+    assert plugins["adcopy-style-throwaway"]["runs_in"] == "plugin host"
+    text = run("plugins", "list").stdout
+    assert f"from: {wheel.resolve()} (sha256 {digest}, installed " in text and "runs in: plugin host" in text
+
+
+CRASHING_SCORER = """
+import os
+from adcopy_desktop.core.plugins import Scorer, hookimpl
+
+def crash(candidate, context):
+    os._exit(3)
+
+@hookimpl
+def register_scorers(register):
+    register(Scorer(name="crash", score=crash))
+
+@hookimpl
+def process_candidate(candidate):
+    os._exit(3)
+"""
+
+
+def test_a_hook_that_calls_os_exit_does_not_end_the_command(tmp_path):
+    from adcopy_desktop.core.plugins import PluginManager
+
+    from tests.core.plugins.helpers import wheel_from_source
+
+    wheel = wheel_from_source(tmp_path, "adcopy-crasher", {"plugin": CRASHING_SCORER})
+    assert run("plugins", "install", str(wheel), "--yes").exit_code == 0
+    manager = PluginManager(entry_points=[], allow=["adcopy-crasher"], disabled=[], safe_mode=False)
+    manager.add_plugin(scripted_backend([["Green tea one", "Green tea two"]]), name="test.scripted")
+    set_plugin_manager(manager)
+    result = run("generate", "--product", EN_PRODUCT, "--backend", "scripted", "-n", "2", "--format", "json",
+                 keep_manager=True)
+    assert result.exit_code == 0, result.output
+    assert [c["text"] for c in json.loads(result.stdout)] == ["Green tea one", "Green tea two"]
+    assert ("warning: plugin 'adcopy-crasher' 1.0 (plugin folder) failed in process_candidate: its plugin host "
+            "died (exit code 3); it is started again for the next call") in result.stderr
+    assert "died (exit code 3); it is disabled for this session" in result.stderr
+
+
+def test_after_the_app_died_in_plugin_work_the_next_run_names_the_plugin_and_offers_safe_mode(tmp_path):
+    """With the plugin in the app's process (plugin_isolation "in-process"), os._exit takes the app
+    down; the marker names it at the next start, once."""
+    import subprocess
+    import sys
+
+    from adcopy_desktop.core.settings import Settings, save_settings
+
+    from tests.core.plugins.helpers import wheel_from_source
+
+    wheel = wheel_from_source(tmp_path, "adcopy-crasher", {"plugin": CRASHING_SCORER})
+    assert run("plugins", "install", str(wheel), "--yes").exit_code == 0
+    save_settings(Settings(plugin_isolation="in-process"))
+    env = {**os.environ, "ADCOPY_PLUGINS": "adcopy-crasher"}
+    died = subprocess.run([sys.executable, "-m", "adcopy_desktop", "score", "--product", EN_PRODUCT, "--kind",
+                           "title", "--text", "Green tea"], env=env, capture_output=True, text=True, timeout=120)
+    assert died.returncode == 3, died.stderr
+    result = run("plugins", "list")
+    assert ("warning: AdCopy stopped unexpectedly last time while plugin 'adcopy-crasher' 1.0 (plugin folder) "
+            "was working in scorer 'crash'. If AdCopy stops again, run it with --safe-mode") in result.stderr
+    assert "crash" not in run("plugins", "list").stderr  # reported once
+    assert "--safe-mode" in run("--help").output
+
+
+def test_in_a_plugin_host_the_same_crash_leaves_the_command_standing(tmp_path):
+    import subprocess
+    import sys
+
+    from tests.core.plugins.helpers import wheel_from_source
+
+    wheel = wheel_from_source(tmp_path, "adcopy-crasher", {"plugin": CRASHING_SCORER})
+    assert run("plugins", "install", str(wheel), "--yes").exit_code == 0
+    env = {**os.environ, "ADCOPY_PLUGINS": "adcopy-crasher"}
+    survived = subprocess.run([sys.executable, "-m", "adcopy_desktop", "score", "--product", EN_PRODUCT, "--kind",
+                               "title", "--text", "Green tea"], env=env, capture_output=True, text=True, timeout=120)
+    assert survived.returncode == 0, survived.stderr
+    assert "faithfulness" in survived.stdout
+    assert "plugin 'adcopy-crasher' 1.0 (plugin folder) failed in scorer 'crash': its plugin host died" \
+        in survived.stderr
+    assert "stopped unexpectedly" not in run("plugins", "list").stderr

@@ -15,7 +15,12 @@ import click
 from adcopy_desktop import __version__
 from adcopy_desktop.cli.backends import backends_group
 from adcopy_desktop.cli.catalog import batch, import_command, products
-from adcopy_desktop.cli.common import AdCopyGroup, configure_logging, warn_about_plugin_problems
+from adcopy_desktop.cli.common import (
+    AdCopyGroup,
+    configure_logging,
+    warn_about_a_crash_in_plugin_work,
+    warn_about_plugin_problems,
+)
 from adcopy_desktop.cli.copy import copy_group
 from adcopy_desktop.cli.diagnostics import diagnostics
 from adcopy_desktop.cli.export import export_command, outbox_group, shops_group
@@ -41,7 +46,8 @@ def has_display() -> bool:
 @click.version_option(__version__, prog_name="adcopy")
 @click.option("-v", "--verbose", count=True, help="Log to stderr (-vv for debug).")
 @click.option("--safe-mode", is_flag=True,
-              help="Load no third-party plugins (same as ADCOPY_SAFE_MODE=1).")
+              help="Load no third-party plugins (same as ADCOPY_SAFE_MODE=1); for a run after AdCopy "
+                   "stopped during plugin work.")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int, safe_mode: bool) -> None:
     """AdCopy Desktop: write marketing copy with a local language model, offline.
@@ -55,6 +61,8 @@ def cli(ctx: click.Context, verbose: int, safe_mode: bool) -> None:
         from adcopy_desktop.core.plugins import configure_plugins
 
         configure_plugins(safe_mode=True)
+    if ctx.invoked_subcommand is not None:  # the window asks in a dialog instead
+        warn_about_a_crash_in_plugin_work()
     ctx.call_on_close(warn_about_plugin_problems)
     if ctx.invoked_subcommand is None:
         if not has_display():

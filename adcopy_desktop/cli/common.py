@@ -94,13 +94,25 @@ def scorer_options(channel: str | None, keywords: str | None) -> dict[str, dict[
     return options
 
 
+def warn_about_a_crash_in_plugin_work() -> None:
+    """When the last run died while a plugin worked: one warning line naming it, and the way out."""
+    from adcopy_desktop.core.plugins.safe_mode import take_crash_report
+
+    report = take_crash_report()
+    if report is None:
+        return
+    click.echo(f"warning: {report.describe()}. If AdCopy stops again, run it with --safe-mode (no third-party "
+               f"plugins), or turn the plugin off: add \"{report.plugin}\" to disabled_plugins in settings.json "
+               "(see 'adcopy paths').", err=True)
+
+
 def warn_about_plugin_problems() -> None:
     """One stderr line per plugin problem of this run, so a failed plugin never goes unnoticed."""
-    from adcopy_desktop.core.plugins import SOURCE_BUILTIN, current_plugin_manager
+    from adcopy_desktop.core.plugins import current_plugin_manager
 
     manager = current_plugin_manager()
     if manager is None or not manager.loaded:
         return
     for problem in manager.problems:
-        tail = "" if problem.source == SOURCE_BUILTIN else "; it is disabled for this session"
+        tail = "; it is disabled for this session" if problem.disabled else ""
         click.echo(f"warning: {problem.describe()}{tail}", err=True)

@@ -34,17 +34,50 @@ def plugins_list(output_format: str) -> None:
             click.echo(f"    {kind}s: {', '.join(names)}")
         if info.reason:
             click.echo(f"    {info.status}: {info.reason}")
+        if info.provenance:
+            click.echo(f"    from: {describe_provenance(info.provenance)}")
+        if info.runs_in != "app" or not info.builtin:
+            click.echo(f"    runs in: {info.runs_in}")
     if manager.safe_mode:
         click.echo("(safe mode: third-party plugins are not loaded)")
 
 
+def describe_provenance(provenance: dict) -> str:
+    """'<source> (sha256 <hex>, installed <time>, unsigned)' with what is known."""
+    details = []
+    if provenance.get("sha256"):
+        details.append(f"sha256 {provenance['sha256']}")
+    if provenance.get("installed"):
+        details.append(f"installed {provenance['installed']}")
+    details.append("signed" if provenance.get("signed") else "unsigned")
+    return f"{provenance.get('source') or '?'} ({', '.join(details)})"
+
+
 @plugins.command("install")
 @click.argument("wheel", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def plugins_install(wheel: Path) -> None:
-    """Install a plugin from a pure-Python wheel (.whl) into the plugin folder; no pip needed."""
-    from adcopy_desktop.core.plugins import ACTIVE, PluginManager
-    from adcopy_desktop.core.plugins.wheels import install_wheel
+@click.option("-y", "--yes", "assume_yes", is_flag=True, help="Install an unsigned wheel without asking.")
+def plugins_install(wheel: Path, assume_yes: bool) -> None:
+    """Install a plugin from a pure-Python wheel (.whl) into the plugin folder; no pip needed.
 
+    Wheels carry no signature AdCopy could check, so it shows the wheel's sha256 (compare it with
+    the one the plugin's author published) and asks before installing."""
+    import sys
+
+    from adcopy_desktop.core.plugins import ACTIVE, PluginManager
+    from adcopy_desktop.core.plugins.provenance import wheel_sha256, wheel_signed
+    from adcopy_desktop.core.plugins.wheels import inspect_wheel, install_wheel
+
+    checked = inspect_wheel(wheel)
+    if not wheel_signed(wheel):
+        click.echo(f"warning: {wheel.name} ({checked.project_name} {checked.version}) is not signed, so AdCopy "
+                   f"cannot tell who built it. sha256 {wheel_sha256(wheel)}: compare it with the one its author "
+                   "published. A plugin runs in its own process without your shop keys, but with your user's "
+                   "rights: it can read and change your files and use the network.", err=True)
+        if not assume_yes:
+            if not sys.stdin.isatty():
+                fail("Not installed: there is no terminal to ask on. Run again with --yes to install it.")
+            if not click.confirm("Install it?", default=False, err=True):
+                fail("Not installed.")
     installed = install_wheel(wheel)
     replaced = f" (replacing {installed.replaced_version})" if installed.replaced_version else ""
     click.echo(f"Installed {installed.name} {installed.version}{replaced} into {installed.folder}")
