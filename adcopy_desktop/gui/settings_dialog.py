@@ -1,5 +1,6 @@
 """Settings: interface language, execution provider, threads, automatic training and how many
-trained versions to keep; where the app keeps its folders."""
+trained versions to keep; the inference servers (with a connection test); where the app keeps its
+folders."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -88,14 +91,93 @@ class SettingsDialog(QDialog):
         hint.setWordWrap(True)
         hint.setStyleSheet("color:palette(mid);")
 
+        servers_box = self._servers_box(settings)
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(servers_box)
         layout.addWidget(folder_box)
         layout.addWidget(hint)
         layout.addWidget(buttons)
+
+    # -- inference servers ------------------------------------------------------------------------
+
+    def _servers_box(self, settings: Settings) -> QGroupBox:
+        """The configured OpenAI-compatible servers (adcopy backends add ...) and a connection test
+        that runs in the background; keys stay in the keyring and are never shown."""
+        from adcopy_desktop.core.endpoints import Endpoint, EndpointError
+
+        box = QGroupBox(self.tr("Inference servers"))
+        layout = QVBoxLayout(box)
+        self.endpoints: list = []
+        problems = []
+        for entry in settings.backends:
+            try:
+                self.endpoints.append(Endpoint.from_dict(entry))
+            except EndpointError as error:
+                problems.append(str(error))
+        self.servers_table = QTableWidget(len(self.endpoints), 5)
+        self.servers_table.setHorizontalHeaderLabels(
+            [self.tr("Name"), self.tr("Address"), self.tr("Model"), self.tr("At once"), self.tr("API key")])
+        self.servers_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.servers_table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.servers_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.servers_table.verticalHeader().setVisible(False)
+        self.servers_table.horizontalHeader().setStretchLastSection(True)
+        for row, endpoint in enumerate(self.endpoints):
+            values = (endpoint.name, endpoint.base_url, endpoint.model or self.tr("(first listed)"),
+                      str(endpoint.max_concurrent), self.tr("in the keyring") if endpoint.has_api_key else self.tr("none"))
+            for column, value in enumerate(values):
+                self.servers_table.setItem(row, column, QTableWidgetItem(value))
+        if self.endpoints:
+            self.servers_table.selectRow(0)
+        self.test_button = QPushButton(self.tr("Test connection"))
+        self.test_button.setEnabled(bool(self.endpoints))
+        self.test_button.clicked.connect(self.test_selected_server)
+        self.test_result = QLabel(self.tr("Add a server with: adcopy backends add NAME --url http://HOST:PORT/v1")
+                                  if not self.endpoints else "")
+        self.test_result.setWordWrap(True)
+        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        if problems:
+            self.test_result.setText("\n".join(problems))
+        self.test_job = None
+        layout.addWidget(self.servers_table)
+        row = QHBoxLayout()
+        row.addWidget(self.test_button)
+        row.addWidget(self.test_result, 1)
+        layout.addLayout(row)
+        return box
+
+    def test_selected_server(self):
+        """Check the selected server in the background; the result appears beside the button."""
+        from adcopy_desktop.builtin.openai_backend import test_connection
+        from adcopy_desktop.gui.worker import BackgroundJob
+
+        rows = self.servers_table.selectionModel().selectedRows()
+        endpoint = self.endpoints[rows[0].row() if rows else 0]
+        self.test_button.setEnabled(False)
+        self.test_result.setText(self.tr("Testing {name}…").format(name=endpoint.name))
+        job = BackgroundJob(self.tr("Test connection"), lambda report, cancel: test_connection(endpoint))
+        job.signals.succeeded.connect(self._show_test_result)
+        job.signals.failed.connect(lambda message: self._show_test_text(message, ok=False))
+        self.test_job = job.start()
+        return job
+
+    def _show_test_result(self, report) -> None:
+        if report.ok:
+            text = self.tr("{name}: connected, model {model}, first token after {seconds:.2f} s").format(
+                name=report.endpoint, model=report.model, seconds=report.first_token_s or 0.0)
+        else:
+            text = self.tr("{name}: {problem}").format(name=report.endpoint, problem=report.message)
+        self._show_test_text(text, ok=report.ok)
+
+    def _show_test_text(self, text: str, *, ok: bool) -> None:
+        self.test_button.setEnabled(True)
+        self.test_result.setStyleSheet("" if ok else "color:#b3261e;")
+        self.test_result.setText(text)
 
     def _folder_row(self, path) -> QWidget:
         row = QWidget()
