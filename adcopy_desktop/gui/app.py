@@ -110,6 +110,10 @@ class AppController(QObject):
         self.window = None
 
     def start(self, *, build_missing_model: bool = True):
+        from adcopy_desktop.gui.plugin_manager import offer_safe_mode_after_crash
+
+        install_interface_language(resolve_interface_language(self.context.settings.interface_language))
+        offer_safe_mode_after_crash()  # before any plugin loads: the last run died in plugin work
         if build_missing_model and self.context.store.active_id() is None:
             install_interface_language(resolve_interface_language(self.context.settings.interface_language))
             build_default_model_with_dialog(self.context.store)

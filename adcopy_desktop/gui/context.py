@@ -20,7 +20,6 @@ from adcopy_desktop.core.model_store import ModelStore
 from adcopy_desktop.core.plugins import (
     PluginManager,
     PluginProblem,
-    SOURCE_BUILTIN,
     configure_plugins,
     get_plugin_manager,
 )
@@ -118,7 +117,7 @@ class AppContext(QObject):
             name=problem.name, version=f" {problem.version}" if problem.version else "",
             source=source_label(problem.source),
             hook=problem.hook, error=problem.error)
-        if problem.source != SOURCE_BUILTIN:
+        if problem.disabled:
             text += self.tr("; it is disabled for this session")
         return text
 

@@ -1,5 +1,7 @@
-"""The plugin manager: every plugin with its version, source, status and error; enable, disable,
-install from a wheel file, remove; a banner in safe mode."""
+"""The plugin manager: every plugin with its version, source, status, error and provenance (the
+wheel's sha256, where it was installed from and when); enable, disable, install from a wheel file
+(asking first: wheels are unsigned), remove; a banner in safe mode; and the safe-mode offer after
+the app died during plugin work."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableWidgetItem,
     QVBoxLayout,
@@ -44,6 +47,7 @@ class PluginManagerPage(QWidget):
         self.banner.hide()
         self.table = read_only_table([
             self.tr("Name"), self.tr("Version"), self.tr("Source"), self.tr("Status"), self.tr("Error / provides"),
+            self.tr("Installed from"),
         ], single_selection=True)
         self.enable_button = QPushButton(self.tr("Enable"))
         self.disable_button = QPushButton(self.tr("Disable"))
@@ -85,19 +89,40 @@ class PluginManagerPage(QWidget):
         for row, info in enumerate(self.infos):
             provides = "; ".join(f"{kind}: {', '.join(names)}" for kind, names in info.registered.items())
             detail = info.reason or provides or ", ".join(info.hooks)
+            origin, origin_details = self._provenance_texts(info)
             values = (info.name, info.version or "-", source_label(info.source),
-                      self._status_label(info.status), detail)
+                      self._status_label(info.status), detail, origin)
             for column, value in enumerate(values):
                 cell = QTableWidgetItem(value)
                 if column == 3:
                     cell.setData(Qt.ItemDataRole.ForegroundRole, _color(STATUS_COLORS.get(info.status, "#000")))
                 if column == 4:
                     cell.setToolTip(detail)
+                if column == 5:
+                    cell.setToolTip(origin_details)
                 self.table.setItem(row, column, cell)
         self.table.resizeRowsToContents()
         if selected:
             self.select(selected)
         self._update_buttons()
+
+    def _provenance_texts(self, info: PluginInfo) -> tuple[str, str]:
+        """The cell (file name, short sha256) and its tooltip (everything known)."""
+        provenance = info.provenance
+        if info.builtin or not provenance:
+            return self.tr("part of AdCopy"), ""
+        source = str(provenance.get("source") or "")
+        sha = str(provenance.get("sha256") or "")
+        cell = Path(source).name or source
+        if sha:
+            cell += f" · {sha[:12]}…"
+        lines = [self.tr("Source: {source}").format(source=source or "-"),
+                 self.tr("sha256: {sha}").format(sha=sha or self.tr("not recorded (installed with pip)")),
+                 self.tr("Installed: {time}").format(time=provenance.get("installed") or "-"),
+                 self.tr("Signed: yes") if provenance.get("signed") else self.tr("Signed: no"),
+                 self.tr("Runs in: its own plugin host process") if info.runs_in == "plugin host"
+                 else self.tr("Runs in: the app's process")]
+        return cell, "\n".join(lines)
 
     def _status_label(self, status: str) -> str:
         return {ACTIVE: self.tr("active"), DISABLED: self.tr("disabled"), FAILED: self.tr("failed")}.get(status, status)
@@ -167,8 +192,38 @@ class PluginManagerPage(QWidget):
     def choose_wheel(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Install a plugin"), "",
                                               self.tr("Plugin wheels (*.whl)"))
-        if path:
+        if path and self.confirm_unsigned(Path(path)):
             self.install(Path(path))
+
+    def confirm_unsigned(self, path: Path, ask=None) -> bool:
+        """Wheels carry no signature AdCopy can check: show the sha256 and ask before installing.
+        ``ask`` (tests) receives the dialog and returns the button pressed."""
+        from adcopy_desktop.core.errors import PluginError
+        from adcopy_desktop.core.plugins.provenance import wheel_sha256, wheel_signed
+        from adcopy_desktop.core.plugins.wheels import inspect_wheel
+
+        try:
+            checked = inspect_wheel(path)
+        except PluginError as exc:
+            self.context.error(str(exc))
+            return False
+        if wheel_signed(path):
+            return True
+        dialog = QMessageBox(QMessageBox.Icon.Warning, self.tr("Install an unsigned plugin?"),
+                             self.tr("{file} ({name} {version}) is not signed, so AdCopy cannot tell who built it.")
+                             .format(file=path.name, name=checked.project_name, version=checked.version),
+                             parent=self)
+        dialog.setInformativeText(self.tr(
+            "sha256: {sha}\nCompare it with the one the plugin's author published. The plugin runs in its own "
+            "process without your shop keys, but with your user's rights: it can read and change your files "
+            "and use the network.").format(sha=wheel_sha256(path)))
+        install = dialog.addButton(self.tr("Install"), QMessageBox.ButtonRole.AcceptRole)
+        dialog.addButton(QMessageBox.StandardButton.Cancel)
+        dialog.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        if ask is not None:
+            return ask(dialog) is install
+        dialog.exec()
+        return dialog.clickedButton() is install
 
     def install(self, path: Path):
         """Check and unpack a wheel into the plugin folder (off the UI thread), then reload."""
@@ -210,3 +265,40 @@ def _color(hex_color: str):
     from PySide6.QtGui import QBrush, QColor
 
     return QBrush(QColor(hex_color))
+
+
+class SafeModeOffer(QMessageBox):
+    """After the app died while a plugin worked: name it and offer a run without third-party plugins."""
+
+    def __init__(self, report, parent=None):
+        super().__init__(QMessageBox.Icon.Warning, self.tr("AdCopy stopped unexpectedly"), "", parent=parent)
+        version = f" {report.version}" if report.version else ""
+        self.setText(self.tr("AdCopy stopped unexpectedly last time while the plugin '{name}'{version} was "
+                             "working ({hook}).").format(name=report.plugin, version=version, hook=report.hook))
+        self.setInformativeText(self.tr("Start in safe mode? No third-party plugin is loaded for this run; you "
+                                        "can disable or remove the plugin in the Plugins tab."))
+        self.safe_button = self.addButton(self.tr("Start in safe mode"), QMessageBox.ButtonRole.AcceptRole)
+        self.normal_button = self.addButton(self.tr("Start normally"), QMessageBox.ButtonRole.RejectRole)
+        self.setDefaultButton(self.safe_button)
+
+
+def offer_safe_mode_after_crash(parent=None, ask=None) -> bool:
+    """At start: when the last run died during plugin work, ask whether to start in safe mode
+    (``configure_plugins(safe_mode=True)``). ``ask`` (tests) gets the dialog and returns the
+    button pressed. Returns True when this run is in safe mode because of it."""
+    from adcopy_desktop.core.plugins import configure_plugins
+    from adcopy_desktop.core.plugins.safe_mode import take_crash_report
+
+    report = take_crash_report()
+    if report is None:
+        return False
+    dialog = SafeModeOffer(report, parent)
+    if ask is not None:
+        pressed = ask(dialog)
+    else:
+        dialog.exec()
+        pressed = dialog.clickedButton()
+    if pressed is dialog.safe_button:
+        configure_plugins(safe_mode=True)
+        return True
+    return False

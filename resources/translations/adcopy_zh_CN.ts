@@ -1645,6 +1645,10 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <translation>错误 / 提供的功能</translation>
     </message>
     <message>
+        <source>Installed from</source>
+        <translation>安装来源</translation>
+    </message>
+    <message>
         <source>Enable</source>
         <translation>启用</translation>
     </message>
@@ -1669,6 +1673,42 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <translation>更改立即生效；出错的插件会在本次运行中停用，应用的其余部分照常工作。</translation>
     </message>
     <message>
+        <source>part of AdCopy</source>
+        <translation>AdCopy 自带</translation>
+    </message>
+    <message>
+        <source>Source: {source}</source>
+        <translation>来源：{source}</translation>
+    </message>
+    <message>
+        <source>sha256: {sha}</source>
+        <translation>sha256：{sha}</translation>
+    </message>
+    <message>
+        <source>not recorded (installed with pip)</source>
+        <translation>未记录（用 pip 安装）</translation>
+    </message>
+    <message>
+        <source>Installed: {time}</source>
+        <translation>安装时间：{time}</translation>
+    </message>
+    <message>
+        <source>Signed: yes</source>
+        <translation>已签名：是</translation>
+    </message>
+    <message>
+        <source>Signed: no</source>
+        <translation>已签名：否</translation>
+    </message>
+    <message>
+        <source>Runs in: its own plugin host process</source>
+        <translation>运行于：独立的插件宿主进程</translation>
+    </message>
+    <message>
+        <source>Runs in: the app&apos;s process</source>
+        <translation>运行于：应用自身的进程</translation>
+    </message>
+    <message>
         <source>active</source>
         <translation>已启用</translation>
     </message>
@@ -1687,6 +1727,24 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
     <message>
         <source>Plugin wheels (*.whl)</source>
         <translation>插件 wheel 文件 (*.whl)</translation>
+    </message>
+    <message>
+        <source>Install an unsigned plugin?</source>
+        <translation>安装未签名的插件？</translation>
+    </message>
+    <message>
+        <source>{file} ({name} {version}) is not signed, so AdCopy cannot tell who built it.</source>
+        <translation>{file}（{name} {version}）没有签名，AdCopy 无法确认它由谁构建。</translation>
+    </message>
+    <message>
+        <source>sha256: {sha}
+Compare it with the one the plugin&apos;s author published. The plugin runs in its own process without your shop keys, but with your user&apos;s rights: it can read and change your files and use the network.</source>
+        <translation>sha256：{sha}
+请与插件作者公布的值核对。插件在独立进程中运行，拿不到您的店铺密钥，但拥有您这个用户的权限：它可以读取和修改您的文件，也可以联网。</translation>
+    </message>
+    <message>
+        <source>Install</source>
+        <translation>安装</translation>
     </message>
     <message>
         <source>Installed {name} {version}.</source>
@@ -1768,6 +1826,29 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
     </message>
 </context>
 <context>
+    <name>SafeModeOffer</name>
+    <message>
+        <source>AdCopy stopped unexpectedly</source>
+        <translation>AdCopy 意外退出</translation>
+    </message>
+    <message>
+        <source>AdCopy stopped unexpectedly last time while the plugin &apos;{name}&apos;{version} was working ({hook}).</source>
+        <translation>上次插件“{name}”{version} 正在工作（{hook}）时，AdCopy 意外退出。</translation>
+    </message>
+    <message>
+        <source>Start in safe mode? No third-party plugin is loaded for this run; you can disable or remove the plugin in the Plugins tab.</source>
+        <translation>以安全模式启动吗？本次运行不加载任何第三方插件；您可以在“插件”页停用或移除该插件。</translation>
+    </message>
+    <message>
+        <source>Start in safe mode</source>
+        <translation>以安全模式启动</translation>
+    </message>
+    <message>
+        <source>Start normally</source>
+        <translation>正常启动</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
         <source>Settings</source>
@@ -1820,62 +1901,6 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
     <message>
         <source>Set ADCOPY_HOME before starting AdCopy to keep all of them in one folder.</source>
         <translation>启动 AdCopy 前设置 ADCOPY_HOME，可把它们都放在同一个文件夹中。</translation>
-    </message>
-    <message>
-        <source>Inference servers</source>
-        <translation>推理服务器</translation>
-    </message>
-    <message>
-        <source>Name</source>
-        <translation>名称</translation>
-    </message>
-    <message>
-        <source>Address</source>
-        <translation>地址</translation>
-    </message>
-    <message>
-        <source>Model</source>
-        <translation>模型</translation>
-    </message>
-    <message>
-        <source>At once</source>
-        <translation>并发数</translation>
-    </message>
-    <message>
-        <source>API key</source>
-        <translation>API 密钥</translation>
-    </message>
-    <message>
-        <source>(first listed)</source>
-        <translation>（列表中的第一个）</translation>
-    </message>
-    <message>
-        <source>in the keyring</source>
-        <translation>在系统密钥环中</translation>
-    </message>
-    <message>
-        <source>none</source>
-        <translation>无</translation>
-    </message>
-    <message>
-        <source>Test connection</source>
-        <translation>测试连接</translation>
-    </message>
-    <message>
-        <source>Add a server with: adcopy backends add NAME --url http://HOST:PORT/v1</source>
-        <translation>添加服务器：adcopy backends add 名称 --url http://主机:端口/v1</translation>
-    </message>
-    <message>
-        <source>Testing {name}…</source>
-        <translation>正在测试 {name}…</translation>
-    </message>
-    <message>
-        <source>{name}: connected, model {model}, first token after {seconds:.2f} s</source>
-        <translation>{name}：已连接，模型 {model}，首个词元用时 {seconds:.2f} 秒</translation>
-    </message>
-    <message>
-        <source>{name}: {problem}</source>
-        <translation>{name}：{problem}</translation>
     </message>
     <message>
         <source>Open</source>

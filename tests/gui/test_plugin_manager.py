@@ -157,3 +157,104 @@ def test_with_no_scorer_the_cards_say_so(qtbot, open_window):
     generate(qtbot, window, n=1)
     card = window.writer.cards[0]
     assert card.scores == [] and "No scorers active" in card.scores_label.text()
+
+
+SLEEPY_SCORER = '''
+import time
+from adcopy_desktop.core.plugins import Score, Scorer, hookimpl
+
+def sleep_forever(candidate, context):
+    time.sleep(3600)
+
+@hookimpl
+def register_scorers(register):
+    register(Scorer(name="sleepy", score=sleep_forever))
+'''
+
+
+def test_the_window_stays_responsive_while_a_plugin_hangs(qtbot, open_window, tmp_path):
+    from adcopy_desktop.core.plugins.wheels import install_wheel
+    from adcopy_desktop.gui.responsiveness import StallMeter
+    from tests.core.plugins.helpers import wheel_from_source
+
+    install_wheel(wheel_from_source(tmp_path, "adcopy-scorer-sleepy", {"plugin": SLEEPY_SCORER}))
+    manager = PluginManager(entry_points=[], safe_mode=False, allow=["adcopy-scorer-sleepy"], disabled=[],
+                            deadlines={"scorer": 3.0})
+    window = open_window(plugins=manager)
+    window.show()
+    qtbot.waitExposed(window)
+    add_product(qtbot, window, "Type: teapot")
+    qtbot.waitUntil(lambda: not window.context.jobs.running("preload"), timeout=60_000)
+    meter = StallMeter(interval_ms=5)
+    meter.start()
+    qtbot.wait(50)
+    job = generate(qtbot, window, n=2)
+    report = meter.stop()
+    print(f"\nGUI responsiveness while a scorer hangs for its 3 s deadline: {report.describe()}")
+    assert job.outcome == "succeeded"
+    assert report.seconds >= 3.0 and report.ticks > 100
+    # target: every stall under 50 ms (35-50 ms measured on an idle 2-core machine); the longest one
+    # may reach 250 ms only when other work starves this niced test, as tests/gui/test_responsiveness.py allows
+    assert report.p99_gap_ms - report.interval_ms < 50 and report.longest_stall_ms < 250, report.describe()
+    messages = " | ".join(window.message_bar.texts())
+    assert "Plugin 'adcopy-scorer-sleepy' 1.0 (plugin folder) failed in scorer 'sleepy': did not answer within 3 s" \
+        in messages
+    assert all(card.candidate_id is not None for card in window.writer.cards)
+    assert window.plugins_page.info("adcopy-scorer-sleepy").status == FAILED
+
+
+def test_the_plugins_tab_shows_provenance_and_asks_before_an_unsigned_wheel(qtbot, open_window, tmp_path,
+                                                                           monkeypatch):
+    import hashlib
+
+    from adcopy_desktop.core.plugins.wheels import install_wheel
+
+    monkeypatch.setenv("ADCOPY_PLUGINS", "adcopy-style-throwaway")
+    wheel, _ = build_wheel(tmp_path)
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    window = open_window()
+    page = window.plugins_page
+    seen = {}
+
+    def cancel(dialog):
+        seen["text"] = dialog.text() + "\n" + dialog.informativeText()
+        return None
+
+    assert not page.confirm_unsigned(wheel, ask=cancel)
+    assert "is not signed" in seen["text"] and digest in seen["text"]
+    assert page.confirm_unsigned(wheel, ask=lambda dialog: dialog.buttons()[0])
+    install_wheel(wheel)
+    page.reload()
+    cell = page.table.item(page.infos.index(page.info("adcopy-style-throwaway")), 5)
+    assert cell.text() == f"{wheel.name} · {digest[:12]}…"
+    assert f"sha256: {digest}" in cell.toolTip() and "Signed: no" in cell.toolTip()
+    assert "its own plugin host process" in cell.toolTip()
+    assert page.row_texts("adcopy.csv-export")[5] == "part of AdCopy"
+
+
+def test_after_a_crash_in_plugin_work_the_app_offers_safe_mode(qtbot, tmp_path):
+    import json
+
+    from adcopy_desktop.core.plugins import get_plugin_manager
+    from adcopy_desktop.core.plugins.safe_mode import marker_folder
+    from adcopy_desktop.gui.plugin_manager import offer_safe_mode_after_crash
+
+    def plant_marker():
+        marker_folder().mkdir(parents=True, exist_ok=True)
+        (marker_folder() / "999999999.json").write_text(json.dumps({"pid": 999999999, "work": [
+            {"plugin": "adcopy-crasher", "version": "1.0", "source": "plugin folder", "hook": "process_candidate",
+             "since": 1.0}]}))
+
+    plant_marker()
+    seen = {}
+
+    def press_safe(dialog):
+        seen["text"] = dialog.text()
+        return dialog.safe_button
+
+    assert offer_safe_mode_after_crash(ask=press_safe)
+    assert "'adcopy-crasher' 1.0 was working (process_candidate)" in seen["text"]
+    assert get_plugin_manager().safe_mode
+    assert not offer_safe_mode_after_crash(ask=press_safe)  # asked once per crash
+    plant_marker()
+    assert not offer_safe_mode_after_crash(ask=lambda dialog: dialog.normal_button)
