@@ -544,24 +544,27 @@ class PluginManager:
         problem = PluginProblem(info.name, info.version, info.source, hook, text, disabled=disable)
         with self._lock:
             self._problems.append(problem)
-            if disable:
-                self._disable(info, f"{hook}: {text}")
+            host = self._disable(info, f"{hook}: {text}") if disable else None
+        if host is not None:  # outside the lock: the window may be reading the plugin list meanwhile
+            host.stop("the plugin is disabled for this session")
         return problem
 
-    def _disable(self, info: PluginInfo, reason: str) -> None:
+    def _disable(self, info: PluginInfo, reason: str) -> Any:
+        """Take the plugin out of the session; returns its plugin host (to stop: nothing will call
+        it again), if it has one."""
         info.status, info.reason = FAILED, reason
         entry = self._active.get(canonical_name(info.name))
+        host = None
         if entry is not None and entry[0] is info:
             del self._active[canonical_name(info.name)]
             if self._pm.is_registered(entry[1]):
                 self._pm.unregister(entry[1])
             host = getattr(entry[1], "adcopy_host", None)
-            if host is not None:  # nothing will call it again this session
-                host.stop("the plugin is disabled for this session")
         for registry in self._registries.values():
             for name in [name for name, reg in registry.items() if reg.plugin == info.name]:
                 del registry[name]
         info.registered = {}
+        return host
 
     # -- what is loaded ----------------------------------------------------------------------------
 
