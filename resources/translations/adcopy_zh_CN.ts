@@ -1903,6 +1903,62 @@ Compare it with the one the plugin&apos;s author published. The plugin runs in i
         <translation>启动 AdCopy 前设置 ADCOPY_HOME，可把它们都放在同一个文件夹中。</translation>
     </message>
     <message>
+        <source>Inference servers</source>
+        <translation>推理服务器</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>At once</source>
+        <translation>同时请求数</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>(first listed)</source>
+        <translation>（列表中的第一个）</translation>
+    </message>
+    <message>
+        <source>in the keyring</source>
+        <translation>在系统钥匙串中</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Test connection</source>
+        <translation>测试连接</translation>
+    </message>
+    <message>
+        <source>Add a server with: adcopy backends add NAME --url http://HOST:PORT/v1</source>
+        <translation>添加服务器：adcopy backends add 名称 --url http://主机:端口/v1</translation>
+    </message>
+    <message>
+        <source>Testing {name}…</source>
+        <translation>正在测试 {name}…</translation>
+    </message>
+    <message>
+        <source>{name}: connected, model {model}, first token after {seconds:.2f} s</source>
+        <translation>{name}：已连接，模型 {model}，首个词元用时 {seconds:.2f} 秒</translation>
+    </message>
+    <message>
+        <source>{name}: {problem}</source>
+        <translation>{name}：{problem}</translation>
+    </message>
+    <message>
         <source>Open</source>
         <translation>打开</translation>
     </message>
