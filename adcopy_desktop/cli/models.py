@@ -1,5 +1,5 @@
-"""``adcopy models``: list, build, import, select, verify, remove, prune and roll back models; trained
-versions with their parent, style, held-out metrics and disk use."""
+"""``adcopy models``: list, build, import, select, verify, remove, prune, roll back and export models;
+trained versions with their parent, style, held-out metrics and disk use."""
 
 from __future__ import annotations
 
@@ -143,6 +143,42 @@ def models_verify(model_id: str | None) -> None:
     model_id = model_id or store.active_model().id
     store.verified(model_id, full=True)
     click.echo(f"{model_id}: all files match the manifest")
+
+
+@models.command("export")
+@click.argument("model_id")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
+              help="A new (or empty) folder for the export; written under a temporary name and renamed at the end.")
+@click.option("--format", "export_format", type=click.Choice(["hf"]), default="hf", show_default=True,
+              help="hf: a merged Hugging Face folder for vLLM, TGI or llama.cpp's convert_hf_to_gguf.py.")
+@click.option("--dtype", type=click.Choice(["float16", "bfloat16"]), default="float16", show_default=True,
+              help="Weights of model.safetensors.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result (files, sizes, the check) as JSON.")
+def models_export(model_id: str, out: Path, export_format: str, dtype: str, as_json: bool) -> None:
+    """Export a model (a trained version with its LoRA adapter merged in) for an inference server.
+
+    The folder is loaded back with transformers and its logits compared with the ONNX model AdCopy
+    runs before it is put in place; Ctrl+C leaves nothing under --out."""
+    from adcopy_desktop.core.model_store import ModelStore
+    from adcopy_desktop.core.model_store.export import export_model
+
+    try:
+        result = export_model(ModelStore(), model_id, out, export_format=export_format, dtype=dtype,
+                              progress=ProgressPrinter())
+    except KeyboardInterrupt:
+        fail("Export interrupted; nothing was written to " + str(out) + ".")
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    check = result.check
+    click.echo(f"Exported {model_id} to {result.folder} ({dtype}, {format_bytes(result.bytes)}, "
+               f"{result.seconds:.1f} s):")
+    for name, size in result.files.items():
+        click.echo(f"  {name:28} {format_bytes(size):>8}")
+    click.echo(f"Check: loaded with transformers, next-token choices agree with the ONNX model "
+               f"({check.get('onnx_precision')}) at {check.get('next_token_agreement', 0):.1%} of "
+               f"{check.get('prompt_tokens')} positions, largest logit difference {check.get('max_logit_diff')}: OK")
+    click.echo(f"Serve it: vllm serve {result.folder} --served-model-name {model_id}   (docs/serving.md)")
 
 
 @models.command("remove")
