@@ -86,6 +86,8 @@ class ChartPanel(QWidget):
         self.plot = pg.PlotWidget(axisItems=axis)
         self.plot.setMenuEnabled(False)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
+        for name in ("left", "bottom"):  # shares and scores read 0.25, not 250 with "(x0.001)"
+            self.plot.getAxis(name).enableAutoSIPrefix(False)
         self.legend = self.plot.addLegend(offset=(10, 10))
         self.png_button = QPushButton(self.tr("Export PNG…"))
         self.csv_button = QPushButton(self.tr("Export CSV…"))
@@ -150,12 +152,12 @@ class ChartPanel(QWidget):
             brushes = [pg.mkBrush(marked if i == highlight else colour) for i in range(len(values))]
             if horizontal:
                 item = pg.BarGraphItem(x0=0, y=positions, height=width, width=heights, brushes=brushes,
-                                       pen=pg.mkPen(colour.darker(130)), name=name)
+                                       brush=pg.mkBrush(colour), pen=pg.mkPen(colour.darker(130)))
             else:
                 item = pg.BarGraphItem(x=positions, height=heights, width=width, brushes=brushes,
-                                       pen=pg.mkPen(colour.darker(130)), name=name)
+                                       brush=pg.mkBrush(colour), pen=pg.mkPen(colour.darker(130)))
             self.plot.addItem(item)
-            if len(series) > 1:
+            if len(series) > 1:  # added here only (a named item would be added twice), with its colour
                 self.legend.addItem(item, name)
             plotted[name] = (positions, heights)
         ticks = [list(enumerate(labels))]
@@ -206,6 +208,7 @@ class InsightsPage(QWidget):
         self.job = None
         self.data: dict[str, Any] = {}
         self.style_box = QComboBox()
+        self.style_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # filled later
         self.bucket_box = QComboBox()
         self.bucket_box.addItem(self.tr("Per week"), "week")
         self.bucket_box.addItem(self.tr("Per day"), "day")

@@ -213,3 +213,13 @@ def test_the_tab_is_in_the_window(qtbot, open_window):
     assert window.tabs.tabText(5) == "Insights" and window.tabs.currentWidget() is window.insights_page
     wait_for_job(qtbot, window.insights_page.job, timeout=30_000)
     assert window.insights_page.status.text() == "0 candidates in this selection"
+
+
+def test_bar_legends_name_each_series_once_in_its_colour(qtbot, page):
+    refreshed(qtbot, page)
+    assert page.sinking.legend.items == []  # one series: no legend
+    entries = page.gate.legend.items
+    assert [label.text for _, label in entries] == ["Old", "New"]
+    colours = series_colours(page.gate.palette(), 2)
+    assert [pg.mkBrush(sample.item.opts["brush"]).color() for sample, _ in entries] == colours
+    assert page.decisions.plot.getAxis("left").autoSIPrefix is False  # 0.25, not 250 "(x0.001)"
