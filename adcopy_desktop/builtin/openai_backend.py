@@ -516,12 +516,52 @@ def test_connection(endpoint: Endpoint, *, api_key: str | None = None, prompt: s
 test_connection.__test__ = False  # a library function, not a test (pytest collects test_* names)
 
 
+@dataclass
+class RemoteModels:
+    """One server's answer to GET /v1/models for the model picker; ``error`` says why there is none."""
+
+    endpoint: str
+    models: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def list_remote_models(endpoints: list[Endpoint] | None = None, *, timeout_s: float = 5.0) -> list[RemoteModels]:
+    """Every configured server's models, asked in parallel, without retries and with a short
+    timeout (the picker must not wait a server's full retry budget); never raises for a server."""
+    try:
+        endpoints = list_endpoints() if endpoints is None else endpoints
+    except AdCopyError as error:
+        return [RemoteModels("settings", error=str(error))]
+
+    def ask(endpoint: Endpoint) -> RemoteModels:
+        quick = Endpoint(**{**endpoint.to_dict(), "max_retries": 0, "timeout_s": min(endpoint.timeout_s, timeout_s),
+                            "connect_timeout_s": min(endpoint.connect_timeout_s, timeout_s)})
+        try:
+            backend = OpenAICompatibleBackend(quick, api_key_for(endpoint))
+        except AdCopyError as error:
+            return RemoteModels(endpoint.name, error=str(error))
+        try:
+            return RemoteModels(endpoint.name, backend.list_models())
+        except AdCopyError as error:
+            return RemoteModels(endpoint.name, error=str(error))
+        finally:
+            backend.close()
+
+    if not endpoints:
+        return []
+    with ThreadPoolExecutor(max_workers=min(8, len(endpoints)), thread_name_prefix="adcopy-models") as pool:
+        return list(pool.map(ask, endpoints))
+
+
 # -- the plugin ------------------------------------------------------------------------------------
 
 
 def load(context: BackendContext) -> OpenAICompatibleBackend:
     name = str(context.options.get("endpoint") or "")
     endpoint = get_endpoint(name) if name else default_endpoint()
+    model = str(context.options.get("model") or "")
+    if model:  # another of the server's models than the configured one (the model picker's choice)
+        endpoint = Endpoint(**{**endpoint.to_dict(), "model": model})
     return OpenAICompatibleBackend(endpoint, api_key_for(endpoint))
 
 
@@ -546,7 +586,9 @@ def register_backends(register):
         load=load,
         uses_model_store=False,
         settings_schema={"endpoint": {"type": "string", "default": "",
-                                      "label": "Server (a name from adcopy backends list; empty: the first)"}},
+                                      "label": "Server (a name from adcopy backends list; empty: the first)"},
+                         "model": {"type": "string", "default": "",
+                                   "label": "Model on that server (empty: the server's configured one)"}},
     ))
     register(Backend(
         name=POOL_BACKEND,

@@ -30,6 +30,9 @@ RESERVED_NAMES = frozenset({"onnx", OPENAI_BACKEND, POOL_BACKEND, "default", "al
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 N_MODES = ("auto", "native", "parallel")
+# The model picker's value for a server's model ("remote:gpu-box/Qwen/Qwen2.5-7B-Instruct"): endpoint
+# names have no "/", model names may, so the first "/" separates them.
+REMOTE_MODEL_PREFIX = "remote:"
 
 
 class EndpointError(AdCopyError):
@@ -208,6 +211,19 @@ def resolve_backend_choice(choice: str | None) -> tuple[str | None, dict[str, An
     if not rest and any(entry.get("name") == choice for entry in load_settings().backends):
         return OPENAI_BACKEND, {"endpoint": choice}
     return choice, {}
+
+
+def remote_model_choice(endpoint: str, model: str) -> str:
+    """What the model picker stores for ``model`` on the server ``endpoint``."""
+    return f"{REMOTE_MODEL_PREFIX}{endpoint}/{model}"
+
+
+def parse_remote_model_choice(value: Any) -> tuple[str, str] | None:
+    """(endpoint, model) for a picker value made by ``remote_model_choice``; None for a local model id."""
+    if not isinstance(value, str) or not value.startswith(REMOTE_MODEL_PREFIX):
+        return None
+    name, separator, model = value[len(REMOTE_MODEL_PREFIX):].partition("/")
+    return (name, model) if separator and name and model else None
 
 
 def _configured_hint() -> str:

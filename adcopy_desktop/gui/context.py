@@ -14,6 +14,7 @@ from typing import Any, Callable
 import shiboken6
 from PySide6.QtCore import QObject, QSettings, Signal
 
+from adcopy_desktop.core.endpoints import OPENAI_BACKEND, parse_remote_model_choice
 from adcopy_desktop.core.generation import CopyGenerator
 from adcopy_desktop.core.library import Library
 from adcopy_desktop.core.model_store import ModelStore
@@ -124,16 +125,25 @@ class AppContext(QObject):
     # -- generation ------------------------------------------------------------------------------
 
     def generator(self, model_id: str | None = None) -> CopyGenerator:
-        """A generator for ``model_id`` (None: the active model); its model loads on first use,
-        which callers do in a worker."""
+        """A generator for ``model_id`` (None: the active model; ``remote:SERVER/MODEL``: that
+        server's model through the openai-compatible backend); its model loads on first use, which
+        callers do in a worker."""
         manager = self.plugins
         key = (model_id, self.settings.execution_provider, self.settings.threads, id(manager))
         if key not in self._generators:
             self._generators.clear()  # one loaded model at a time
-            self._generators[key] = CopyGenerator(
-                self.store, model_id=model_id, provider=self.settings.execution_provider,
-                threads=self.settings.threads, plugins=manager,
-            )
+            remote = parse_remote_model_choice(model_id)
+            if remote is not None:  # a server's model from the picker: only the model call goes there
+                endpoint, model = remote
+                self._generators[key] = CopyGenerator(
+                    self.store, backend=OPENAI_BACKEND, backend_options={"endpoint": endpoint, "model": model},
+                    plugins=manager,
+                )
+            else:
+                self._generators[key] = CopyGenerator(
+                    self.store, model_id=model_id, provider=self.settings.execution_provider,
+                    threads=self.settings.threads, plugins=manager,
+                )
         return self._generators[key]
 
     def drop_generators(self) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from adcopy_desktop.core.endpoints import list_endpoints, parse_remote_model_choice, remote_model_choice
+from adcopy_desktop.core.errors import AdCopyError
 from adcopy_desktop.core.prompts import MAX_LENGTH_TARGET, MAX_TONE_CHARS, CopyKind
 from adcopy_desktop.gui.context import AppContext
 from adcopy_desktop.gui.labels import kind_label, language_label
@@ -31,7 +33,7 @@ class GenerationChoices:
     length: str | int | None
     tone: str | None
     style: str | None
-    model_id: str | None  # None: the active model
+    model_id: str | None  # None: the active model; "remote:SERVER/MODEL" (core/endpoints.py): a server's model
     n: int
 
 
@@ -128,27 +130,106 @@ class GenerationPanel(QWidget):
         self.generate_button.clicked.connect(self.generate_requested)
         self.stop_button.clicked.connect(self.stop_requested)
         self.compare_button.clicked.connect(self.compare_requested)
+        # The servers' models (settings.backends) arrive from a background job; until then each
+        # server shows as a disabled "listing models…" entry and the local models are usable.
+        self._local_models: list[tuple[str, str]] = []
+        self._remote: list = []  # RemoteModels per server, or names still being asked
+        self._remote_request = 0
+        self._wanted_model: str | None = None  # a restored remote choice waiting for its server's answer
+        self.remote_job = None
+        self.model_box.currentIndexChanged.connect(self._model_chosen)
         context.models_changed.connect(self.refresh_models)
         context.plugins_changed.connect(self.refresh_styles)
+        context.settings_changed.connect(lambda _settings: self.refresh_remote_models())
         self.refresh_models()
         self.refresh_styles()
 
     # -- choices ---------------------------------------------------------------------------------
 
     def refresh_models(self) -> None:
-        current = self.model_box.currentData()
-        self.model_box.blockSignals(True)
-        self.model_box.clear()
-        self.model_box.addItem(self.tr("Active model"), None)
+        """The installed models now, then the servers' models in the background."""
+        self._local_models = []
         for info in self.context.store.list_models():
             if info.problem:
                 continue
             languages = "+".join(info.languages)
             label = f"{info.name or info.id} ({languages})" if languages else (info.name or info.id)
-            self.model_box.addItem(label, info.id)
+            self._local_models.append((label, info.id))
+        self._fill_models()
+        self.refresh_remote_models()
+
+    def refresh_remote_models(self):
+        """Ask every configured server for its models (GET /v1/models) off the UI thread; returns
+        the job, or None when no server is configured."""
+        from adcopy_desktop.builtin.openai_backend import list_remote_models
+
+        self._remote_request += 1
+        request = self._remote_request
+        try:
+            endpoints = list_endpoints()
+        except AdCopyError as exc:  # a broken entry in settings: say so in the picker, keep the rest usable
+            from adcopy_desktop.builtin.openai_backend import RemoteModels
+
+            self._remote = [RemoteModels("settings", error=str(exc))]
+            self._fill_models()
+            return None
+        self._remote = [endpoint.name for endpoint in endpoints]
+        self._fill_models()
+        if not endpoints:
+            return None
+        self.remote_job = self.context.run(
+            self.tr("Listing the servers' models"), lambda report, cancel: list_remote_models(endpoints),
+            kind="remote-models", show_errors=False, owner=self,
+            on_success=lambda answers: self._remote_models_arrived(request, answers))
+        return self.remote_job
+
+    def _remote_models_arrived(self, request: int, answers: list) -> None:
+        if request != self._remote_request:
+            return  # an older question; a newer one is on its way
+        self._remote = list(answers)
+        self._fill_models()
+        self._wanted_model = None
+
+    def _fill_models(self) -> None:
+        current = self._wanted_model or self.model_box.currentData()
+        self.model_box.blockSignals(True)
+        self.model_box.clear()
+        self.model_box.addItem(self.tr("Active model"), None)
+        for label, model_id in self._local_models:
+            self.model_box.addItem(label, model_id)
+        if self._remote:
+            self.model_box.insertSeparator(self.model_box.count())
+        for entry in self._remote:
+            if isinstance(entry, str):
+                self._add_disabled(self.tr("{server}: listing models…").format(server=entry), "")
+            elif entry.error:
+                self._add_disabled(self.tr("{server}: not reachable").format(server=entry.endpoint), entry.error)
+            elif not entry.models:
+                self._add_disabled(self.tr("{server}: no models").format(server=entry.endpoint), "")
+            else:
+                for model in entry.models:
+                    self.model_box.addItem(self.tr("{server}: {model}").format(server=entry.endpoint, model=model),
+                                           remote_model_choice(entry.endpoint, model))
+                    self.model_box.setItemData(
+                        self.model_box.count() - 1,
+                        self.tr("{model} on the inference server {server}: the copy is written there, "
+                                "checked and scored here").format(model=model, server=entry.endpoint),
+                        Qt.ItemDataRole.ToolTipRole)
         index = self.model_box.findData(current)
         self.model_box.setCurrentIndex(max(index, 0))
         self.model_box.blockSignals(False)
+
+    def _add_disabled(self, label: str, tooltip: str) -> None:
+        self.model_box.addItem(label, None)
+        row = self.model_box.count() - 1
+        item = self.model_box.model().item(row)
+        if item is not None:
+            item.setEnabled(False)
+        if tooltip:
+            self.model_box.setItemData(row, tooltip, Qt.ItemDataRole.ToolTipRole)
+
+    def _model_chosen(self, _index: int) -> None:
+        self._wanted_model = None  # the user chose: a late server answer must not change it
 
     def refresh_styles(self) -> None:
         current = self.style_box.currentData()
@@ -216,5 +297,8 @@ class GenerationPanel(QWidget):
         self.length_spin.setValue(int(settings.value("generation/length_target", 50)))
         self.tone_edit.setText(str(settings.value("generation/tone", "")))
         select(self.style_box, settings.value("generation/style", ""))
-        select(self.model_box, settings.value("generation/model", ""))
+        model = settings.value("generation/model", "")
+        select(self.model_box, model)
+        if parse_remote_model_choice(model) and self.model_box.currentData() != model:
+            self._wanted_model = model  # its server has not answered yet: chosen when it does
         self.count_spin.setValue(int(settings.value("generation/count", 3)))

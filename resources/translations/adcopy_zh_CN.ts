@@ -667,8 +667,32 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <translation>候选数</translation>
     </message>
     <message>
+        <source>Listing the servers&apos; models</source>
+        <translation>正在列出服务器上的模型</translation>
+    </message>
+    <message>
         <source>Active model</source>
         <translation>当前模型</translation>
+    </message>
+    <message>
+        <source>{server}: listing models…</source>
+        <translation>{server}：正在列出模型…</translation>
+    </message>
+    <message>
+        <source>{server}: not reachable</source>
+        <translation>{server}：无法连接</translation>
+    </message>
+    <message>
+        <source>{server}: no models</source>
+        <translation>{server}：没有模型</translation>
+    </message>
+    <message>
+        <source>{server}: {model}</source>
+        <translation>{server}：{model}</translation>
+    </message>
+    <message>
+        <source>{model} on the inference server {server}: the copy is written there, checked and scored here</source>
+        <translation>推理服务器 {server} 上的 {model}：文案在服务器上生成，在本机检查和评分</translation>
     </message>
     <message>
         <source>None</source>

@@ -220,3 +220,34 @@ def test_a_server_that_is_not_there_fails_after_the_retries(tmp_path):
     with pytest.raises(BackendUnavailableError, match="did not answer after 3 tries.*could not connect"):
         backend.generate(MESSAGES, GenerationSettings(n=1, max_new_tokens=4))
     assert time.perf_counter() - started < 5
+
+
+def test_the_model_pickers_listing_and_choice_reach_the_server(open_server):
+    """list_remote_models (the writer's picker) asks each server once, quickly, and says why one has
+    no list; a picker choice names server and model, and the backend writes with that model."""
+    import socket
+
+    from adcopy_desktop.builtin.openai_backend import list_remote_models
+    from adcopy_desktop.core.endpoints import parse_remote_model_choice, remote_model_choice
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        free_port = sock.getsockname()[1]
+    box, gone = _endpoint(open_server.url), _endpoint(f"http://127.0.0.1:{free_port}/v1", name="gone")
+    started = time.monotonic()
+    answers = list_remote_models([box, gone])
+    assert time.monotonic() - started < 10
+    assert answers[0].endpoint == "box" and answers[0].models == [open_server.model] and not answers[0].error
+    assert answers[1].endpoint == "gone" and not answers[1].models and "could not connect" in answers[1].error
+
+    choice = remote_model_choice("box", "Qwen/Qwen2.5-7B-Instruct")
+    assert parse_remote_model_choice(choice) == ("box", "Qwen/Qwen2.5-7B-Instruct")
+    assert parse_remote_model_choice("tiny-llama") is None and parse_remote_model_choice("remote:box") is None
+
+    save_endpoint(Endpoint(name="box", base_url=open_server.url, model="no-such-model"))
+    request = CopyRequest(parse_product("Type: scarf\nColor: navy"), CopyKind.TITLE, "en")
+    settings = GenerationSettings(n=1, max_new_tokens=6, seed=1)
+    generator = CopyGenerator(backend="openai-compatible",
+                              backend_options={"endpoint": "box", "model": open_server.model})
+    [candidate] = generator.generate(request, settings, score=False, fact_retries=0)
+    assert candidate.model == f"box/{open_server.model}"  # the option won over the configured model
