@@ -226,6 +226,25 @@ def parse_remote_model_choice(value: Any) -> tuple[str, str] | None:
     return (name, model) if separator and name and model else None
 
 
+# -- asking the servers (for the window: it reaches the built-in backend only through here) ------------
+
+
+def list_remote_models(endpoints: list[Endpoint] | None = None, *, timeout_s: float = 5.0) -> list:
+    """Every configured server's models (``RemoteModels`` per server, never raising for a server);
+    see ``builtin/openai_backend.py``."""
+    from adcopy_desktop.builtin.openai_backend import list_remote_models as ask
+
+    return ask(endpoints, timeout_s=timeout_s)
+
+
+def check_connection(endpoint: Endpoint):
+    """``adcopy backends test`` for one server: a ``ConnectionReport`` (models, first-token time or
+    what went wrong); never raises for a server problem."""
+    from adcopy_desktop.builtin.openai_backend import test_connection
+
+    return test_connection(endpoint)
+
+
 def _configured_hint() -> str:
     names = [entry.get("name", "?") for entry in load_settings().backends]
     if not names:

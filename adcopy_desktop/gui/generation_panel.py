@@ -17,13 +17,27 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from adcopy_desktop.core.endpoints import list_endpoints, parse_remote_model_choice, remote_model_choice
+from adcopy_desktop.core.endpoints import (
+    list_endpoints,
+    list_remote_models,
+    parse_remote_model_choice,
+    remote_model_choice,
+)
 from adcopy_desktop.core.errors import AdCopyError
 from adcopy_desktop.core.prompts import MAX_LENGTH_TARGET, MAX_TONE_CHARS, CopyKind
 from adcopy_desktop.gui.context import AppContext
 from adcopy_desktop.gui.labels import kind_label, language_label
 
 EXACT = "exact"
+
+
+@dataclass(frozen=True)
+class BrokenSettings:
+    """The picker's entry when settings.backends cannot be read (shaped like RemoteModels)."""
+
+    error: str
+    endpoint: str = "settings"
+    models: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -161,16 +175,12 @@ class GenerationPanel(QWidget):
     def refresh_remote_models(self):
         """Ask every configured server for its models (GET /v1/models) off the UI thread; returns
         the job, or None when no server is configured."""
-        from adcopy_desktop.builtin.openai_backend import list_remote_models
-
         self._remote_request += 1
         request = self._remote_request
         try:
             endpoints = list_endpoints()
         except AdCopyError as exc:  # a broken entry in settings: say so in the picker, keep the rest usable
-            from adcopy_desktop.builtin.openai_backend import RemoteModels
-
-            self._remote = [RemoteModels("settings", error=str(exc))]
+            self._remote = [BrokenSettings(str(exc))]
             self._fill_models()
             return None
         self._remote = [endpoint.name for endpoint in endpoints]

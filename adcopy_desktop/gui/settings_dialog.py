@@ -153,14 +153,14 @@ class SettingsDialog(QDialog):
 
     def test_selected_server(self):
         """Check the selected server in the background; the result appears beside the button."""
-        from adcopy_desktop.builtin.openai_backend import test_connection
+        from adcopy_desktop.core.endpoints import check_connection
         from adcopy_desktop.gui.worker import BackgroundJob
 
         rows = self.servers_table.selectionModel().selectedRows()
         endpoint = self.endpoints[rows[0].row() if rows else 0]
         self.test_button.setEnabled(False)
         self.test_result.setText(self.tr("Testing {name}…").format(name=endpoint.name))
-        job = BackgroundJob(self.tr("Test connection"), lambda report, cancel: test_connection(endpoint))
+        job = BackgroundJob(self.tr("Test connection"), lambda report, cancel: check_connection(endpoint))
         job.signals.succeeded.connect(self._show_test_result)
         job.signals.failed.connect(lambda message: self._show_test_text(message, ok=False))
         self.test_job = job.start()
