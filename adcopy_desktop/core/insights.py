@@ -35,6 +35,7 @@ from typing import Any, Iterable, Sequence
 from adcopy_desktop.core.errors import AdCopyError
 from adcopy_desktop.core.library import Library
 from adcopy_desktop.core.redaction import redact_text
+from adcopy_desktop.core.texts import named, scorer_labels
 
 BUCKETS = ("day", "week")
 ALL_STYLES = None  # every generation, whatever its style
@@ -205,7 +206,7 @@ def sinking_rules(library: Library, *, style: str | None = ALL_STYLES, since: fl
             if isinstance(flag, dict) and flag.get("rule"):
                 rule = f"style:{flag['rule']}"
                 seen.add((rule, "sinks" if flag.get("severity") == "error" else "warning"))
-                labels.setdefault(rule, (str(flag["rule"]).replace("_", " "), ""))
+                labels.setdefault(rule, named("rule", str(flag["rule"])))
         for key in seen:
             counts[key] = counts.get(key, 0) + 1
     ordered = sorted(counts.items(), key=lambda item: (item[0][1] != "sinks", -item[1], item[0][0]))
@@ -317,10 +318,12 @@ def gate_comparison(info: Any) -> Table:
         a, b = _number(old.get(metric)), _number(new.get(metric))
         if a is None and b is None:
             continue
-        rows.append((metric, a, b, round(b - a, 4) if a is not None and b is not None else None))
+        rows.append((metric, *named("metric", metric), a, b, round(b - a, 4) if a is not None and b is not None else None))
     decision = (info.evaluation or {}).get("decision", "")
-    return Table("gate", ["metric", "old", "new", "difference"], rows,
-                 {"model": info.id, "parent": info.parent, "decision": decision})
+    decision_en, decision_zh = named("gate", decision) if decision else ("", "")
+    return Table("gate", ["metric", "label", "label_zh", "old", "new", "difference"], rows,
+                 {"model": info.id, "parent": info.parent, "decision": decision, "decision_label": decision_en,
+                  "decision_label_zh": decision_zh})
 
 
 def model_timeline(store: Any) -> Table:
@@ -386,7 +389,9 @@ def _details(row: Any) -> dict[str, Any]:
 def _labels(entry: dict[str, Any]) -> tuple[str, str]:
     localized = entry.get("localized") if isinstance(entry.get("localized"), dict) else {}
     zh = localized.get("zh") if isinstance(localized.get("zh"), dict) else {}
-    return str(entry.get("name") or entry.get("scorer") or ""), str(zh.get("name") or "")
+    scorer = str(entry.get("scorer") or "")
+    return (str(entry.get("name") or scorer),
+            str(zh.get("name") or scorer_labels(scorer).get("zh", "")))  # scored before scorers spoke Chinese
 
 
 def _ratio(part: int, whole: int) -> float:

@@ -87,8 +87,11 @@ def build_report(library: Any, store: Any, *, style: str | None, bucket: str = "
             texts["loss"]: list(zip(train.column("step"), train.column("loss"))),
             texts["heldout"]: list(zip(held.column("step"), held.column("loss")))}), curve, texts))
         gate = insights.gate_comparison(info)
-        sections.append(_section(texts["gate"].format(model=info.id, decision=gate.meta.get("decision") or "—"),
-                                 bar_chart(gate.column("metric"), {texts["old"]: gate.column("old"),
+        zh = language.startswith("zh")
+        answer = (gate.meta.get("decision_label_zh") if zh else None) or gate.meta.get("decision_label") or "—"
+        names = [(r["label_zh"] if zh and r["label_zh"] else r["label"]) for r in gate.records()]
+        sections.append(_section(texts["gate"].format(model=info.id, decision=answer),
+                                 bar_chart(names, {texts["old"]: gate.column("old"),
                                                                    texts["new"]: gate.column("new")}), gate, texts))
 
     exports = insights.export_timeline(library, bucket=bucket)

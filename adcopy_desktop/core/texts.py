@@ -45,6 +45,22 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "scorer.language-match": {"en": "Language match", "zh": "语言匹配"},
     "scorer.style-compliance": {"en": "Style compliance", "zh": "风格规范"},
     "scorer.quality-model": {"en": "Learned quality", "zh": "学习到的质量"},
+    # -- a brand style's rules, as the insights name them ------------------------------------------
+    "rule.forbidden_word": {"en": "forbidden word", "zh": "禁用词"},
+    "rule.missing_required_word": {"en": "required word missing", "zh": "缺少必用词"},
+    "rule.too_long": {"en": "too long", "zh": "过长"},
+    "rule.too_short": {"en": "too short", "zh": "过短"},
+    # -- the training gate's figures and answers ---------------------------------------------------
+    "metric.heldout_loss": {"en": "held-out loss", "zh": "留出损失"},
+    "metric.rouge_l": {"en": "ROUGE-L", "zh": "ROUGE-L"},
+    "metric.bleu": {"en": "BLEU", "zh": "BLEU"},
+    "metric.compliance_rate": {"en": "compliance rate", "zh": "合规率"},
+    "metric.faithfulness_rate": {"en": "faithfulness rate", "zh": "忠实率"},
+    "metric.forbidden_rate": {"en": "forbidden-word rate", "zh": "禁用词比例"},
+    "metric.empty_rate": {"en": "empty-output rate", "zh": "空输出比例"},
+    "gate.accepted": {"en": "accepted", "zh": "已采用"},
+    "gate.refused": {"en": "refused", "zh": "未采用"},
+    "gate.not_enough": {"en": "not enough held-out copy to tell", "zh": "留出文案不足，无法判断"},
     # -- why ranking sank a candidate -------------------------------------------------------------
     "ranking.reason": {"en": "{name}: {label}", "zh": "{name}：{label}"},
     "ranking.reason_detail": {"en": "{name}: {label} ({detail})", "zh": "{name}：{label}（{detail}）"},
@@ -299,6 +315,15 @@ def scorer_labels(name: str) -> dict[str, str]:
     return {language: TEMPLATES[key][language] for language in TRANSLATED_LANGUAGES} if key in TEMPLATES else {}
 
 
+def named(prefix: str, name: str) -> tuple[str, str]:
+    """A rule's, metric's or answer's name in English and Chinese ("rule.", "metric.", "gate."),
+    the name itself (underscores as spaces) where there is no template."""
+    templates = TEMPLATES.get(f"{prefix}.{name}")
+    if templates is None:
+        return str(name).replace("_", " "), ""
+    return templates[DEFAULT_LANGUAGE], templates.get("zh", "")
+
+
 def localized(label: "Text | None", explanation: "Text | Joined | None") -> dict[str, dict[str, str]]:
     """``Score.localized`` for a label and an explanation: every language but English."""
     found: dict[str, dict[str, str]] = {}
@@ -365,6 +390,6 @@ def localized_field(entry: Mapping[str, Any], name: str, language: str) -> str:
 
 __all__ = [
     "Joined", "SEPARATORS", "TEMPLATES", "TRANSLATED_LANGUAGES", "Text", "Translated", "flag_message", "flag_text", "flag_translated",
-    "kind_name", "language_names", "localized", "localized_field", "scorer_labels", "template_fields", "translated_score",
+    "kind_name", "language_names", "localized", "localized_field", "named", "scorer_labels", "template_fields", "translated_score",
     "unit_text",
 ]

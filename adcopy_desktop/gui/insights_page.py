@@ -424,11 +424,13 @@ class InsightsPage(QWidget):
             "trained from)."))
         self.training.plot.setLabel("bottom", self.tr("Step"))
         gate = insights.gate_comparison(info)
-        self.gate.show_bars(gate, gate.column("metric"), {self.tr("Old"): gate.column("old"),
+        zh = current_interface_language().startswith("zh")
+        answer = (gate.meta.get("decision_label_zh") if zh else None) or gate.meta.get("decision_label")
+        self.gate.show_bars(gate, [self._label(r) for r in gate.records()], {self.tr("Old"): gate.column("old"),
                                                           self.tr("New"): gate.column("new")},
                             y_label=self.tr("Value"), note=self.tr(
                 "The gate's held-out figures of the model it was trained from (old) and of this version (new); "
-                "its answer: {decision}.").format(decision=gate.meta.get("decision") or "—"))
+                "its answer: {decision}.").format(decision=answer or "—"))
 
     def draw_models(self) -> None:
         table: Table = self.data["models"]

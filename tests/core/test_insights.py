@@ -83,6 +83,8 @@ def test_sinking_rules_match_sql(seeded_data):
     assert [r["effect"] for r in table.records()] == ["sinks", "sinks", "warning"]
     assert all(r["share"] == round(r["candidates"] / total, 4) for r in table.records())
     assert table.meta["candidates"] == total
+    for record in table.records():  # every rule named in both languages
+        assert record["label"] and record["label_zh"] and record["label"] != record["label_zh"], record
 
 
 def test_score_distribution_marks_the_chosen_candidate(seeded_data):
@@ -154,9 +156,10 @@ def test_training_views_from_the_manifests(seeded_data):
     old_style = insights.training_curve(store.get("tiny-v1"))  # trained before curves were kept
     assert old_style.rows == [("train", 1, 3.2), ("train", 6, 1.9), ("held_out", 0, 2.9), ("held_out", 6, 2.4)]
     gate = insights.gate_comparison(v2)
-    assert gate.records()[0] == {"metric": "heldout_loss", "old": 2.4, "new": 1.8, "difference": -0.6}
+    assert gate.records()[0] == {"metric": "heldout_loss", "label": "held-out loss", "label_zh": "留出损失",
+                                 "old": 2.4, "new": 1.8, "difference": -0.6}
     assert gate.column("metric") == ["heldout_loss", "rouge_l", "bleu", "compliance_rate", "forbidden_rate"]
-    assert gate.meta["decision"] == "accepted"
+    assert gate.meta["decision"] == "accepted" and gate.meta["decision_label_zh"] == "已采用"
     timeline = insights.model_timeline(store)
     assert timeline.column("model") == ["tiny", "tiny-v1", "tiny-v2"]
     assert timeline.column("active") == [False, True, True]  # v2 globally, v1 for the style

@@ -127,7 +127,8 @@ def test_training_curves_and_gate_bars_from_the_manifests(qtbot, page):
                                       [float(v) for _, v in info.training["supervised"]["loss_curve"]])
     assert drawn["Held-out loss"] == ([0.0, 4.0, 8.0], [2.4, 2.1, 1.8])
     old, new = bars(page.gate)
-    metrics = page.gate.plotted.labels
+    assert page.gate.plotted.labels[:3] == ["held-out loss", "ROUGE-L", "BLEU"]  # named, not ids
+    metrics = insights.gate_comparison(info).column("metric")
     assert metrics[:3] == ["heldout_loss", "rouge_l", "bleu"]
     assert old == [info.evaluation["old"].get(m, 0.0) for m in metrics]
     assert new == [info.evaluation["new"].get(m, 0.0) for m in metrics]
