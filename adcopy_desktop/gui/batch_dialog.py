@@ -1,10 +1,17 @@
 """Bulk generation from the app: kinds, candidates and style for the selected or all products,
-run in the background with progress and ETA; Stop keeps what is done, Resume goes on from there."""
+run in the background with progress and ETA; Stop keeps what is done, Resume goes on from there.
+
+"Run on" picks where the model call goes, like ``adcopy batch --backend NAME|pool``: this
+computer's model, one configured server (``core/endpoints.py``), or the pool of all of them (items
+go to the least busy server, a failed server's to another); a server or pool writes as many items
+at once as its servers take (their ``max_concurrent`` summed). The backend is not part of the job,
+so a job stopped on one may be resumed on another."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -20,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from adcopy_desktop.core.batch import BatchOptions, BatchStatus, plan_batch, run_batch
+from adcopy_desktop.core.endpoints import POOL_BACKEND, list_endpoints
 from adcopy_desktop.core.errors import AdCopyError
 from adcopy_desktop.core.progress import ProgressEvent
 from adcopy_desktop.core.prompts import CopyKind
@@ -57,6 +65,11 @@ class BatchDialog(QDialog):
         self.language_box.addItem(self.tr("Each product's language"), None)
         self.language_box.addItem(self.tr("Chinese"), "zh")
         self.language_box.addItem(self.tr("English"), "en")
+        self.backend_box = QComboBox()
+        self.backend_box.setToolTip(self.tr("Where the copy is written: the model on this computer, an inference "
+                                            "server from Settings, or all servers at once (each product goes to "
+                                            "the least busy one). Prompts, checks and scores stay here."))
+        self._fill_backends()
         total = len(context.library.list_products())
         self.selected_radio = QRadioButton(self.tr("Selected products ({count})").format(count=len(self.selected_ids)))
         self.all_radio = QRadioButton(self.tr("All products ({count})").format(count=total))
@@ -83,6 +96,7 @@ class BatchDialog(QDialog):
         form.addRow(self.tr("Candidates each"), self.count_spin)
         form.addRow(self.tr("Brand style"), self.style_box)
         form.addRow(self.tr("Language"), self.language_box)
+        form.addRow(self.tr("Run on"), self.backend_box)
         scope = QHBoxLayout()
         scope.addWidget(self.selected_radio)
         scope.addWidget(self.all_radio)
@@ -113,6 +127,26 @@ class BatchDialog(QDialog):
         return BatchOptions(kinds=kinds, n=self.count_spin.value(), style=self.style_box.currentData(),
                             language=self.language_box.currentData())
 
+    def _fill_backends(self) -> None:
+        """This computer, every configured server, and the pool when there are two or more."""
+        box = self.backend_box
+        box.addItem(self.tr("This computer (the active model)"), None)
+        try:
+            endpoints = list_endpoints()
+        except AdCopyError as error:  # a broken server entry in settings: this computer only, and why
+            box.setToolTip(str(error))
+            return
+        for endpoint in endpoints:
+            box.addItem(self.tr("Server {server}").format(server=endpoint.name), endpoint.name)
+            box.setItemData(box.count() - 1, endpoint.base_url, Qt.ItemDataRole.ToolTipRole)
+        if len(endpoints) > 1:
+            box.addItem(self.tr("All servers, least busy first ({count})").format(count=len(endpoints)),
+                        POOL_BACKEND)
+
+    def backend_choice(self) -> str | None:
+        """What ``adcopy batch --backend`` would be given: None (this computer), a server's name or "pool"."""
+        return self.backend_box.currentData()
+
     def product_ids(self) -> list[int]:
         if self.selected_radio.isChecked():
             return list(self.selected_ids)
@@ -133,13 +167,21 @@ class BatchDialog(QDialog):
         except AdCopyError as error:
             self.status_label.setText(str(error))
             return None
-        library, generator, lock = self.context.library, self.context.generator(), self.context.model_lock
+        choice = self.backend_choice()
+        try:
+            generator = self.context.generator() if choice is None else self.context.backend_generator(choice)
+        except AdCopyError as error:  # a server removed from settings meanwhile
+            self.status_label.setText(str(error))
+            return None
+        library, lock = self.context.library, self.context.model_lock
         job_id = self.job_id
 
         def task(report, cancel):
             with lock:
                 generator.backend  # load once, before the first item
-            return run_batch(library, generator, job_id, progress=report, cancel=cancel,
+            # like adcopy batch: one item at a time here, as many as the servers take at once there
+            workers = 1 if generator.uses_model_store else int(getattr(generator.backend, "capacity", 1) or 1)
+            return run_batch(library, generator, job_id, progress=report, cancel=cancel, workers=workers,
                              on_status=lambda status: report(_copy_status(status)))
 
         self.start_button.setEnabled(False)

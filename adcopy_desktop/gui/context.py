@@ -14,7 +14,7 @@ from typing import Any, Callable
 import shiboken6
 from PySide6.QtCore import QObject, QSettings, Signal
 
-from adcopy_desktop.core.endpoints import OPENAI_BACKEND, parse_remote_model_choice
+from adcopy_desktop.core.endpoints import OPENAI_BACKEND, parse_remote_model_choice, resolve_backend_choice
 from adcopy_desktop.core.generation import CopyGenerator
 from adcopy_desktop.core.library import Library
 from adcopy_desktop.core.model_store import ModelStore
@@ -145,6 +145,13 @@ class AppContext(QObject):
                     threads=self.settings.threads, plugins=manager,
                 )
         return self._generators[key]
+
+    def backend_generator(self, choice: str) -> CopyGenerator:
+        """A fresh generator on what ``--backend`` would name (a server, ``pool``, ``pool:a,b``, a
+        plugin's backend): for bulk jobs, kept apart from the writer's cached (loaded) generators."""
+        backend, options = resolve_backend_choice(choice)
+        return CopyGenerator(self.store, backend=backend, backend_options=options, plugins=self.plugins,
+                             provider=self.settings.execution_provider, threads=self.settings.threads)
 
     def drop_generators(self) -> None:
         self._generators.clear()

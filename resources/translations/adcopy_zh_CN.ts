@@ -50,6 +50,10 @@
         <translation>英文</translation>
     </message>
     <message>
+        <source>Where the copy is written: the model on this computer, an inference server from Settings, or all servers at once (each product goes to the least busy one). Prompts, checks and scores stay here.</source>
+        <translation>在哪里写文案：本机的模型、设置中的某台推理服务器，或同时使用所有服务器（每个商品交给最空闲的一台）。提示词、检查和评分都留在本机。</translation>
+    </message>
+    <message>
         <source>Selected products ({count})</source>
         <translation>选中的商品（{count}）</translation>
     </message>
@@ -94,8 +98,24 @@
         <translation>语言</translation>
     </message>
     <message>
+        <source>Run on</source>
+        <translation>运行于</translation>
+    </message>
+    <message>
         <source>Products</source>
         <translation>商品</translation>
+    </message>
+    <message>
+        <source>This computer (the active model)</source>
+        <translation>本机（当前模型）</translation>
+    </message>
+    <message>
+        <source>Server {server}</source>
+        <translation>服务器 {server}</translation>
+    </message>
+    <message>
+        <source>All servers, least busy first ({count})</source>
+        <translation>所有服务器，最空闲的优先（{count} 台）</translation>
     </message>
     <message>
         <source>Resuming…</source>

@@ -91,3 +91,54 @@ def test_shop_drafts_are_left_out_unless_the_box_is_ticked(qtbot, open_window, t
     job = dialog.start()
     wait_for_job(qtbot, job)
     assert {c.product_id for c in library.candidates()} == set(counts.ids)
+
+
+def test_without_servers_it_runs_on_this_computer_only(qtbot, open_window):
+    window, _ = _window_with_products(open_window)
+    dialog = window.writer.catalog.open_batch_dialog()
+    assert dialog.backend_box.count() == 1 and dialog.backend_choice() is None
+
+
+def test_runs_on_a_server_or_the_pool_of_servers(qtbot, open_window, tmp_path_factory, tiny_models_root):
+    """A real adcopy serve on 127.0.0.1 and a server that is not there: 'Server box' writes every item
+    there; the pool sends every item to the live server, each written once."""
+    import socket
+
+    from adcopy_desktop.core.endpoints import Endpoint, save_endpoint
+    from tests.serve_processes import server_home, start_server
+
+    server = start_server(server_home(tmp_path_factory.mktemp("batch-serve"), tiny_models_root))
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        free_port = sock.getsockname()[1]
+    try:
+        save_endpoint(Endpoint(name="box", base_url=server.url))
+        save_endpoint(Endpoint(name="gone", base_url=f"http://127.0.0.1:{free_port}/v1", max_retries=0))
+        window, ids = _window_with_products(open_window)
+        dialog = window.writer.catalog.open_batch_dialog()
+        box = dialog.backend_box
+        assert [box.itemData(i) for i in range(box.count())] == [None, "box", "gone", "pool"]
+        assert [box.itemText(i) for i in range(box.count())] == [
+            "This computer (the active model)", "Server box", "Server gone", "All servers, least busy first (2)"]
+
+        _choose(dialog, kinds=("title",), n=2)
+        box.setCurrentIndex(box.findData("box"))
+        job = dialog.start()
+        wait_for_job(qtbot, job)
+        assert job.outcome == "succeeded" and dialog.status.done == 3 and dialog.status.failed == 0
+        library = window.context.library
+        candidates = library.candidates()
+        assert len(candidates) == 6 and {c.model for c in candidates} == {f"box/{server.model}"}
+        assert {c.product_id for c in candidates} == set(ids)
+
+        _choose(dialog, kinds=("slogan",), n=1)  # another job
+        box.setCurrentIndex(box.findData("pool"))
+        job = dialog.start()
+        wait_for_job(qtbot, job)
+        assert job.outcome == "succeeded" and dialog.status.done == 3 and dialog.status.failed == 0
+        slogans = [c for c in library.candidates() if c.kind == "slogan"]
+        assert sorted(c.product_id for c in slogans) == sorted(ids)  # every item once
+        assert {c.model for c in slogans} == {f"box/{server.model}"}
+        assert "Finished" in dialog.status_label.text()
+    finally:
+        server.stop()
