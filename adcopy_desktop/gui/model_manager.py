@@ -1,6 +1,8 @@
 """The model manager: installed models with size and origin; import a folder or a GGUF file with
 progress (the build runs in a child process, relayed by a worker); choose the active model; trained
-versions with their parent, style and held-out metrics, and roll back to any of them."""
+versions with their parent, style and held-out metrics, and roll back to any of them; export one
+for an inference server (``adcopy models export``: a merged Hugging Face folder, checked against the
+ONNX version's logits) in the background with progress and Cancel."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from adcopy_desktop.core.errors import AdCopyError
 from adcopy_desktop.core.model_store import DEFAULT_MODEL_ID, ModelInfo
+from adcopy_desktop.core.model_store.export import ExportResult, export_model
 from adcopy_desktop.core.progress import ProgressEvent
 from adcopy_desktop.gui.tables import read_only_table
 from adcopy_desktop.gui.context import AppContext
@@ -32,6 +35,7 @@ class ModelManagerPage(QWidget):
         self.context = context
         self.models: list[ModelInfo] = []
         self.job: BackgroundJob | None = None
+        self.last_export = None  # the ExportResult of the last export from this tab
         self.table = read_only_table([
             self.tr("Active"), self.tr("Name"), self.tr("Architecture"), self.tr("Languages"), self.tr("Size"),
             self.tr("Status"), self.tr("Origin"), self.tr("Version"), self.tr("Held-out metrics"),
@@ -45,6 +49,10 @@ class ModelManagerPage(QWidget):
         self.import_gguf_button = QPushButton(self.tr("Import GGUF file…"))
         self.build_default_button = QPushButton(self.tr("Build default model"))
         self.remove_button = QPushButton(self.tr("Remove"))
+        self.export_button = QPushButton(self.tr("Export for a server…"))
+        self.export_button.setToolTip(self.tr(
+            "Write the selected model (a trained version with its adapter merged in) as a Hugging Face folder "
+            "for vLLM, TGI or llama.cpp's converter, checked against the model AdCopy runs."))
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress_label = QLabel()
@@ -57,7 +65,7 @@ class ModelManagerPage(QWidget):
 
         buttons = QHBoxLayout()
         for button in (self.use_button, self.rollback_button, self.import_folder_button, self.import_gguf_button,
-                       self.build_default_button, self.remove_button):
+                       self.build_default_button, self.export_button, self.remove_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         progress_row = QHBoxLayout()
@@ -80,6 +88,7 @@ class ModelManagerPage(QWidget):
         self.import_gguf_button.clicked.connect(self.choose_gguf)
         self.build_default_button.clicked.connect(self.build_default)
         self.remove_button.clicked.connect(self.remove_selected)
+        self.export_button.clicked.connect(self.choose_export_folder)
         self.cancel_button.clicked.connect(self.cancel)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         context.models_changed.connect(self.refresh)
@@ -192,6 +201,7 @@ class ModelManagerPage(QWidget):
                                       and not working)
         for button in (self.import_folder_button, self.import_gguf_button, self.build_default_button):
             button.setEnabled(not working)
+        self.export_button.setEnabled(info is not None and info.problem is None and not working)
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -253,19 +263,41 @@ class ModelManagerPage(QWidget):
                                                       cancel=cancel),
         )
 
+    def choose_export_folder(self) -> BackgroundJob | None:
+        info = self.selected_info()
+        if info is None:
+            return None
+        path = QFileDialog.getExistingDirectory(self, self.tr("Export {name} for a server: choose a folder").format(
+            name=info.id))
+        if not path:
+            return None
+        return self.export_model(info.id, export_destination(Path(path), info.id))
+
+    def export_model(self, model_id: str, out: Path, *, dtype: str = "float16") -> BackgroundJob:
+        """``adcopy models export MODEL --out OUT`` in the background (the torch work is a child process)."""
+        store = self.context.store
+        return self._run(
+            self.tr("Exporting {name}").format(name=model_id),
+            lambda report, cancel: export_model(store, model_id, Path(out), dtype=dtype, progress=report,
+                                                cancel=cancel),
+            on_success=self._exported,
+            cancelled_text=self.tr("Export cancelled; nothing was written."),
+        )
+
     def build_default(self) -> BackgroundJob:
         store = self.context.store
         return self._run(self.tr("Building the default model"),
                          lambda report, cancel: store.ensure_default_model(report, cancel))
 
-    def _run(self, name: str, task) -> BackgroundJob:
+    def _run(self, name: str, task, *, on_success=None, cancelled_text: str | None = None) -> BackgroundJob:
         self.progress.setValue(0)
         self.progress_label.setText(name)
         self.progress_box.show()
         self.cancel_button.setEnabled(True)
         self.job = self.context.run(name, task, kind="model", on_progress=self._progress,
-                                    on_success=self._done, on_finished=self._finished, owner=self)
-        self.job.signals.cancelled.connect(self._cancelled)
+                                    on_success=on_success or self._done, on_finished=self._finished, owner=self)
+        text = cancelled_text or self.tr("Cancelled; nothing was installed.")
+        self.job.signals.cancelled.connect(lambda: self.context.notice(text))
         self._update_buttons()
         return self.job
 
@@ -281,8 +313,15 @@ class ModelManagerPage(QWidget):
         self.select(info.id)
         self.context.notice(self.tr("Model {name} is ready.").format(name=info.name or info.id))
 
-    def _cancelled(self) -> None:
-        self.context.notice(self.tr("Cancelled; nothing was installed."))
+    def _exported(self, result: ExportResult) -> None:
+        agreement = result.check.get("next_token_agreement")
+        text = self.tr("Exported {name} to {folder} ({size}).").format(
+            name=result.model_id, folder=str(result.folder), size=size_label(result.bytes))
+        if agreement is not None:
+            text += " " + self.tr("Its next-token choices agree with the model AdCopy runs at {share} of the "
+                                  "checked positions.").format(share=f"{agreement:.0%}")
+        self.last_export = result
+        self.context.notice(text)
 
     def _finished(self) -> None:
         self.progress_box.hide()
@@ -293,3 +332,14 @@ class ModelManagerPage(QWidget):
             self.job.cancel()
             self.cancel_button.setEnabled(False)
             self.progress_label.setText(self.tr("Cancelling…"))
+
+
+def export_destination(chosen: Path, model_id: str) -> Path:
+    """The export's folder: the chosen one when it is empty (or new), else a new ``MODEL_ID``
+    folder inside it (never written over; a taken name gets ``-2``, ``-3``, ...)."""
+    if not chosen.exists() or (chosen.is_dir() and not any(chosen.iterdir())):
+        return chosen
+    candidate, number = chosen / model_id, 2
+    while candidate.exists() and (not candidate.is_dir() or any(candidate.iterdir())):
+        candidate, number = chosen / f"{model_id}-{number}", number + 1
+    return candidate

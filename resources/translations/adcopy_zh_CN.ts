@@ -1544,6 +1544,14 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <translation>移除</translation>
     </message>
     <message>
+        <source>Export for a server…</source>
+        <translation>导出给服务器…</translation>
+    </message>
+    <message>
+        <source>Write the selected model (a trained version with its adapter merged in) as a Hugging Face folder for vLLM, TGI or llama.cpp&apos;s converter, checked against the model AdCopy runs.</source>
+        <translation>把选中的模型（训练出的版本，已合并其适配器）写成 Hugging Face 文件夹，供 vLLM、TGI 或 llama.cpp 的转换工具使用，并与 AdCopy 运行的模型核对。</translation>
+    </message>
+    <message>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
@@ -1606,6 +1614,18 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <translation>导入 {name}</translation>
     </message>
     <message>
+        <source>Export {name} for a server: choose a folder</source>
+        <translation>导出 {name} 给服务器：选择文件夹</translation>
+    </message>
+    <message>
+        <source>Exporting {name}</source>
+        <translation>正在导出 {name}</translation>
+    </message>
+    <message>
+        <source>Export cancelled; nothing was written.</source>
+        <translation>导出已取消，未写入任何内容。</translation>
+    </message>
+    <message>
         <source>Building the default model</source>
         <translation>构建默认模型</translation>
     </message>
@@ -1616,6 +1636,14 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
     <message>
         <source>Model {name} is ready.</source>
         <translation>模型 {name} 已就绪。</translation>
+    </message>
+    <message>
+        <source>Exported {name} to {folder} ({size}).</source>
+        <translation>已将 {name} 导出到 {folder}（{size}）。</translation>
+    </message>
+    <message>
+        <source>Its next-token choices agree with the model AdCopy runs at {share} of the checked positions.</source>
+        <translation>在检查的位置中，它有 {share} 的下一个词元选择与 AdCopy 运行的模型一致。</translation>
     </message>
     <message>
         <source>Cancelling…</source>

@@ -79,3 +79,57 @@ def test_shows_each_models_licence_and_disk_use(qtbot, open_window):
     cell = page.table.item(0, licence_at)
     assert cell.text() == "Apache-2.0" and "Qwen team" in cell.toolTip() and "example.org" in cell.toolTip()
     assert page.table.item(0, 6).text() == "built in, from Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF"
+
+
+def test_export_for_a_server_runs_in_the_background_and_can_be_cancelled(qtbot, open_window, tmp_path,
+                                                                         monkeypatch):
+    """The Models tab's "Export for a server…" is adcopy models export: a folder chosen in a dialog
+    (an existing one gets a new folder named after the model), progress, Cancel leaving nothing."""
+    import json
+
+    from adcopy_desktop.gui import model_manager
+    from adcopy_desktop.gui.model_manager import export_destination
+
+    window = open_window()
+    page = window.models_page
+    assert not page.export_button.isEnabled()  # nothing selected
+    page.select("tiny-llama")
+    assert page.export_button.isEnabled()
+
+    chosen = tmp_path / "exports"
+    chosen.mkdir()
+    (chosen / "notes.txt").write_text("mine")
+    asked = []
+    monkeypatch.setattr(model_manager.QFileDialog, "getExistingDirectory",
+                        lambda *args, **kwargs: asked.append(args) or str(chosen))
+    progress = []
+    job = page.choose_export_folder()
+    job.signals.progress.connect(progress.append)
+    assert asked and "tiny-llama" in asked[0][1]
+    assert not page.progress_box.isHidden() and page.cancel_button.isEnabled()
+    assert not page.export_button.isEnabled() and not page.import_folder_button.isEnabled()
+    wait_for_job(qtbot, job, timeout=300_000)
+    assert job.outcome == "succeeded", window.message_bar.texts()
+    out = chosen / "tiny-llama"
+    assert page.last_export.folder == out and (out / "model.safetensors").is_file()
+    assert json.loads((out / "config.json").read_text())["torch_dtype"] == "float16"
+    assert sorted(p.name for p in chosen.iterdir()) == ["notes.txt", "tiny-llama"]  # nothing else touched
+    assert {e.stage for e in progress if isinstance(e, ProgressEvent)} >= {"verify", "load", "check", "done"}
+    assert page.progress_box.isHidden() and page.export_button.isEnabled()
+    assert f"Exported tiny-llama to {out}" in window.message_bar.text and "agree" in window.message_bar.text
+    assert export_destination(chosen, "tiny-llama") == chosen / "tiny-llama-2"  # never over an export
+    assert export_destination(tmp_path / "new", "tiny-llama") == tmp_path / "new"
+
+    # Cancel while the child loads the model: nothing under the folder, no temporary folder beside it
+    target = tmp_path / "cancelled" / "brand-x"
+    job = page.export_model("tiny-llama", target)
+
+    def cancel_when_loading(event):
+        if isinstance(event, ProgressEvent) and event.stage == "load":
+            page.cancel()
+
+    job.signals.progress.connect(cancel_when_loading)
+    wait_for_job(qtbot, job, timeout=300_000)
+    assert job.outcome == "cancelled"
+    assert not target.exists() and list(target.parent.iterdir()) == []
+    assert window.message_bar.text == "Export cancelled; nothing was written."
