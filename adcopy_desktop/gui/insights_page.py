@@ -19,16 +19,26 @@ Why pyqtgraph and not Qt Charts: AdCopy depends on ``PySide6-Essentials``, which
 built on Qt Quick. pyqtgraph is pure Python on top of the Qt we already ship, maintained,
 fast for thousands of points, and exports what it draws. Colours come from the window's palette
 (background, text, highlight) so the charts read in light and dark themes alike.
+
+Legends sit in their own row under the plotting area (``OutsideLegend``), so they never cover a
+point or a bar; date axes label their ticks with month and day in the interface language
+(``MonthDayAxis``: "12-07", "12月7日"); in the Generation chart the chosen candidate's bar is the
+palette's highlight colour among muted ones, with a star and "chosen" above it.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.graphicsItems.DateAxisItem import DAY_SPACING, MONTH_SPACING, YEAR_SPACING, ZoomLevel
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
@@ -61,6 +71,105 @@ def series_colours(palette: QPalette, count: int) -> list[QColor]:
     return [QColor.fromHsv(SERIES_HUES[i % len(SERIES_HUES)], saturation, value) for i in range(count)]
 
 
+def muted_colour(palette: QPalette) -> QColor:
+    """The bars that are not the chosen one: a grey that reads on the palette's base but stays
+    quiet beside the highlight."""
+    dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
+    return QColor(128, 128, 128) if dark else QColor(170, 170, 170)
+
+
+def chosen_colour(palette: QPalette) -> QColor:
+    """The chosen candidate's bar: the palette's highlight colour, unless that is itself greyish or
+    too close to the base colour to stand out (then a strong orange of the right brightness)."""
+    highlight = palette.color(QPalette.ColorRole.Highlight)
+    base = palette.color(QPalette.ColorRole.Base)
+    if highlight.hsvSaturation() >= 80 and abs(highlight.lightness() - base.lightness()) >= 60:
+        return highlight
+    dark = base.lightness() < 128
+    return QColor.fromHsv(28, 230, 250 if dark else 215)
+
+
+class OutsideLegend(pg.LegendItem):
+    """A legend in its own row of the plot's layout, under the bottom axis: it takes its room from
+    the layout (none when empty) instead of floating over the data."""
+
+    def __init__(self, **kwargs):
+        super().__init__(offset=None, **kwargs)
+
+    def updateSize(self) -> None:  # noqa: N802 - pyqtgraph API
+        height = width = 0.0
+        for row in range(self.layout.rowCount()):
+            row_height = row_width = 0.0
+            for column in range(self.layout.columnCount()):
+                item = self.layout.itemAt(row, column)
+                if item:
+                    row_width += item.width() + 3
+                    row_height = max(row_height, item.height())
+            width = max(width, row_width)
+            height += row_height
+        if self.items:
+            width, height = width + 10, height + 8
+        else:
+            width = height = 0.0
+        self.setMinimumSize(width, height)
+        self.setMaximumSize(width, height)
+        self.setPreferredSize(width, height)
+        self.updateGeometry()
+
+
+MONTH_DAY_FORMATS = {"zh": "{month}月{day}日", "en": "{month:02d}-{day:02d}"}
+YEAR_MONTH_FORMATS = {"zh": "{year}年{month}月", "en": "{year}-{month:02d}"}
+YEAR_FORMATS = {"zh": "{year}年", "en": "{year}"}
+
+
+class MonthDayAxis(pg.DateAxisItem):
+    """A date axis whose day ticks show month and day ("12-07" in English, "12月7日" in Chinese;
+    the bare "07" of pyqtgraph's own axis reads as nothing in a client report); months read
+    "2026-12" / "2026年12月", hours "14:00". The language is the interface's when it draws."""
+
+    def __init__(self, orientation: str = "bottom", **kwargs):
+        super().__init__(orientation=orientation, **kwargs)
+        # the same tick levels, sized for labels like ours (pyqtgraph sizes them by an example text)
+        examples = {np.inf: "2026年12月", 5 * 86400: "12月30日", 6 * 3600: "12月30日", 15 * 60: "00:00"}
+        levels = OrderedDict()
+        for spacing, level in self.zoomLevels.items():
+            specs = level.tickSpecs
+            if spacing == 5 * 86400:  # days only: a month's first day would crowd the day beside it
+                specs = [spec for spec in specs if spec.spacing == DAY_SPACING]
+            levels[spacing] = ZoomLevel(specs, examples.get(spacing, level.exampleText))
+        self.zoomLevels = levels
+
+    @staticmethod
+    def language() -> str:
+        return "zh" if current_interface_language().startswith("zh") else "en"
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph API
+        language = self.language()
+        if spacing < DAY_SPACING:  # hours and minutes within a day (a per-day chart zoomed in)
+            return super().tickStrings(values, scale, spacing)
+        texts = []
+        for value in values:
+            try:
+                when = datetime.fromtimestamp(value - _offset_from_utc(value, self.utcOffset), timezone.utc)
+            except (OverflowError, ValueError, OSError):
+                texts.append("")
+                continue
+            if spacing >= YEAR_SPACING:
+                template = YEAR_FORMATS[language]
+            elif spacing >= MONTH_SPACING and self.zoomLevel is self.zoomLevels[np.inf]:
+                template = YEAR_MONTH_FORMATS[language]
+            else:
+                template = MONTH_DAY_FORMATS[language]
+            texts.append(template.format(year=when.year, month=when.month, day=when.day))
+        return texts
+
+
+def _offset_from_utc(value: float, preferred: int | None) -> int:
+    from pyqtgraph.graphicsItems.DateAxisItem import getPreferredOffsetFromUtc
+
+    return getPreferredOffsetFromUtc(value, preferred)
+
+
 @dataclass
 class Plotted:
     """What one chart shows: its series (name -> x and y values), the source table, bar labels."""
@@ -68,6 +177,7 @@ class Plotted:
     table: Table
     series: dict[str, tuple[list[float], list[float]]]
     labels: list[str] | None = None
+    highlight: int | None = None  # the bar drawn as the chosen one
 
 
 class ChartPanel(QWidget):
@@ -82,13 +192,18 @@ class ChartPanel(QWidget):
         self.controls = QHBoxLayout()
         self.note = QLabel()
         self.note.setWordWrap(True)
-        axis = {"bottom": pg.DateAxisItem(orientation="bottom")} if date_axis else {}
+        axis = {"bottom": MonthDayAxis(orientation="bottom")} if date_axis else {}
         self.plot = pg.PlotWidget(axisItems=axis)
         self.plot.setMenuEnabled(False)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         for name in ("left", "bottom"):  # shares and scores read 0.25, not 250 with "(x0.001)"
             self.plot.getAxis(name).enableAutoSIPrefix(False)
-        self.legend = self.plot.addLegend(offset=(10, 10))
+        self.legend = OutsideLegend(colCount=4)
+        plot_item = self.plot.getPlotItem()
+        plot_item.layout.addItem(self.legend, 4, 1)  # a row under the bottom axis, not over the data
+        plot_item.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignHCenter)
+        plot_item.legend = self.legend  # curves with a name land in it
+        self.markers: list[Any] = []  # the chosen bar's star and label
         self.png_button = QPushButton(self.tr("Export PNG…"))
         self.csv_button = QPushButton(self.tr("Export CSV…"))
         self.png_button.clicked.connect(lambda: self.export_png())
@@ -123,6 +238,7 @@ class ChartPanel(QWidget):
     def clear(self) -> None:
         self.plot.clear()
         self.legend.clear()
+        self.markers = []
         for name in ("left", "bottom"):
             self.plot.getAxis(name).setTicks(None)
 
@@ -140,31 +256,60 @@ class ChartPanel(QWidget):
     def show_bars(self, table: Table, labels: list[str], series: dict[str, list[float]], *,
                   horizontal: bool = False, highlight: int | None = None, y_label: str = "",
                   note: str = "") -> None:
-        """Grouped bars, one group per label; ``highlight`` marks one bar of a single series."""
+        """Grouped bars, one group per label; ``highlight`` marks one bar of a single series: that bar
+        in the highlight colour among muted ones, with a star and "chosen" at its end."""
         self.clear()
-        colours = series_colours(self.palette(), len(series))
-        marked = self.palette().color(QPalette.ColorRole.Highlight)
+        palette = self.palette()
+        colours = series_colours(palette, len(series))
+        marked = chosen_colour(palette)
+        if highlight is not None and len(series) == 1:
+            colours = [muted_colour(palette)]
         width = 0.8 / max(1, len(series))
         plotted: dict[str, tuple[list[float], list[float]]] = {}
         for number, (colour, (name, values)) in enumerate(zip(colours, series.items())):
             positions = [i - 0.4 + width * (number + 0.5) for i in range(len(values))]
             heights = [v if v is not None else 0.0 for v in values]
             brushes = [pg.mkBrush(marked if i == highlight else colour) for i in range(len(values))]
+            outline = {"pen": pg.mkPen(colour.darker(130))}
+            if highlight is not None and 0 <= highlight < len(values):  # (pyqtgraph refuses an empty pens)
+                outline["pens"] = [pg.mkPen(palette.color(QPalette.ColorRole.Text), width=2) if i == highlight
+                                   else pg.mkPen(colour.darker(130)) for i in range(len(values))]
             if horizontal:
                 item = pg.BarGraphItem(x0=0, y=positions, height=width, width=heights, brushes=brushes,
-                                       brush=pg.mkBrush(colour), pen=pg.mkPen(colour.darker(130)))
+                                       brush=pg.mkBrush(colour), **outline)
             else:
                 item = pg.BarGraphItem(x=positions, height=heights, width=width, brushes=brushes,
-                                       brush=pg.mkBrush(colour), pen=pg.mkPen(colour.darker(130)))
+                                       brush=pg.mkBrush(colour), **outline)
             self.plot.addItem(item)
+            if highlight is not None and number == 0 and 0 <= highlight < len(values):
+                self._mark_chosen(positions[highlight], heights[highlight], marked, horizontal)
             if len(series) > 1:  # added here only (a named item would be added twice), with its colour
                 self.legend.addItem(item, name)
             plotted[name] = (positions, heights)
         ticks = [list(enumerate(labels))]
         self.plot.getAxis("left" if horizontal else "bottom").setTicks(ticks)
         self.plot.setLabel("bottom" if horizontal else "left", y_label)
-        self.plotted = Plotted(table, plotted, labels)
+        self.plotted = Plotted(table, plotted, labels, highlight)
         self._note(table, note)
+        if self.markers:  # room for the star and its label past the longest bar
+            box = self.plot.getViewBox()
+            (x_low, x_high), (y_low, y_high) = box.viewRange()
+            if horizontal:
+                box.setXRange(x_low, x_high + 0.2 * (x_high - x_low), padding=0)
+            else:
+                box.setYRange(y_low, y_high + 0.15 * (y_high - y_low), padding=0)
+
+    def _mark_chosen(self, position: float, value: float, colour: QColor, horizontal: bool) -> None:
+        """A star just past the end of the chosen bar and the word "chosen" beyond it."""
+        text_colour = self.palette().color(QPalette.ColorRole.Text)
+        x, y = (value, position) if horizontal else (position, value)
+        star = pg.ScatterPlotItem([x], [y], symbol="star", size=16, brush=pg.mkBrush(colour),
+                                  pen=pg.mkPen(text_colour, width=1))
+        label = pg.TextItem(self.tr("★ chosen"), color=colour, anchor=(-0.15, 0.5) if horizontal else (0.5, 1.3))
+        label.setPos(x, y)
+        for item in (star, label):
+            self.plot.addItem(item)
+        self.markers = [star, label]
 
     def _note(self, table: Table, note: str) -> None:
         self.note.setText(note if table.rows else self.tr("Nothing to show yet for this choice."))
@@ -403,7 +548,7 @@ class InsightsPage(QWidget):
         self.generation.show_bars(table, labels, {self.tr("Total score"): [r["total"] for r in records]},
                                   highlight=chosen, y_label=self.tr("Weighted total"), note=self.tr(
                 "Each candidate's weighted total of its scores; the accepted candidate is drawn in the "
-                "highlight colour."))
+                "highlight colour with a star, the others in grey."))
 
     def draw_training(self) -> None:
         version_id = self.version_box.currentData()
@@ -476,4 +621,5 @@ def _created_timestamp(created: str) -> float | None:
         return None
 
 
-__all__ = ["ChartPanel", "InsightsPage", "series_colours"]
+__all__ = ["ChartPanel", "InsightsPage", "MonthDayAxis", "OutsideLegend", "chosen_colour", "muted_colour",
+           "series_colours"]

@@ -327,6 +327,10 @@
         <translation>导出 CSV…</translation>
     </message>
     <message>
+        <source>★ chosen</source>
+        <translation>★ 已选</translation>
+    </message>
+    <message>
         <source>Nothing to show yet for this choice.</source>
         <translation>当前选择下还没有可显示的数据。</translation>
     </message>
@@ -1013,8 +1017,8 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <translation>加权总分</translation>
     </message>
     <message>
-        <source>Each candidate&apos;s weighted total of its scores; the accepted candidate is drawn in the highlight colour.</source>
-        <translation>每条候选文案各项评分的加权总分；被接受的候选文案以高亮色显示。</translation>
+        <source>Each candidate&apos;s weighted total of its scores; the accepted candidate is drawn in the highlight colour with a star, the others in grey.</source>
+        <translation>每条候选文案各项评分的加权总分；被接受的候选文案以高亮色显示并标有星号，其余为灰色。</translation>
     </message>
     <message>
         <source>Training loss</source>

@@ -224,3 +224,84 @@ def test_bar_legends_name_each_series_once_in_its_colour(qtbot, page):
     colours = series_colours(page.gate.palette(), 2)
     assert [pg.mkBrush(sample.item.opts["brush"]).color() for sample, _ in entries] == colours
     assert page.decisions.plot.getAxis("left").autoSIPrefix is False  # 0.25, not 250 "(x0.001)"
+
+
+def test_the_chosen_candidates_bar_stands_out_with_a_star_and_a_label(qtbot, page):
+    from adcopy_desktop.gui.insights_page import chosen_colour, muted_colour
+
+    refreshed(qtbot, page)
+    generation_id = sql(page, "SELECT generation_id FROM candidates WHERE decision = 'accepted' ORDER BY id DESC LIMIT 1")[0][0]
+    page.generation_box.setCurrentIndex(page.generation_box.findData(generation_id))
+    page.draw_generation()
+    panel = page.generation
+    chosen = panel.plotted.highlight
+    assert chosen is not None and "chosen" in panel.plotted.labels[chosen]
+    item = next(i for i in panel.plot.getPlotItem().items if isinstance(i, pg.BarGraphItem))
+    palette = panel.palette()
+    marked, others = chosen_colour(palette), muted_colour(palette)
+    colours = [brush.color() for brush in item.opts["brushes"]]
+    assert colours[chosen] == marked and all(c == others for i, c in enumerate(colours) if i != chosen)
+    assert marked.hsvSaturation() >= 80 and others.hsvSaturation() == 0  # colour against grey
+    assert item.opts["pens"][chosen].widthF() == 2  # and an outline in the text colour
+    star, label = panel.markers
+    (x,), (y,) = star.getData()
+    xs, heights = panel.plotted.series["Total score"]
+    assert (x, y) == (xs[chosen], heights[chosen]) and star.points()[0].symbol() == "star"
+    assert label.textItem.toPlainText() == "★ chosen"
+    assert panel.plot.getViewBox().viewRange()[1][1] > max(heights) * 1.1  # room for the label
+    # a greyish or base-coloured highlight is replaced by a strong colour that still reads
+    for base, highlight in (("#ffffff", "#a0a0a0"), ("#1e1e1e", "#202020")):
+        grey = QPalette(palette)
+        grey.setColor(QPalette.ColorRole.Base, QColor(base))
+        grey.setColor(QPalette.ColorRole.Highlight, QColor(highlight))
+        replaced = chosen_colour(grey)
+        assert replaced.hsvSaturation() > 200 and abs(replaced.lightness() - QColor(base).lightness()) > 60
+
+
+def test_legends_sit_under_the_plotting_area(qtbot, page):
+    refreshed(qtbot, page, STYLE)
+    page.show()
+    qtbot.waitExposed(page)
+    for panel in (page.decisions, page.scores, page.gate, page.exports):
+        page.charts.setCurrentWidget(panel if panel is not page.gate else page.charts.widget(4))
+        qtbot.wait(50)
+        legend, box = panel.legend, panel.plot.getViewBox()
+        assert legend.items, panel.title
+        legend_rect = legend.sceneBoundingRect()
+        plot_rect = box.sceneBoundingRect()
+        assert legend_rect.height() > 0 and legend_rect.top() >= plot_rect.bottom(), panel.title
+        assert not legend_rect.intersects(plot_rect), panel.title
+    assert page.sinking.legend.items == [] and page.sinking.legend.sceneBoundingRect().height() == 0
+
+
+def test_date_axes_label_month_and_day_in_the_interface_language(qtbot, page):
+    import re
+    from datetime import datetime
+
+    from pyqtgraph.graphicsItems.DateAxisItem import DAY_SPACING, MONTH_SPACING, YEAR_SPACING
+
+    from adcopy_desktop.gui.i18n import CHINESE, ENGLISH, install_interface_language
+    from adcopy_desktop.gui.insights_page import MonthDayAxis
+
+    refreshed(qtbot, page)
+    page.show()
+    qtbot.waitExposed(page)
+    for panel in (page.decisions, page.scores, page.models, page.exports):
+        assert isinstance(panel.plot.getAxis("bottom"), MonthDayAxis)
+    axis = page.decisions.plot.getAxis("bottom")
+    qtbot.waitUntil(lambda: hasattr(axis, "fontMetrics"))  # set when it first draws
+    seventh = datetime(2026, 12, 7).timestamp()  # local midnight
+    assert axis.tickStrings([seventh], 1, DAY_SPACING) == ["12-07"]
+    assert axis.tickStrings([datetime(2026, 12, 1).timestamp()], 1, YEAR_SPACING) == ["2026"]
+    # what the axis draws for the seeded weeks: every label a month and a day
+    low, high = page.decisions.plot.getViewBox().viewRange()[0]
+    drawn = [text for spacing, values in axis.tickValues(low, high, axis.width() or 800)
+             for text in axis.tickStrings(values, 1, spacing)]
+    assert drawn and all(re.fullmatch(r"\d\d-\d\d", text) for text in drawn), drawn
+    install_interface_language(CHINESE)
+    try:
+        assert axis.tickStrings([seventh], 1, DAY_SPACING) == ["12月7日"]
+        axis.zoomLevel = axis.zoomLevels[float("inf")]
+        assert axis.tickStrings([datetime(2026, 12, 1).timestamp()], 1, MONTH_SPACING) == ["2026年12月"]
+    finally:
+        install_interface_language(ENGLISH)
