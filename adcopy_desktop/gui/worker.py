@@ -88,11 +88,13 @@ class _Runnable(QRunnable):
             job._outcome = "cancelled"
             bridge.cancelled.emit()
         except BaseException as exc:  # a bug or a user-facing error: keep the app alive, show it
-            if not isinstance(exc, AdCopyError):
-                log.error("%s crashed:\n%s", job.name, traceback.format_exc())
-            else:
-                log.warning("%s failed: %s", job.name, exc)
+            # the log line is the message the user reads, whole in the interface language (the
+            # job's name is translated already, so "{name} failed" would mix two languages)
             job.error = failure_message(job.name, exc)
+            if not isinstance(exc, AdCopyError):
+                log.error("%s\n%s", job.error, traceback.format_exc())
+            else:
+                log.warning("%s", job.error)
             job._outcome = "failed"
             bridge.failed.emit(job.error)
         else:

@@ -108,3 +108,31 @@ def test_the_tracker_keeps_jobs_until_they_finish_and_cancels_them_together(qtbo
     wait_for_job(qtbot, second)
     assert not tracker.busy and busy == [True, False]
     assert first.cancelled and second.cancelled
+
+
+def test_a_failure_is_logged_whole_in_the_interface_language(qtbot, caplog):
+    """The log line is the message the user reads: in Chinese "加载模型失败：…", never "加载模型 failed: …"."""
+    import logging
+
+    from PySide6.QtCore import QCoreApplication
+
+    from adcopy_desktop.gui.i18n import CHINESE, install_interface_language
+
+    def user_error(report, cancel):
+        raise ModelError("the model folder has no config.json")
+
+    def bug(report, cancel):
+        return {}["missing"]
+
+    install_interface_language(CHINESE)
+    name = QCoreApplication.translate("AppContext", "Loading the model")
+    assert name == "加载模型"
+    with caplog.at_level(logging.WARNING, logger="adcopy.gui.worker"):
+        for task in (user_error, bug):
+            job = BackgroundJob(name, task)
+            job.start()
+            wait_for_job(qtbot, job)
+    messages = [record.getMessage() for record in caplog.records if record.name == "adcopy.gui.worker"]
+    assert messages[0] == "加载模型失败：the model folder has no config.json"
+    assert messages[1].startswith("加载模型意外失败：KeyError: 'missing'\nTraceback")
+    assert not any("failed" in message or "crashed" in message for message in messages)
