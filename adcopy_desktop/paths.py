@@ -7,6 +7,7 @@ otherwise the platform's conventions apply (platformdirs).
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,3 +69,23 @@ def resources_dir() -> Path:
     if override:
         return Path(override)
     return Path(__file__).resolve().parent.parent / "resources"
+
+
+BUNDLED_MODELS_ENV = "ADCOPY_BUNDLED_MODELS"
+
+
+def bundled_models_dirs() -> list[Path]:
+    """Read-only folders an installer puts prebuilt models in (the lite edition cannot build the
+    default model: packaging/ ships it as a data package beside the app). The first start copies
+    the default model from here instead of building it. ``ADCOPY_BUNDLED_MODELS`` (os.pathsep
+    separated) comes first; a frozen app adds ``<its folder>/models`` and, on Linux, the .deb's
+    ``/usr/share/adcopy/models`` and the AppImage's ``$APPDIR/usr/share/adcopy/models``."""
+    folders = [Path(p) for p in os.environ.get(BUNDLED_MODELS_ENV, "").split(os.pathsep) if p]
+    if getattr(sys, "frozen", False):
+        folders.append(Path(sys.executable).resolve().parent / "models")
+        if sys.platform.startswith("linux"):
+            appdir = os.environ.get("APPDIR")
+            if appdir:
+                folders.append(Path(appdir) / "usr" / "share" / "adcopy" / "models")
+            folders.append(Path("/usr/share/adcopy/models"))
+    return folders

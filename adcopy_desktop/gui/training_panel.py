@@ -195,6 +195,7 @@ class TrainingPage(QWidget):
         context.plugins_changed.connect(self.refresh_data)
         self.build_form(self.saved_config())
         self.refresh_data()
+        self.show_full_edition_notice()
 
     # -- configuration ------------------------------------------------------------------------------
 
@@ -367,6 +368,25 @@ class TrainingPage(QWidget):
         self.refresh_data()
         self.maybe_start_automatically()
 
+    # -- the lite edition -----------------------------------------------------------------------------
+
+    @property
+    def needs_full_edition(self) -> bool:
+        """A lite installer bundle has no torch: training is offered as the full edition instead."""
+        from adcopy_desktop.edition import training_needs_full_edition
+
+        return training_needs_full_edition()
+
+    def full_edition_text(self) -> str:
+        return self.tr("Training needs the full edition of AdCopy Desktop (this lite edition writes copy only). "
+                       "Install the full edition over this one: your library, settings and models stay.")
+
+    def show_full_edition_notice(self) -> None:
+        if self.needs_full_edition:
+            self.stage_label.setText(self.full_edition_text())
+            self.start_button.setEnabled(False)
+            self.start_button.setToolTip(self.full_edition_text())
+
     # -- running --------------------------------------------------------------------------------------
 
     @property
@@ -392,6 +412,11 @@ class TrainingPage(QWidget):
         return self.start_training(automatic=True)
 
     def start_training(self, *, automatic: bool = False) -> BackgroundJob | None:
+        if self.needs_full_edition:
+            if not automatic:
+                self.context.notice(self.full_edition_text())
+            self.show_full_edition_notice()
+            return None
         if self.running or self.context.jobs.running(TRAINING_KIND):
             self.context.notice(self.tr("Training is already running."))
             return None
@@ -433,7 +458,7 @@ class TrainingPage(QWidget):
             self.stage_label.setText(self.tr("Cancelling after the current step…"))
 
     def _update_buttons(self) -> None:
-        self.start_button.setEnabled(not self.running)
+        self.start_button.setEnabled(not self.running and not self.needs_full_edition)
         self.cancel_button.setEnabled(self.running and not self.job.cancelled)
 
     def _progress(self, event) -> None:

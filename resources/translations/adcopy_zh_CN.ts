@@ -2098,6 +2098,10 @@ Compare it with the one the plugin&apos;s author published. The plugin runs in i
         <translation>恢复默认值</translation>
     </message>
     <message>
+        <source>Training needs the full edition of AdCopy Desktop (this lite edition writes copy only). Install the full edition over this one: your library, settings and models stay.</source>
+        <translation>训练需要 AdCopy Desktop 完整版（当前精简版只能写文案）。请在此之上安装完整版：您的文案库、设置和模型都会保留。</translation>
+    </message>
+    <message>
         <source>Start training</source>
         <translation>开始训练</translation>
     </message>

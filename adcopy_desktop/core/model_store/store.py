@@ -669,10 +669,48 @@ class ModelStore:
                     self.set_active(model.id)
                     info.active = True
                 return info
-        info = self.build_catalog_model(model, precision=precision, progress=progress, cancel=cancel)
+        bundled = None if force else bundled_copy(model.id)
+        if bundled is not None:
+            info = self.install_bundled_copy(bundled, progress=progress, cancel=cancel)
+        else:
+            info = self.build_catalog_model(model, precision=precision, progress=progress, cancel=cancel)
         if self.active_id() is None:
             info = self.set_active(model.id)
         return info
+
+    def install_bundled_copy(
+        self, source: Path, *, progress: ProgressCallback = ignore_progress, cancel: CancelToken | None = None,
+    ) -> ModelInfo:
+        """Copy a prebuilt model an installer carries (``paths.bundled_models_dirs``) into the store,
+        check it against its manifest and return it; nothing is installed if the copy fails."""
+        model_id = source.name
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f"{BUILD_PREFIX}{model_id}-bundled-", dir=self.root))
+        (staging / OWNER_NAME).write_text(str(os.getpid()))
+        files = [path for path in sorted(source.rglob("*")) if path.is_file()]
+        total = sum(path.stat().st_size for path in files) or 1
+        done = 0
+        progress(ProgressEvent("copy", f"Installing {model_id} from the installer's copy", 0.0))
+        try:
+            for path in files:
+                if cancel is not None and cancel.cancelled:
+                    raise Cancelled(f"Installing {model_id} was cancelled; nothing was installed.")
+                target = staging / path.relative_to(source)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+                done += path.stat().st_size
+                progress(ProgressEvent("copy", f"Installing {model_id} from the installer's copy", 0.95 * done / total))
+            (staging / OWNER_NAME).unlink()
+            verify_model_folder(staging, prefix="onnx/")
+            destination = self.root / model_id
+            if destination.exists():
+                shutil.rmtree(destination)
+            staging.rename(destination)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        progress(ProgressEvent("done", f"{model_id} is installed", 1.0))
+        return self.verified(model_id)
 
     def build_catalog_model(
         self,
@@ -922,8 +960,23 @@ def _owner_is_gone(staging: Path) -> bool:
     return False
 
 
+def bundled_copy(model_id: str) -> Path | None:
+    """A prebuilt copy of ``model_id`` in an installer's read-only models folder, if any."""
+    from adcopy_desktop.paths import bundled_models_dirs
+
+    for folder in bundled_models_dirs():
+        candidate = folder / model_id
+        if (candidate / MANIFEST_NAME).is_file():
+            return candidate
+    return None
+
+
 def require_build_extras() -> None:
     missing = [name for name in BUILD_EXTRAS if _find_spec(name) is None]
+    from adcopy_desktop.edition import full_edition_message, needs_full_edition
+
+    if needs_full_edition(missing):  # a lite installer bundle: no pip to run
+        raise ModelError(full_edition_message("Building or importing a model"))
     if missing:
         raise ModelError(
             "Building or importing a model needs the build extras (" + ", ".join(missing) + " missing). "

@@ -584,6 +584,10 @@ def require_training_extras() -> None:
             return False
 
     missing = [name for name in TRAINING_EXTRAS if not present(name)]
+    from adcopy_desktop.edition import full_edition_message, needs_full_edition
+
+    if needs_full_edition(missing):  # a lite installer bundle: no pip to run
+        raise TrainingError(full_edition_message("Training"))
     if missing:
         raise TrainingError(
             "Training needs the build extras (" + ", ".join(missing) + " missing). Install them with the "
