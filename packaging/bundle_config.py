@@ -21,8 +21,8 @@ ALWAYS_EXCLUDED = (
     "tkinter", "_tkinter", "matplotlib", "scipy", "pandas", "IPython", "jupyter", "notebook",
     "pytest", "pytestqt", "_pytest", "PyInstaller", "setuptools", "pip", "wheel", "sphinx",
     "llama_cpp", "cv2", "PIL", "pyarrow", "lxml", "docutils",
-    # Qt modules the app never imports (it uses QtCore, QtGui, QtWidgets; pyqtgraph may reach for
-    # QtOpenGL/QtSvg/QtPrintSupport only in code paths AdCopy does not use)
+    # Qt modules the app never imports (it uses QtCore, QtGui, QtWidgets; pyqtgraph imports
+    # QtOpenGL and QtOpenGLWidgets unconditionally and QtSvg if present: those three stay)
     "PySide6.QtWebEngineCore", "PySide6.QtWebEngineWidgets", "PySide6.QtWebEngineQuick",
     "PySide6.QtWebChannel", "PySide6.QtWebSockets", "PySide6.QtQml", "PySide6.QtQuick",
     "PySide6.QtQuickWidgets", "PySide6.QtQuickControls2", "PySide6.Qt3DCore", "PySide6.Qt3DRender",
@@ -31,8 +31,8 @@ ALWAYS_EXCLUDED = (
     "PySide6.QtBluetooth", "PySide6.QtNfc", "PySide6.QtPositioning", "PySide6.QtLocation",
     "PySide6.QtSensors", "PySide6.QtSerialPort", "PySide6.QtSql", "PySide6.QtTest",
     "PySide6.QtDesigner", "PySide6.QtUiTools", "PySide6.QtHelp", "PySide6.QtXml",
-    "PySide6.QtConcurrent", "PySide6.QtDBus", "PySide6.QtNetwork", "PySide6.QtOpenGL",
-    "PySide6.QtOpenGLWidgets", "PySide6.QtSvg", "PySide6.QtSvgWidgets", "PySide6.QtPrintSupport",
+    "PySide6.QtConcurrent", "PySide6.QtDBus", "PySide6.QtNetwork", "PySide6.QtSvgWidgets",
+    "PySide6.QtPrintSupport",
     "PySide6.QtRemoteObjects", "PySide6.QtScxml", "PySide6.QtStateMachine", "PySide6.QtTextToSpeech",
     "PySide6.QtSpatialAudio", "PySide6.QtHttpServer", "PySide6.QtAxContainer",
     "pyqtgraph.opengl", "pyqtgraph.examples", "pyqtgraph.jupyter", "OpenGL",
@@ -76,6 +76,10 @@ METADATA = ("adcopy-desktop", "keyring", "onnxruntime", "tokenizers", "numpy", "
 METADATA_FULL = ("torch", "transformers", "peft", "optimum", "optimum-onnx", "accelerate", "gguf",
                  "safetensors", "huggingface_hub", "tqdm", "regex", "requests", "packaging",
                  "filelock", "pyyaml")
+
+# imported at run time (the Insights charts: pyqtgraph): never excluded
+QT_MODULES_NEEDED = ("PySide6.QtCore", "PySide6.QtGui", "PySide6.QtWidgets", "PySide6.QtOpenGL",
+                     "PySide6.QtOpenGLWidgets", "PySide6.QtSvg")
 
 LITE_SIZE_LIMIT_MB = 350
 

@@ -8,7 +8,9 @@ language rebuilds the window without losing the library, the loaded model or run
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import time
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
@@ -164,4 +166,28 @@ def run_app(argv: list[str] | None = None) -> int:
         return 1
     controller.start()
     app.aboutToQuit.connect(controller.shutdown)
+    _smoke_test_hooks(app, controller)
     return app.exec()
+
+
+def _smoke_test_hooks(app, controller) -> None:
+    """For installer smoke tests (packaging/, .github/workflows/release.yml): with
+    ADCOPY_QUIT_AFTER_MS the app reports when its window was first shown (seconds since the process
+    started, on stderr), optionally saves a screenshot to ADCOPY_SCREENSHOT, and quits after that
+    many milliseconds."""
+    quit_after = os.environ.get("ADCOPY_QUIT_AFTER_MS")
+    if not quit_after:
+        return
+    import psutil
+    from PySide6.QtCore import QTimer
+
+    def report() -> None:
+        started = psutil.Process().create_time()
+        sys.stderr.write(f"adcopy: window shown {time.time() - started:.2f} s after start\n")
+        sys.stderr.flush()
+        shot = os.environ.get("ADCOPY_SCREENSHOT")
+        if shot and controller.window is not None:
+            controller.window.grab().save(shot)
+
+    QTimer.singleShot(0, report)
+    QTimer.singleShot(int(quit_after), app.quit)

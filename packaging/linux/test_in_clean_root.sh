@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Install a built .deb into a clean Debian 12 root and smoke-test it there: apt-get install of the
+# .deb (its Depends pull the Qt libraries), the installed `adcopy` generates headless on a tiny
+# model, and the window opens under Xvfb with a screenshot. Needs root, mmdebstrap and the Debian
+# mirror (or a cached root tarball).
+#
+#   sudo bash packaging/linux/test_in_clean_root.sh dist/adcopy_0.1.0_amd64.deb SMOKE_HOME [OUT_DIR]
+#
+# SMOKE_HOME: an ADCOPY_HOME with a model (packaging/make_smoke_home.py). OUT_DIR (default
+# build/clean-root) gets the root, the screenshot and timings.
+set -euo pipefail
+DEB=$(readlink -f "$1"); HOME_SRC=$(readlink -f "$2"); OUT=$(readlink -f "${3:-build/clean-root}")
+mkdir -p "$OUT"
+TARBALL=$OUT/bookworm-root.tar
+ROOTFS=$OUT/root
+[ -f "$TARBALL" ] || mmdebstrap --variant=apt --mode=root bookworm "$TARBALL" http://deb.debian.org/debian
+rm -rf "$ROOTFS"; mkdir -p "$ROOTFS"
+tar -C "$ROOTFS" -xf "$TARBALL"
+cp /etc/resolv.conf "$ROOTFS/etc/resolv.conf"
+cp "$DEB" "$ROOTFS/tmp/"
+cp -a "$HOME_SRC" "$ROOTFS/tmp/smoke-home"
+mount --bind /proc "$ROOTFS/proc"
+mount --bind /dev "$ROOTFS/dev"
+trap 'umount "$ROOTFS/dev" "$ROOTFS/proc" 2>/dev/null || true' EXIT
+in_root() { chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
+
+in_root apt-get update -q >/dev/null
+start=$(date +%s.%N)
+in_root apt-get install -y -q "/tmp/$(basename "$DEB")" > "$OUT/apt-install.log" 2>&1
+echo "apt-get install: $(echo "$(date +%s.%N) - $start" | bc) s"
+grep -E "^(Setting up adcopy|AdCopy Desktop is installed)" "$OUT/apt-install.log" || true
+in_root dpkg -s "$(dpkg-deb -f "$DEB" Package)" | grep -E "^(Status|Installed-Size)"
+in_root which adcopy
+in_root adcopy --version
+for i in 1 2 3; do
+  in_root /usr/bin/env ADCOPY_HOME=/tmp/smoke-home /usr/bin/time -f "adcopy --help: %e s, %M KB" adcopy --help >/dev/null
+done
+in_root /usr/bin/env ADCOPY_HOME=/tmp/smoke-home /usr/bin/time -f "adcopy generate: %e s, %M KB" \
+  adcopy generate --product "Type: denim jacket
+Color: white" --kind title -n 2 --max-new-tokens 16 --seed 1
+# the window: test-only packages for Xvfb and the screenshot check
+in_root apt-get install -y -q xvfb xauth > "$OUT/apt-xvfb.log" 2>&1
+for i in 1 2 3; do
+  in_root /usr/bin/env ADCOPY_HOME=/tmp/smoke-home ADCOPY_QUIT_AFTER_MS=4000 ADCOPY_SCREENSHOT=/tmp/window.png \
+    QT_QPA_PLATFORM=xcb xvfb-run -a -s "-screen 0 1280x800x24" adcopy 2>&1 | grep "window shown" || true
+done
+cp "$ROOTFS/tmp/window.png" "$OUT/window.png"
+echo "screenshot: $OUT/window.png ($(stat -c %s "$OUT/window.png") bytes)"
+in_root apt-get remove -y -q "$(dpkg-deb -f "$DEB" Package)" 2>&1 | grep -E "Removing|data stays|stay" || true
+test -d "$ROOTFS/tmp/smoke-home/data/models" && echo "after removal: the user's data folder is still there"
