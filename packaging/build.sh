@@ -9,7 +9,7 @@
 #   --model-dir    a built model folder (e.g. ~/.local/share/adcopy/models/qwen2.5-coder-0.5b-instruct)
 #                  to package as adcopy-model-default_<version>_all.deb
 # Needs: the project's venv with the edition's packages and pyinstaller (pip install -e '.[packaging]'),
-# dpkg-deb; optional: appimagetool, desktop-file-validate. Outputs go to dist/ (git-ignored).
+# dpkg-deb (DEB_COMPRESS=gzip builds faster, larger; default xz); optional: appimagetool, desktop-file-validate. Outputs go to dist/ (git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -73,7 +73,7 @@ sed -e "s/@PACKAGE@/$PACKAGE/" -e "s/@VERSION@/$VERSION/" -e "s/@ARCH@/$ARCH/" -
     packaging/linux/debian/control.in > "$DEBROOT/DEBIAN/control"
 mkdir -p dist
 DEB=dist/${PACKAGE}_${VERSION}_${ARCH}.deb
-dpkg-deb --root-owner-group -Zxz --build "$DEBROOT" "$DEB" >/dev/null
+dpkg-deb --root-owner-group "-Z${DEB_COMPRESS:-xz}" --build "$DEBROOT" "$DEB" >/dev/null
 echo "deb: $DEB $(du -m "$DEB" | cut -f1) MB"
 
 # -- the default model as a data package (optional) ----------------------------------------------
@@ -87,7 +87,7 @@ if [ -n "$MODEL_DIR" ]; then
   sed -e "s/@VERSION@/$VERSION/" -e "s/@INSTALLED_SIZE@/$(du -sk "$MROOT/usr" | cut -f1)/" \
       -e "s/@MODEL_ID@/$MODEL_ID/" -e "s/@PRECISION@/$PRECISION/" -e "s/@LICENCE@/$LICENCE/" \
       packaging/linux/debian/model-control.in > "$MROOT/DEBIAN/control"
-  dpkg-deb --root-owner-group -Zxz --build "$MROOT" "dist/adcopy-model-default_${VERSION}_all.deb" >/dev/null
+  dpkg-deb --root-owner-group "-Z${DEB_COMPRESS:-xz}" --build "$MROOT" "dist/adcopy-model-default_${VERSION}_all.deb" >/dev/null
   echo "model deb: dist/adcopy-model-default_${VERSION}_all.deb"
 fi
 

@@ -23,6 +23,9 @@ mount --bind /proc "$ROOTFS/proc"
 mount --bind /dev "$ROOTFS/dev"
 trap 'umount "$ROOTFS/dev" "$ROOTFS/proc" 2>/dev/null || true' EXIT
 in_root() { chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
+# timed LABEL CMD...: wall time and peak RSS, measured from outside (the root has no /usr/bin/time)
+timed() { local label=$1; shift; /usr/bin/time -f "$label: %e s, %M KB" chroot "$ROOTFS" /usr/bin/env -i \
+  PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 ADCOPY_HOME=/tmp/smoke-home "$@"; }
 
 in_root apt-get update -q >/dev/null
 start=$(date +%s.%N)
@@ -33,10 +36,9 @@ in_root dpkg -s "$(dpkg-deb -f "$DEB" Package)" | grep -E "^(Status|Installed-Si
 in_root which adcopy
 in_root adcopy --version
 for i in 1 2 3; do
-  in_root /usr/bin/env ADCOPY_HOME=/tmp/smoke-home /usr/bin/time -f "adcopy --help: %e s, %M KB" adcopy --help >/dev/null
+  timed "adcopy --help" adcopy --help >/dev/null
 done
-in_root /usr/bin/env ADCOPY_HOME=/tmp/smoke-home /usr/bin/time -f "adcopy generate: %e s, %M KB" \
-  adcopy generate --product "Type: denim jacket
+timed "adcopy generate" adcopy generate --product "Type: denim jacket
 Color: white" --kind title -n 2 --max-new-tokens 16 --seed 1
 # the window: test-only packages for Xvfb and the screenshot check
 in_root apt-get install -y -q xvfb xauth > "$OUT/apt-xvfb.log" 2>&1
@@ -46,5 +48,15 @@ for i in 1 2 3; do
 done
 cp "$ROOTFS/tmp/window.png" "$OUT/window.png"
 echo "screenshot: $OUT/window.png ($(stat -c %s "$OUT/window.png") bytes)"
+# the screenshot is a real window: a PNG of the window's size with more than a few colours
+python3 - "$OUT/window.png" <<'PY'
+import struct, sys, zlib
+data = open(sys.argv[1], "rb").read()
+assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+width, height = struct.unpack(">II", data[16:24])
+assert width >= 800 and height >= 500, (width, height)
+assert len(data) > 20_000, "too small to be the window"
+print(f"screenshot checked: {width}x{height}")
+PY
 in_root apt-get remove -y -q "$(dpkg-deb -f "$DEB" Package)" 2>&1 | grep -E "Removing|data stays|stay" || true
 test -d "$ROOTFS/tmp/smoke-home/data/models" && echo "after removal: the user's data folder is still there"

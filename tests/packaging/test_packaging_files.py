@@ -110,6 +110,8 @@ def test_the_deb_control_file_has_the_required_fields_and_the_qt_libraries():
     # what the Qt wheels need on a bare Debian 12 (README, System packages)
     assert {"libglib2.0-0", "libegl1", "libgl1", "libxkbcommon0", "libfontconfig1", "libdbus-1-3",
             "libxkbcommon-x11-0", "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-shape0"} <= depends
+    # Chinese text needs a CJK font: a clean Debian 12 root has none (the window showed boxes)
+    assert any("fonts-wqy-microhei" in d and "fonts-noto-cjk" in d for d in fields["Depends"].split(","))
     assert "user's data" in fields["Description"] or "user data" in fields["Description"].lower()
     model = _rendered_control("model-control.in", VERSION="0.1.0", INSTALLED_SIZE="1", MODEL_ID="m",
                               PRECISION="int8", LICENCE="Apache-2.0")
