@@ -37,7 +37,13 @@ class FirstStart(QObject):
     def preparing(self) -> str:
         from adcopy_desktop.core.model_store import catalog_model
 
+        from adcopy_desktop.core.model_store.store import bundled_copy
+
         model = catalog_model(None)
+        if bundled_copy(model.id) is not None:  # an installer's prebuilt copy (the lite edition)
+            return self.tr("No model is installed yet. Installing the default model {name} ({licence} licence, by "
+                           "{publisher}) from this installer's copy, only this once…").format(
+                name=model.name, licence=model.licence.name, publisher=model.licence.publisher)
         return self.tr("No model is installed yet. Building the default model {name} ({size:.1f} GB of weights, "
                        "{licence} licence, by {publisher}) — about two minutes, only this once…").format(
             name=model.name, size=model.download_bytes / 1e9, licence=model.licence.name,

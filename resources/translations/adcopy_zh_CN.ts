@@ -584,6 +584,10 @@
         <translation>AdCopy 桌面版：首次启动</translation>
     </message>
     <message>
+        <source>No model is installed yet. Installing the default model {name} ({licence} licence, by {publisher}) from this installer's copy, only this once…</source>
+        <translation>尚未安装模型。正在从安装包自带的副本安装默认模型 {name}（{licence} 许可，发布方：{publisher}），仅此一次…</translation>
+    </message>
+    <message>
         <source>No model is installed yet. Building the default model {name} ({size:.1f} GB of weights, {licence} licence, by {publisher}) — about two minutes, only this once…</source>
         <translation>尚未安装模型。正在构建默认模型 {name}（权重 {size:.1f} GB，{licence} 许可，发布方：{publisher}），约需两分钟，仅此一次…</translation>
     </message>

@@ -166,3 +166,14 @@ def test_first_start_copies_the_bundled_default_model_instead_of_building(tiny_m
     assert (store.root / "tiny-llama" / "manifest.json").is_file()
     assert any(e.stage == "copy" for e in events)
     assert not list(store.root.glob(".build-*"))
+
+
+def test_the_first_start_dialog_says_it_installs_the_installers_copy(qapp, tiny_models_root, monkeypatch, tmp_path):
+    from adcopy_desktop.core.model_store import catalog_model
+    from adcopy_desktop.gui.app import FirstStart
+
+    assert "Building the default model" in FirstStart().preparing()
+    bundled = tmp_path / "bundled"
+    shutil.copytree(tiny_models_root / "tiny-llama", bundled / catalog_model(None).id)
+    monkeypatch.setenv("ADCOPY_BUNDLED_MODELS", str(bundled))
+    assert "from this installer's copy" in FirstStart().preparing()
