@@ -51,6 +51,7 @@ class AppContext(QObject):
     settings_changed = Signal(object)  # Settings
     message = Signal(str, str)  # level (error | warning | info), text
     show_product = Signal(int)  # a panel asks the writer to open a product
+    provider_loaded = Signal(str)  # the ONNX Runtime execution provider the loaded model runs on
 
     def __init__(
         self,
@@ -168,7 +169,8 @@ class AppContext(QObject):
             with lock:
                 return generator.backend.provider
 
-        return self.run(self.tr("Loading the model"), task, kind="preload", show_errors=False)
+        return self.run(self.tr("Loading the model"), task, kind="preload", show_errors=False,
+                        on_success=lambda provider: self.provider_loaded.emit(str(provider or "")))
 
     # -- settings -------------------------------------------------------------------------------
 

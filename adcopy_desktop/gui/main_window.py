@@ -11,6 +11,7 @@ import logging
 import time
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QMimeData, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
@@ -96,6 +97,10 @@ class MainWindow(QMainWindow):
         self.jobs_label = QLabel()
         self.statusBar().addPermanentWidget(self.jobs_label)
         self.statusBar().addPermanentWidget(self.model_label)
+        # which ONNX Runtime provider the model runs on (CPU, DirectML, CUDA), once it is loaded
+        self.provider_label = QLabel()
+        self.statusBar().addPermanentWidget(self.provider_label)
+        self.context.provider_loaded.connect(self._show_provider)
         self._make_menus()
 
         self.context.message.connect(self.message_bar.show_message)
@@ -287,6 +292,13 @@ class MainWindow(QMainWindow):
         self.model_label.setText(self.tr("Model: {name} ({languages})").format(name=info.name or info.id,
                                                                                 languages=languages))
         self.model_label.setToolTip(info.id)
+
+    def _show_provider(self, provider: str) -> None:
+        if not shiboken6.isValid(self.provider_label):
+            return
+        short = provider.removesuffix("ExecutionProvider") if provider else ""
+        self.provider_label.setText(self.tr("Runs on: {provider}").format(provider=short) if short else "")
+        self.provider_label.setToolTip(provider)
 
     def _read_pointer(self):
         try:

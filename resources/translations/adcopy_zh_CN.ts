@@ -1294,6 +1294,10 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
 <context>
     <name>MainWindow</name>
     <message>
+        <source>Runs on: {provider}</source>
+        <translation>运行于：{provider}</translation>
+    </message>
+    <message>
         <source>AdCopy Desktop</source>
         <translation>AdCopy 桌面版</translation>
     </message>
