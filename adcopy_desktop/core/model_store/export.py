@@ -20,12 +20,10 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +31,7 @@ from typing import Any
 
 from adcopy_desktop.core.errors import Cancelled, CorruptModelError, ModelError
 from adcopy_desktop.core.model_store.manifest import read_manifest, verify_model_folder
+from adcopy_desktop.core.child_events import relay_events
 from adcopy_desktop.core.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from adcopy_desktop.paths import user_folders
 
@@ -267,30 +266,8 @@ def _run_child(command: list[str], model_id: str, progress: ProgressCallback,
         child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log_file, text=True, encoding="utf-8",
                                  env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
-            lines: queue.Queue[str | None] = queue.Queue()
-            threading.Thread(target=_pump_lines, args=(child.stdout, lines), daemon=True).start()
-            result: dict[str, Any] | None = None
-            error: str | None = None
-            while True:
-                if cancel is not None and cancel.cancelled:
-                    raise Cancelled("The export was cancelled; nothing was written.")
-                try:
-                    line = lines.get(timeout=0.2)
-                except queue.Empty:
-                    continue
-                if line is None:
-                    break
-                try:
-                    message = json.loads(line)
-                except ValueError:
-                    continue  # a library printing to stdout; the log has it
-                if message.get("event") == "progress":
-                    progress(ProgressEvent(message["stage"], message["message"], message.get("fraction")))
-                elif message.get("event") == "error":
-                    error = message["message"]
-                elif message.get("event") == "done":
-                    result = message["metadata"]
-            code = child.wait()
+            result, error, code = relay_events(child, progress, cancel,
+                                               lambda: "The export was cancelled; nothing was written.")
         finally:
             if child.poll() is None:  # cancelled, Ctrl+C or an error here: the child must not write on
                 child.kill()
@@ -300,8 +277,3 @@ def _run_child(command: list[str], model_id: str, progress: ProgressCallback,
         raise ExportError(f"Could not export {model_id}: {detail}. Details are in {log_path}.")
     return result
 
-
-def _pump_lines(stream, lines: "queue.Queue[str | None]") -> None:
-    for line in stream:
-        lines.put(line)
-    lines.put(None)

@@ -27,7 +27,6 @@ import importlib.util
 import json
 import logging
 import os
-import queue
 import re
 import shutil
 import signal
@@ -65,6 +64,7 @@ from adcopy_desktop.core.model_store.catalog import (
     source_for,
 )
 from adcopy_desktop.core.model_store.sources import ModelSource, inspect_source
+from adcopy_desktop.core.child_events import relay_events
 from adcopy_desktop.core.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from adcopy_desktop.paths import user_folders
 
@@ -1019,41 +1019,11 @@ def run_builder(
             command, stdout=subprocess.PIPE, stderr=log_file, text=True, encoding="utf-8",
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-        lines: queue.Queue[str | None] = queue.Queue()
-        reader = threading.Thread(target=_pump_lines, args=(child.stdout, lines), daemon=True)
-        reader.start()
-        result: dict[str, Any] | None = None
-        error: str | None = None
-        while True:
-            if cancel is not None and cancel.cancelled:
-                child.kill()
-                child.wait()
-                raise Cancelled(f"Building {name} was cancelled; nothing was installed.")
-            try:
-                line = lines.get(timeout=0.2)
-            except queue.Empty:
-                continue
-            if line is None:
-                break
-            try:
-                message = json.loads(line)
-            except ValueError:
-                continue  # a library printing to stdout; the log has it
-            if message.get("event") == "progress":
-                progress(ProgressEvent(message["stage"], message["message"], message.get("fraction")))
-            elif message.get("event") == "error":
-                error = message["message"]
-            elif message.get("event") == "done":
-                result = message["metadata"]
-        code = child.wait()
+        result, error, code = relay_events(
+            child, progress, cancel, lambda: f"Building {name} was cancelled; nothing was installed.")
     (staging / ".owner").unlink(missing_ok=True)
     if result is None or code != 0:
         detail = error or f"the build process exited with code {code}"
         raise ModelError(f"Could not build {name}: {detail}. Details are in {log_path}.")
     return result
 
-
-def _pump_lines(stream, lines: "queue.Queue[str | None]") -> None:
-    for line in stream:
-        lines.put(line)
-    lines.put(None)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from adcopy_desktop.core.activity import activity_folder
+from adcopy_desktop.core.child_events import pump_lines
 from adcopy_desktop.core.errors import Cancelled
 from adcopy_desktop.core.progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from adcopy_desktop.core.training.config import TrainingConfig, TrainingError
@@ -262,7 +263,7 @@ def run_trainer(
             encoding="utf-8", env={**os.environ, "PYTHONUNBUFFERED": "1"}, **low_priority(),
         )
         lines: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=_pump_lines, args=(child.stdout, lines), daemon=True).start()
+        threading.Thread(target=pump_lines, args=(child.stdout, lines), daemon=True).start()
         result: dict[str, Any] | None = None
         error: str | None = None
         cancel_sent: float | None = None
@@ -322,11 +323,6 @@ def run_trainer(
                             f"Details are in {log_path}.")
     return result
 
-
-def _pump_lines(stream, lines: "queue.Queue[str | None]") -> None:
-    for line in stream:
-        lines.put(line)
-    lines.put(None)
 
 
 # -- the gate's figures ------------------------------------------------------------------------------
@@ -400,7 +396,7 @@ def generate_outputs(
                 env={**os.environ, "PYTHONUNBUFFERED": "1"},
             )
             lines: queue.Queue[str | None] = queue.Queue()
-            threading.Thread(target=_pump_lines, args=(child.stdout, lines), daemon=True).start()
+            threading.Thread(target=pump_lines, args=(child.stdout, lines), daemon=True).start()
             outputs: list[str] | None = None
             error: str | None = None
             while True:
