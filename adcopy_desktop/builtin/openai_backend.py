@@ -22,7 +22,6 @@ candidate, and is remembered as one without ``n``.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import random
@@ -39,6 +38,7 @@ from adcopy_desktop.core.endpoints import (
 )
 from adcopy_desktop.core.errors import AdCopyError
 from adcopy_desktop.core.plugins import Backend, BackendContext, hookimpl
+from adcopy_desktop.core.shops.http import retry_after_seconds  # Retry-After as seconds or an HTTP date
 
 log = logging.getLogger("adcopy.openai_backend")
 
@@ -294,7 +294,7 @@ class OpenAICompatibleBackend:
         status = response.status_code
         if status in RETRY_STATUSES:
             raise _Retryable(f"HTTP {status}{': ' + detail if detail else ''}",
-                             retry_after=_retry_after(response.headers.get("retry-after")))
+                             retry_after=retry_after_seconds(response.headers.get("retry-after")))
         where = self._where()
         if status in (401, 403):
             raise RemoteAuthError(
@@ -431,21 +431,6 @@ def _close_on_cancel(cancel, response, done: threading.Event) -> None:
             except Exception:  # closing from another thread: whatever it raises, the reader sees the close
                 pass
             return
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds (a number or an HTTP date), or None."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time()) if when is not None else None
 
 
 def _error_message(response) -> str:

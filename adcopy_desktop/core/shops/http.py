@@ -85,6 +85,7 @@ def request_json(
 
 
 def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds (a number or an HTTP date), or None."""
     if not value:
         return None
     try:
