@@ -61,10 +61,13 @@ class PhaseMemory:
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self.sample, daemon=True)
 
+    def record(self) -> None:
+        phase = self.phase
+        self.peaks[phase] = max(self.peaks[phase], tree_rss_mb(self.process))
+
     def sample(self) -> None:
         while not self.stop.is_set():
-            rss = tree_rss_mb(self.process)
-            self.peaks[self.phase] = max(self.peaks[self.phase], rss)
+            self.record()
             time.sleep(0.1)
 
     def on_event(self, event) -> None:
@@ -81,6 +84,8 @@ class PhaseMemory:
             self.phase = "load"  # loading weights and the held-out loss before training
         elif "loss of the new model" in message:
             self.phase = "train"
+        # A phase shorter than the sampling period (a tiny model's two steps) still gets its figure.
+        self.record()
 
 
 def folder_bytes(folder: Path) -> int:

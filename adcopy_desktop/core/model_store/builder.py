@@ -204,6 +204,8 @@ def onnx_prompt_logits(model_path: Path, ids: list[int], initializers: dict[str,
             feeds[spec.name] = np.ones((1, length), dtype=np.int64)
         elif spec.name == "position_ids":
             feeds[spec.name] = np.arange(length, dtype=np.int64)[None, :]
+        elif spec.name == "num_logits_to_keep":  # a fused graph (core/model_store/fuse.py): keep all
+            feeds[spec.name] = np.zeros(1, dtype=np.int64)
         elif spec.name.startswith("past_key_values"):
             heads, head_dim = spec.shape[1], spec.shape[3]
             dtype = np.float16 if "float16" in spec.type else np.float32
@@ -240,9 +242,11 @@ def quantize_weights(onnx_dir: Path, tokenizer, precision: str) -> dict[str, flo
 
 
 def build(kind: str, source: Path, out: Path, model_id: str, name: str, precision: str = "fp32",
-          keep_weights: bool = True) -> dict[str, Any]:
+          keep_weights: bool = True, graph: str = "fused") -> dict[str, Any]:
     """``keep_weights`` False: no hf/ copy of the float weights (2 GB for a 0.5B model), for sources
-    that can give them again (catalog packages), so a base model costs only what generation reads."""
+    that can give them again (catalog packages), so a base model costs only what generation reads.
+    ``graph`` "fused": rewrite the export with fused attention (core/model_store/fuse.py);
+    "export": keep Optimum's graph (the reference benchmarks compare against)."""
     started = time.monotonic()
     progress("load", f"Loading {source.name} with transformers", 0.05)
     tokenizer, model = load_pretrained(kind, source)
@@ -284,11 +288,21 @@ def build(kind: str, source: Path, out: Path, model_id: str, name: str, precisio
     context_length = int(getattr(model.config, "max_position_embeddings", 2048) or 2048)
     # The float weights are no longer needed: quantising loads the ONNX graph (as large again), so
     # keeping both would double the build's peak memory.
+    config = model.config.to_dict()
     del model
     gc.collect()
     if precision != "fp32":
         progress("quantize", f"Quantising weights to {precision} and checking them", 0.9)
         check.update(quantize_weights(onnx_dir, tokenizer, precision))
+    graph_figures = {"graph": "export"}
+    if graph == "fused":
+        from adcopy_desktop.core.model_store.fuse import fuse_model
+
+        progress("fuse", "Fusing attention into one kernel per layer and checking it", 0.95)
+        graph_figures = fuse_model(onnx_dir, tokenizer, config)
+        if graph_figures.get("fuse_skipped"):
+            progress("fuse", f"Kept the export's graph: {graph_figures['fuse_skipped']}", 0.97)
+    check.update({key: value for key, value in graph_figures.items() if key != "graph"})
     languages = detect_languages(tokenizer, model_type, kind)
     return {
         "id": model_id,
@@ -300,6 +314,7 @@ def build(kind: str, source: Path, out: Path, model_id: str, name: str, precisio
         "source": {"kind": kind, "path": str(source.resolve())},
         "onnx": "onnx/model.onnx",
         "precision": precision,
+        "graph": graph_figures["graph"],
         "weights": "hf" if keep_weights else "source",  # where training finds the float weights
         "export_check": check,
         "tokenizer_fixes": fixes,
@@ -317,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--name", required=True)
     parser.add_argument("--precision", choices=["fp32", *SCHEMES], default="fp32")
     parser.add_argument("--no-weights", action="store_true", help="leave out hf/ (the source gives them again)")
+    parser.add_argument("--graph", choices=["fused", "export"], default="fused",
+                        help="fused attention (the default) or Optimum's graph as exported (a benchmark's reference)")
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -325,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     _watch = MemoryWatch()
     try:
         metadata = build(args.kind, args.source, args.out, args.id, args.name, args.precision,
-                         keep_weights=not args.no_weights)
+                         keep_weights=not args.no_weights, graph=args.graph)
         metadata["build_peak_rss_mb"] = _watch.stop()
     except BuildFailure as exc:
         emit("error", message=str(exc))

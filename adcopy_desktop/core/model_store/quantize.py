@@ -139,6 +139,8 @@ def sequence_logits(model_path: Path, ids: Sequence[int]):
             feeds[spec.name] = np.ones((1, length), dtype=np.int64)
         elif spec.name == "position_ids":
             feeds[spec.name] = np.arange(length, dtype=np.int64)[None, :]
+        elif spec.name == "num_logits_to_keep":  # a fused graph (core/model_store/fuse.py): keep all
+            feeds[spec.name] = np.zeros(1, dtype=np.int64)
         elif spec.name == "use_cache_branch":
             feeds[spec.name] = np.zeros(1, dtype=bool)
         elif spec.name.startswith("past_key_values"):

@@ -327,10 +327,13 @@ class PluginHost:
             answers.put(("died", None))
 
     def _log_stderr(self, process: subprocess.Popen) -> None:
-        for raw in iter(process.stderr.readline, b""):
-            line = raw.decode("utf-8", "replace").rstrip()
-            if line:
-                log.info("[%s] %s", self.label, line)
+        try:
+            for raw in iter(process.stderr.readline, b""):
+                line = raw.decode("utf-8", "replace").rstrip()
+                if line:
+                    log.info("[%s] %s", self.label, line)
+        except (ValueError, OSError):
+            pass  # the pipe was closed by close() while a line was being read: the host is gone
 
     # -- values -----------------------------------------------------------------------------------
 

@@ -31,7 +31,9 @@ MODEL_FILE = "model.onnx"
 NO_TOKEN = -1  # token_id of the closing event of a cancelled candidate
 
 _KV_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
-_KNOWN_INPUTS = {"input_ids", "attention_mask", "position_ids", "use_cache_branch"}
+LOGITS_TO_KEEP = "num_logits_to_keep"  # a fused graph's input (core/model_store/fuse.py)
+_KNOWN_INPUTS = {"input_ids", "attention_mask", "position_ids", "use_cache_branch", LOGITS_TO_KEEP}
+FUSED_GRAPH_PROPERTY = "adcopy_graph"
 # Providers whose KV cache should stay in device memory between steps (io_binding).
 _BINDING_DEVICES = {"CUDAExecutionProvider": "cuda", "DmlExecutionProvider": "dml"}
 
@@ -76,6 +78,10 @@ class _GraphSignature:
     empty_past: dict[str, np.ndarray]
     has_position_ids: bool
     has_cache_branch: bool
+    has_logits_to_keep: bool = False
+    # A fused graph (GroupQueryAttention) updates its KV cache in place when past and present
+    # are the same buffer: no per-step concat, no per-step allocation.
+    shared_kv: bool = False
 
 
 def _longest_partial_stop(tail: str, stops: tuple[str, ...]) -> int:
@@ -178,6 +184,7 @@ class _StepInputs:
             False: np.zeros(1, dtype=bool),
             True: np.ones(1, dtype=bool),
         }
+        self._keep_last = np.ones(1, dtype=np.int64)  # logits of the last position only
 
     def prefill(self, prompt_ids: list[int]) -> dict[str, np.ndarray]:
         length = len(prompt_ids)
@@ -189,6 +196,8 @@ class _StepInputs:
             feed["position_ids"] = np.arange(length, dtype=np.int64).reshape(1, length)
         if self._signature.has_cache_branch:
             feed["use_cache_branch"] = self._cache_branch[False]
+        if self._signature.has_logits_to_keep:
+            feed[LOGITS_TO_KEEP] = self._keep_last
         return feed
 
     def step(self, tokens: np.ndarray, position: int) -> dict[str, np.ndarray]:
@@ -203,6 +212,8 @@ class _StepInputs:
             feed["position_ids"] = positions
         if self._signature.has_cache_branch:
             feed["use_cache_branch"] = self._cache_branch[True]
+        if self._signature.has_logits_to_keep:
+            feed[LOGITS_TO_KEEP] = self._keep_last
         return feed
 
 
@@ -295,6 +306,66 @@ class _BoundStepper:
         self._replace_cache(lambda values: values[rows])
 
 
+class _SharedStepper:
+    """KV cache in numpy buffers preallocated for the whole request, read and written in place.
+
+    For a fused graph on CPU: each layer's past and present are bound to the same buffer
+    [rows, kv_heads, prompt + new tokens, head_dim] and the attention kernel writes each step's
+    keys and values into it, so a step neither allocates nor copies the cache. (GPU providers use
+    _BoundStepper: the fused graph then returns a grown cache, as the export does.)
+    """
+
+    def __init__(
+        self, session: ort.InferenceSession, signature: _GraphSignature, inputs: _StepInputs, rows: int,
+        max_length: int,
+    ):
+        self._session = session
+        self._inputs = inputs
+        self._names = list(zip(signature.past_names, signature.present_names))
+        self._buffers = []
+        for name in signature.past_names:
+            empty = signature.empty_past[name]
+            self._buffers.append(np.zeros((rows, empty.shape[1], max_length, empty.shape[3]), dtype=empty.dtype))
+        self._filled = 0
+        self._bindings: dict[int, Any] = {}  # batch rows -> io_binding with those rows of the cache bound
+
+    def _binding(self, rows: int):
+        binding = self._bindings.get(rows)
+        if binding is None:
+            binding = self._session.io_binding()
+            binding.bind_output("logits", "cpu")  # first: get_outputs() follows the binding order
+            # ortvalue_from_numpy wraps the array's memory on CPU: the kernel writes into the buffer.
+            values = [ort.OrtValue.ortvalue_from_numpy(buffer[:rows]) for buffer in self._buffers]
+            for (past, present), value in zip(self._names, values):
+                binding.bind_ortvalue_input(past, value)
+                binding.bind_ortvalue_output(present, value)
+            self._bindings[rows] = (binding, values)  # the values must outlive the binding
+        return self._bindings[rows][0]
+
+    def _run(self, feed: dict[str, np.ndarray], rows: int) -> np.ndarray:
+        binding = self._binding(rows)
+        for name, array in feed.items():
+            binding.bind_cpu_input(name, array)
+        self._session.run_with_iobinding(binding)
+        return binding.get_outputs()[0].numpy()[:, -1, :]
+
+    def prefill(self, prompt_ids: list[int]) -> np.ndarray:
+        self._filled = len(prompt_ids)
+        return self._run(self._inputs.prefill(prompt_ids), 1)
+
+    def step(self, tokens: np.ndarray, position: int) -> np.ndarray:
+        self._filled = position + 1
+        return self._run(self._inputs.step(tokens, position), tokens.shape[0])
+
+    def expand(self, rows: int) -> None:
+        for buffer in self._buffers:
+            buffer[1:rows, :, : self._filled] = buffer[0, :, : self._filled]
+
+    def keep(self, rows: np.ndarray) -> None:
+        for buffer in self._buffers:
+            buffer[: len(rows), :, : self._filled] = buffer[rows, :, : self._filled]
+
+
 def _physical_cores() -> int:
     return psutil.cpu_count(logical=False) or os.cpu_count() or 1
 
@@ -347,6 +418,8 @@ def _read_signature(
         empty_past=empty_past,
         has_position_ids="position_ids" in inputs,
         has_cache_branch="use_cache_branch" in inputs,
+        has_logits_to_keep=LOGITS_TO_KEEP in inputs,
+        shared_kv=session.get_modelmeta().custom_metadata_map.get(FUSED_GRAPH_PROPERTY, "").startswith("fused-gqa"),
     )
 
 
@@ -469,8 +542,15 @@ class OnnxCausalLM:
             return room
         return wanted
 
-    def _new_stepper(self, rows: int, max_length: int) -> _RunStepper | _BoundStepper:
+    @property
+    def fused(self) -> bool:
+        """Whether the loaded graph is the fused one (core/model_store/fuse.py)."""
+        return self._signature.shared_kv
+
+    def _new_stepper(self, rows: int, max_length: int) -> _RunStepper | _BoundStepper | _SharedStepper:
         inputs = _StepInputs(self._signature, rows, max_length)
+        if self._signature.shared_kv and self._binding_device in (None, "cpu"):
+            return _SharedStepper(self._session, self._signature, inputs, rows, max_length)
         if self._binding_device is None:
             return _RunStepper(self._session, self._signature, inputs)
         return _BoundStepper(self._session, self._signature, inputs, self._binding_device)

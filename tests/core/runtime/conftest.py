@@ -21,3 +21,18 @@ def tiny_onnx_model(tiny_hf_model: Path, tmp_path_factory: pytest.TempPathFactor
         capture_output=True,
     )
     return out
+
+
+@pytest.fixture(scope="session")
+def fused_onnx_model(tiny_onnx_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same export rewritten with fused attention (core/model_store/fuse.py), in its own folder."""
+    import json
+    import shutil
+
+    from adcopy_desktop.core.model_store.fuse import fuse_graph
+
+    out = tmp_path_factory.mktemp("tiny-fused") / "tiny-llama"
+    shutil.copytree(tiny_onnx_model, out, ignore=shutil.ignore_patterns("model.onnx*"))
+    config = json.loads((tiny_onnx_model / "config.json").read_text(encoding="utf-8"))
+    fuse_graph(tiny_onnx_model / "model.onnx", config, out / "model.onnx")
+    return out

@@ -280,3 +280,49 @@ def test_cache_expand_step_and_row_dropping_keep_logits_exact(tiny_onnx_model, p
         expected = reference_logits(session, [sequences[row] for row in active])
         assert np.abs(expected[0] - expected[1]).max() > 1e-3, "rows must differ for this check to mean anything"
         assert np.allclose(logits, expected, atol=1e-5)
+
+
+def test_fused_graph_steps_its_shared_cache_exactly_like_the_export(tiny_onnx_model, fused_onnx_model, prompt_ids):
+    """Prefill, copy to rows, step, drop a row: in place in one buffer, the export's logits each time."""
+    from adcopy_desktop.core.runtime.decoder import _SharedStepper
+
+    model = OnnxCausalLM.load(fused_onnx_model, threads=1)
+    assert model.fused
+    session = ort.InferenceSession(str(tiny_onnx_model / "model.onnx"), providers=["CPUExecutionProvider"])
+    stepper = model._new_stepper(3, len(prompt_ids) + 4)
+    assert isinstance(stepper, _SharedStepper)
+    logits = stepper.prefill(prompt_ids)
+    assert np.allclose(logits, reference_logits(session, [prompt_ids]), atol=1e-4)
+    stepper.expand(3)
+    sequences = {row: list(prompt_ids) for row in range(3)}
+    active = [0, 1, 2]
+    for step, tokens in enumerate([[100, 200, 300], [101, 301], [102, 302]]):
+        if step == 1:
+            stepper.keep(np.array([0, 2]))
+            active = [0, 2]
+        for row, token in zip(active, tokens):
+            sequences[row].append(token)
+        logits = stepper.step(np.array(tokens, dtype=np.int64), len(prompt_ids) + step)
+        expected = reference_logits(session, [sequences[row] for row in active])
+        assert np.abs(expected[0] - expected[1]).max() > 1e-3
+        assert np.allclose(logits, expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("io_binding", [None, True], ids=["shared-cache", "io_binding"])
+def test_fused_graph_writes_the_exports_candidates(model, fused_onnx_model, prompt_ids, io_binding):
+    fused = OnnxCausalLM.load(fused_onnx_model, threads=1, io_binding=io_binding)
+    for settings in (GREEDY, SAMPLED, replace(SAMPLED, stop=("e",))):
+        expected = [c.token_ids for c in model.generate(prompt_ids, settings)]
+        assert [c.token_ids for c in fused.generate(prompt_ids, settings)] == expected
+
+
+def test_the_fused_graph_computes_only_the_logits_asked_for(fused_onnx_model, prompt_ids):
+    session = ort.InferenceSession(str(fused_onnx_model / "model.onnx"), providers=["CPUExecutionProvider"])
+    pasts = [item for item in session.get_inputs() if item.name.startswith("past_key_values.")]
+    feed = {"input_ids": np.array([prompt_ids], dtype=np.int64),
+            "attention_mask": np.ones((1, len(prompt_ids)), dtype=np.int64)}
+    feed.update({item.name: np.zeros((1, item.shape[1], 0, item.shape[3]), dtype=np.float32) for item in pasts})
+    every = session.run(["logits"], {**feed, "num_logits_to_keep": np.array([0], dtype=np.int64)})[0]
+    last = session.run(["logits"], {**feed, "num_logits_to_keep": np.array([1], dtype=np.int64)})[0]
+    assert every.shape[1] == len(prompt_ids) and last.shape[1] == 1
+    assert np.allclose(every[:, -1:], last, atol=1e-6)
