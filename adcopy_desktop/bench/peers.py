@@ -120,7 +120,8 @@ class OnnxPeer(Peer):
         # The runtime has no ignore-EOS switch; an empty set makes it run to max_new_tokens,
         # as min_new_tokens does for transformers.
         self.model.tokenizer.eos_token_ids = set()
-        self.notes = [f"provider {self.model.provider}"]
+        graph = "fused attention graph" if self.model.fused else "Optimum's graph"
+        self.notes = [f"provider {self.model.provider}", graph]
 
     def _settings(self, new_tokens: int, rows: int) -> GenerationSettings:
         from adcopy_desktop.core.candidates import GenerationSettings

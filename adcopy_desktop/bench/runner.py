@@ -31,24 +31,28 @@ import adcopy_desktop
 from adcopy_desktop.bench.peers import QUIET_SHARE, READY_PREFIX, RESULT_PREFIX, RETRY_FACTOR, RUN_PREFIX
 
 OURS = "onnx"
-PEERS = ("transformers", "llamacpp")
+PEERS = ("export", "transformers", "llamacpp")
+CHILD_RUNTIMES = {"export": "onnx"}  # the Optimum graph runs in the app's own runtime
 LABELS = {
     "onnx": "AdCopy (ONNX Runtime)",
+    "export": "AdCopy on Optimum's graph",
     "transformers": "transformers eager",
     "llamacpp": "llama.cpp",
 }
 # What each child needs importable; checked here without importing anything heavy.
 REQUIRED_MODULES = {
     "onnx": ("onnxruntime",),
+    "export": ("onnxruntime",),
     "transformers": ("torch", "transformers"),
     "llamacpp": ("llama_cpp",),
 }
 INSTALL_HINTS = {
     "onnx": "pip install onnxruntime",
+    "export": "pip install onnxruntime",
     "transformers": "pip install 'adcopy-desktop[build]' (torch + transformers)",
     "llamacpp": 'CMAKE_ARGS="-DLLAMA_CURL=OFF" pip install llama-cpp-python',
 }
-TARGET_NAMES = {"onnx": "ONNX folder", "transformers": "Hugging Face (hf/) folder", "llamacpp": "GGUF file"}
+TARGET_NAMES = {"onnx": "ONNX folder", "export": "--export-graph folder", "transformers": "Hugging Face (hf/) folder", "llamacpp": "GGUF file"}
 DEFAULT_PROMPT = (
     "Write a long, detailed product description for an online shop: a white denim jacket with a "
     "relaxed fit, brass buttons, two chest pockets and a soft cotton lining. Describe the material, "
@@ -153,7 +157,7 @@ class PeerProcess:
     ) -> None:
         command = [
             sys.executable, "-m", "adcopy_desktop.bench.peers", "--driven",
-            "--runtime", runtime,
+            "--runtime", CHILD_RUNTIMES.get(runtime, runtime),
             "--folder", str(target),
             "--prompt-ids", ",".join(map(str, prompt_ids)),
             "--tokens", str(new_tokens),
@@ -290,13 +294,17 @@ def measure_peers(
 
 
 def _peer_target(
-    runtime: str, onnx_folder: Path, hf_folder: Path | None, gguf_path: Path | None
+    runtime: str, onnx_folder: Path, hf_folder: Path | None, gguf_path: Path | None,
+    export_folder: Path | None = None,
 ) -> dict[str, Any] | Path:
     """The folder or file a runtime loads, or the reason it cannot run here."""
     missing = [name for name in REQUIRED_MODULES[runtime] if not module_present(name)]
     if missing:
         return {"status": "not installed", "reason": f"{', '.join(missing)} missing: {INSTALL_HINTS[runtime]}"}
-    target = {"onnx": onnx_folder, "transformers": hf_folder, "llamacpp": gguf_path}[runtime]
+    if runtime == "export" and export_folder is None:
+        return {"status": "skipped", "reason": "no --export-graph given (the same model built with the builder's "
+                                               "--graph export)"}
+    target = {"onnx": onnx_folder, "export": export_folder, "transformers": hf_folder, "llamacpp": gguf_path}[runtime]
     if target is None or not Path(target).exists():
         where = f" ({target})" if target else ""
         return {"status": "skipped", "reason": f"this model has no {TARGET_NAMES[runtime]}{where}"}
@@ -340,8 +348,10 @@ def run_benchmark(
     repeats: int = 3,
     model: str | None = None,
     progress: Progress | None = None,
+    export_folder: str | Path | None = None,
 ) -> dict[str, Any]:
-    """Benchmark the app's runtime and each available peer on one model; the report as a dict."""
+    """Benchmark the app's runtime and each available peer on one model; the report as a dict.
+    ``export_folder``: the same model's ONNX folder with Optimum's unfused graph, run as a row."""
     if new_tokens < 1 or batch < 1 or repeats < 1:
         raise ValueError("new_tokens, batch and repeats must each be at least 1")
     onnx_folder = Path(onnx_folder)
@@ -350,11 +360,13 @@ def run_benchmark(
     load_before = _load_average()
     results: dict[str, dict[str, Any]] = {}
     targets: dict[str, Path] = {}
-    for runtime in (OURS, *PEERS):
+    runtimes = [name for name in (OURS, *PEERS) if name != "export" or export_folder]
+    for runtime in runtimes:
         target = _peer_target(
             runtime, onnx_folder,
             Path(hf_folder) if hf_folder else None,
             Path(gguf_path) if gguf_path else None,
+            Path(export_folder) if export_folder else None,
         )
         if isinstance(target, Path):
             targets[runtime] = target
@@ -366,7 +378,7 @@ def run_benchmark(
     )
     for runtime, figures in measured.items():
         results[runtime] = {"source": str(targets[runtime]), **figures}
-    results = {runtime: {"label": LABELS[runtime], **results[runtime]} for runtime in (OURS, *PEERS)}
+    results = {runtime: {"label": LABELS[runtime], **results[runtime]} for runtime in runtimes}
     return {
         "model": model or onnx_folder.parent.name,
         "precision": weights_precision(onnx_folder),
@@ -382,7 +394,7 @@ def run_benchmark(
         },
         "load_average": {"before": load_before, "after": _load_average()},
         "runtimes": results,
-        "ratios": {peer: compute_ratios(results[OURS], results[peer]) for peer in PEERS},
+        "ratios": {peer: compute_ratios(results[OURS], results[peer]) for peer in runtimes if peer != OURS},
     }
 
 
@@ -423,7 +435,7 @@ def _headers(report: dict[str, Any]) -> list[str]:
 
 def _noise_lines(report: dict[str, Any]) -> list[str]:
     lines = []
-    for runtime in (OURS, *PEERS):
+    for runtime in report["runtimes"]:
         result = report["runtimes"][runtime]
         contended, timed = result.get("contended_runs", 0), result.get("timed_runs", 0)
         if result["status"] != "ok" or not contended:
@@ -454,7 +466,7 @@ def _times(ratio: float | None) -> str:
 
 def _ratio_lines(report: dict[str, Any]) -> list[str]:
     lines = []
-    for peer in PEERS:
+    for peer in report["ratios"]:
         ratios = report["ratios"][peer]
         if ratios is None:
             continue
@@ -477,7 +489,7 @@ def _summary(report: dict[str, Any]) -> str:
 
 def format_text(report: dict[str, Any]) -> str:
     """A fixed-width table for a terminal, then one ratio line per peer."""
-    rows = [_row(report, runtime) for runtime in (OURS, *PEERS)]
+    rows = [_row(report, runtime) for runtime in report["runtimes"]]
     headers = _headers(report)
     widths = [max(len(headers[i]), *(len(row[i]) for row in rows if len(row) == len(headers)))
               for i in range(len(headers))]
@@ -501,7 +513,7 @@ def format_markdown(report: dict[str, Any]) -> str:
     """The same table as Markdown, for docs/benchmarks.md."""
     headers = _headers(report)
     lines = [f"| {' | '.join(headers)} |", "|" + "|".join(["---"] + ["---:"] * (len(headers) - 1)) + "|"]
-    for runtime in (OURS, *PEERS):
+    for runtime in report["runtimes"]:
         row = _row(report, runtime)
         row += [""] * (len(headers) - len(row))
         lines.append(f"| {' | '.join(row)} |")
@@ -539,12 +551,14 @@ def bench_command(
     threads: int | None = None,
     gguf: str | Path | None = None,
     progress: Progress | None = None,
+    export_graph: str | Path | None = None,
 ) -> dict[str, Any]:
     """Resolve the model (active one by default) and run the benchmark on it."""
     name, onnx_folder, hf_folder, model_gguf = resolve_model(model)
     return run_benchmark(
         onnx_folder, hf_folder, Path(gguf) if gguf else model_gguf,
         new_tokens=tokens, batch=batch, threads=threads, repeats=repeats, model=name, progress=progress,
+        export_folder=export_graph,
     )
 
 
@@ -558,10 +572,13 @@ def bench_command(
 @click.option("--threads", type=click.IntRange(1, 512), help="CPU threads for every runtime (default: physical cores).")
 @click.option("--gguf", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="GGUF file for the llama.cpp peer (default: the model's GGUF source, if any).")
+@click.option("--export-graph", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="ONNX folder of the same model with Optimum's unfused graph (built with the builder's "
+                   "--graph export): runs as its own row.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True)
 def bench(model: str | None, tokens: int, batch: int, repeats: int, threads: int | None, gguf: Path | None,
-          output_format: str) -> None:
+          export_graph: Path | None, output_format: str) -> None:
     """Compare generation speed and memory with transformers and llama.cpp on the same model.
 
     Each runtime runs in its own process (its own peak RSS); they take turns, one timed run at a
@@ -572,7 +589,8 @@ def bench(model: str | None, tokens: int, batch: int, repeats: int, threads: int
 
     try:
         report = bench_command(
-            model, tokens, batch, repeats, threads, gguf, progress=lambda line: click.echo(line, err=True)
+            model, tokens, batch, repeats, threads, gguf, progress=lambda line: click.echo(line, err=True),
+            export_graph=export_graph,
         )
     except AdCopyError as exc:
         raise click.ClickException(str(exc)) from None

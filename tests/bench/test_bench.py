@@ -148,3 +148,10 @@ def test_peer_alone_prints_one_result_line(tiny_folder: Path) -> None:
     (line,) = [line for line in done.stdout.splitlines() if line.startswith(RESULT_PREFIX)]
     result = json.loads(line[len(RESULT_PREFIX):])
     assert result["runtime"] == "onnx" and result["new_tokens"] == 3 and result["batch_tokens"] == 6
+
+
+def test_the_export_graph_row_runs_only_when_its_folder_is_given(tiny_folder: Path) -> None:
+    skipped = runner._peer_target("export", tiny_folder / "onnx", None, None)
+    assert isinstance(skipped, dict) and "--export-graph" in skipped["reason"]
+    assert runner._peer_target("export", tiny_folder / "onnx", None, None, tiny_folder / "onnx") == tiny_folder / "onnx"
+    assert runner.CHILD_RUNTIMES["export"] == "onnx"  # the same runtime, another graph
