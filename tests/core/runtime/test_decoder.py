@@ -266,11 +266,15 @@ def test_cache_expand_step_and_row_dropping_keep_logits_exact(tiny_onnx_model, p
     stepper = model._new_stepper(3, len(prompt_ids) + 4)
     logits = stepper.prefill(prompt_ids)
     assert np.allclose(logits, reference_logits(session, [prompt_ids]), atol=1e-5)
+    check_expand_step_and_keep(stepper, session, prompt_ids, atol=1e-5)
+
+
+def check_expand_step_and_keep(stepper, session, prompt_ids, atol):
+    """Copy the prompt to 3 rows, step them, drop the middle one: the reference's logits each step."""
     stepper.expand(3)
     sequences = {row: list(prompt_ids) for row in range(3)}
     active = [0, 1, 2]
-    feeds = [[100, 200, 300], [101, 301], [102, 302]]
-    for step, tokens in enumerate(feeds):
+    for step, tokens in enumerate([[100, 200, 300], [101, 301], [102, 302]]):
         if step == 1:
             stepper.keep(np.array([0, 2]))
             active = [0, 2]
@@ -279,7 +283,7 @@ def test_cache_expand_step_and_row_dropping_keep_logits_exact(tiny_onnx_model, p
         logits = stepper.step(np.array(tokens, dtype=np.int64), len(prompt_ids) + step)
         expected = reference_logits(session, [sequences[row] for row in active])
         assert np.abs(expected[0] - expected[1]).max() > 1e-3, "rows must differ for this check to mean anything"
-        assert np.allclose(logits, expected, atol=1e-5)
+        assert np.allclose(logits, expected, atol=atol)
 
 
 def test_fused_graph_steps_its_shared_cache_exactly_like_the_export(tiny_onnx_model, fused_onnx_model, prompt_ids):
@@ -293,19 +297,7 @@ def test_fused_graph_steps_its_shared_cache_exactly_like_the_export(tiny_onnx_mo
     assert isinstance(stepper, _SharedStepper)
     logits = stepper.prefill(prompt_ids)
     assert np.allclose(logits, reference_logits(session, [prompt_ids]), atol=1e-4)
-    stepper.expand(3)
-    sequences = {row: list(prompt_ids) for row in range(3)}
-    active = [0, 1, 2]
-    for step, tokens in enumerate([[100, 200, 300], [101, 301], [102, 302]]):
-        if step == 1:
-            stepper.keep(np.array([0, 2]))
-            active = [0, 2]
-        for row, token in zip(active, tokens):
-            sequences[row].append(token)
-        logits = stepper.step(np.array(tokens, dtype=np.int64), len(prompt_ids) + step)
-        expected = reference_logits(session, [sequences[row] for row in active])
-        assert np.abs(expected[0] - expected[1]).max() > 1e-3
-        assert np.allclose(logits, expected, atol=1e-4)
+    check_expand_step_and_keep(stepper, session, prompt_ids, atol=1e-4)
 
 
 @pytest.mark.parametrize("io_binding", [None, True], ids=["shared-cache", "io_binding"])
