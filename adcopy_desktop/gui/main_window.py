@@ -107,7 +107,9 @@ class MainWindow(QMainWindow):
         self.context.models_changed.connect(self.show_model_status)
         self.context.jobs.job_started.connect(self._jobs_changed)
         self.context.jobs.job_finished.connect(self._jobs_changed)
-        self.context.jobs.busy_changed.connect(self.plugins_page.busy_changed)
+        # every start/finish, not only busy<->idle: a scoring job can outlive the generation
+        self.context.jobs.job_started.connect(self.plugins_page.jobs_changed)
+        self.context.jobs.job_finished.connect(self.plugins_page.jobs_changed)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.resize(1280, 820)
         self.restore_layout()

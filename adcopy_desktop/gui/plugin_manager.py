@@ -149,7 +149,7 @@ class PluginManagerPage(QWidget):
                 return [self.table.item(row, column).text() for column in range(self.table.columnCount())]
         return []
 
-    def busy_changed(self, busy: bool) -> None:
+    def jobs_changed(self, *job) -> None:
         self._update_buttons()
 
     def _update_buttons(self) -> None:

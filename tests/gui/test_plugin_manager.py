@@ -1,9 +1,12 @@
 """Plugins in the window: a failing plugin shows its error and the app goes on; the manager lists,
 enables, disables and installs plugins; safe mode shows a banner."""
 
+import threading
+
 from adcopy_desktop.core.plugins import FAILED, PluginManager, Score, Scorer, hookimpl
 from adcopy_desktop.core.plugins.testing import plugin_manager_for
 from adcopy_desktop.core.settings import load_settings
+from adcopy_desktop.gui.worker import BackgroundJob
 from tests.core.plugins.helpers import build_wheel
 
 from .conftest import add_product, generate, wait_for_job
@@ -106,6 +109,27 @@ def test_disabling_a_scorer_plugin_removes_its_scores_and_enabling_brings_them_b
     generate(qtbot, window, n=1)
     scorers = [line.scorer for line in window.writer.cards[0].scores]
     assert "style-compliance" in scorers and scorers == sorted(window.context.plugins.scorers())
+
+
+def test_the_buttons_come_back_when_a_generation_ends_while_other_work_still_runs(qtbot, open_window):
+    window = open_window()
+    page = window.plugins_page
+    page.select("adcopy.style-compliance")
+    page.disable_button.click()
+    release = threading.Event()
+    scoring = window.context.jobs.start(BackgroundJob("slow scoring", lambda progress, cancel: release.wait(30),
+                                                      kind="scoring"))
+    try:
+        add_product(qtbot, window, "Type: candle")
+        job = window.generate()
+        page.select("adcopy.style-compliance")
+        assert not page.enable_button.isEnabled()  # no plugin reload under a running generation
+        wait_for_job(qtbot, job)
+        assert window.context.jobs.busy  # the scoring job is still running
+        assert page.enable_button.isEnabled()
+    finally:
+        release.set()
+        wait_for_job(qtbot, scoring)
 
 
 def test_the_required_backend_cannot_be_disabled(qtbot, open_window):
