@@ -17,7 +17,7 @@ same figures, and tests can check them against SQL of their own:
 - ``export_timeline``: per period and shop, export items sent, confirmed and refused (the outbox).
 
 Periods are local calendar days or weeks starting on Monday, written as ISO dates. Reading only:
-this module runs SELECTs on the library's connection under its lock (like ``core/outbox.py``) and
+this module runs SELECTs through ``Library.read`` (like ``core/outbox.py``) and
 never writes. No Qt here.
 """
 
@@ -374,8 +374,7 @@ def export_timeline(library: Library, *, bucket: str = "day", since: float | Non
 
 
 def _query(library: Library, sql: str, params: Iterable[Any]) -> list[Any]:
-    with library._lock:  # the library's connection and lock, read only (see the module docstring)
-        return library._db.execute(sql, tuple(params)).fetchall()
+    return library.read(sql, params)
 
 
 def _details(row: Any) -> dict[str, Any]:

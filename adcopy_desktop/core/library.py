@@ -283,6 +283,16 @@ def default_library_path() -> Path:
     return user_folders().data / LIBRARY_FILE
 
 
+class _Rows(list):
+    """Fetched rows with the cursor methods the queries use."""
+
+    def fetchone(self):
+        return self[0] if self else None
+
+    def fetchall(self):
+        return list(self)
+
+
 class Library:
     """One open library file; safe to share between the UI thread and workers (one lock)."""
 
@@ -313,6 +323,13 @@ class Library:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def read(self, sql: str, params: Iterable[Any] = ()) -> "_Rows":
+        """Run one read-only query under the lock and fetch every row (insights and the outbox read
+        this way too): one connection serves all threads, and a cursor stepped by two threads at
+        once, or closed under one, can crash the interpreter."""
+        with self._lock:
+            return _Rows(self._db.execute(sql, tuple(params)).fetchall())
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
@@ -340,7 +357,7 @@ class Library:
 
     @property
     def schema_version(self) -> int:
-        return self._db.execute("PRAGMA user_version").fetchone()[0]
+        return self.read("PRAGMA user_version").fetchone()[0]
 
     # -- products --------------------------------------------------------------------------------
     def add_product(self, product: Product, *, external_id: str | None = None) -> int:
@@ -355,7 +372,7 @@ class Library:
 
     def product_by_external_id(self, source_format: str, external_id: str) -> StoredProduct | None:
         """The imported product a shop knows as ``external_id`` (Shopify handle, WooCommerce id/SKU)."""
-        row = self._db.execute(
+        row = self.read(
             "SELECT * FROM products WHERE source_format = ? AND external_id = ? AND deleted_at IS NULL"
             " ORDER BY id DESC LIMIT 1", (source_format, external_id),
         ).fetchone()
@@ -483,7 +500,7 @@ class Library:
     def inactive_product_ids(self) -> set[int]:
         """Products their shop has as drafts, archived or unpublished (``StoredProduct.active``)."""
         marks = ", ".join("?" for _ in INACTIVE_STATUSES)
-        return {row[0] for row in self._db.execute(
+        return {row[0] for row in self.read(
             f"SELECT id FROM products WHERE shop_status IN ({marks}) AND deleted_at IS NULL", INACTIVE_STATUSES)}
 
     def update_product(self, product_id: int, product: Product) -> None:
@@ -502,7 +519,7 @@ class Library:
             db.execute("UPDATE products SET deleted_at = ? WHERE id = ?", (time.time(), product_id))
 
     def get_product(self, product_id: int) -> StoredProduct:
-        row = self._db.execute(
+        row = self.read(
             "SELECT * FROM products WHERE id = ? AND deleted_at IS NULL", (product_id,)
         ).fetchone()
         if row is None:
@@ -518,7 +535,7 @@ class Library:
             escaped_like = f"%{json.dumps(search, ensure_ascii=False)[1:-1]}%"  # as stored in JSON
             params += [like, escaped_like, like]
         query += " ORDER BY updated_at DESC, id DESC"
-        return [_stored_product(row) for row in self._db.execute(query, params)]
+        return [_stored_product(row) for row in self.read(query, params)]
 
     # -- generations and decisions ---------------------------------------------------------------
     def record_generation(
@@ -635,14 +652,14 @@ class Library:
             query += " AND g.created_at < ?"
             params.append(until)
         query += " ORDER BY g.created_at DESC, g.id DESC, c.position"
-        return [_stored_candidate(row) for row in self._db.execute(query, params)]
+        return [_stored_candidate(row) for row in self.read(query, params)]
 
     def accepted_copy(self, **filters: Any) -> list[StoredCandidate]:
         """What export and training use: accepted candidates with the user's edits."""
         return self.candidates(decision="accepted", **filters)
 
     def candidate(self, candidate_id: int) -> StoredCandidate:
-        row = self._db.execute(
+        row = self.read(
             "SELECT c.*, g.product_id, g.kind, g.language, g.style, g.model, g.created_at"
             " FROM candidates c JOIN generations g ON g.id = c.generation_id WHERE c.id = ?", (candidate_id,),
         ).fetchone()
@@ -652,14 +669,14 @@ class Library:
 
     def decision_log(self, candidate_id: int) -> list[dict[str, Any]]:
         """Every decision and edit of a candidate, oldest first: action, text, at, source, reason."""
-        rows = self._db.execute(
+        rows = self.read(
             "SELECT action, text, at, source, reason FROM decision_log WHERE candidate_id = ? ORDER BY id",
             (candidate_id,),
         )
         return [dict(row) for row in rows]
 
     def decision_history(self, candidate_id: int) -> list[tuple[str, str | None, float]]:
-        rows = self._db.execute(
+        rows = self.read(
             "SELECT action, text, at FROM decision_log WHERE candidate_id = ? ORDER BY id", (candidate_id,)
         )
         return [(row["action"], row["text"], row["at"]) for row in rows]
@@ -667,7 +684,7 @@ class Library:
     def generation_request(self, generation_id: int) -> tuple[Product, dict[str, Any]]:
         """The product (deleted ones too: their copy still teaches) and the stored request of a
         generation (length, tone, settings), so training can rebuild the prompt generation saw."""
-        row = self._db.execute(
+        row = self.read(
             "SELECT p.*, g.request FROM generations g JOIN products p ON p.id = g.product_id WHERE g.id = ?",
             (generation_id,),
         ).fetchone()
@@ -711,23 +728,23 @@ class Library:
 
     def unfinished_batch_job(self, job_key: str) -> int | None:
         """The newest open or stopped job for ``job_key``."""
-        row = self._db.execute(
+        row = self.read(
             "SELECT id FROM batch_jobs WHERE job_key = ? AND status != 'finished' ORDER BY id DESC LIMIT 1", (job_key,)
         ).fetchone()
         return int(row[0]) if row else None
 
     def latest_batch_job(self, job_key: str) -> int | None:
         """The newest job for ``job_key``, finished or not (what ``adcopy batch`` continues)."""
-        row = self._db.execute("SELECT id FROM batch_jobs WHERE job_key = ? ORDER BY id DESC LIMIT 1",
+        row = self.read("SELECT id FROM batch_jobs WHERE job_key = ? ORDER BY id DESC LIMIT 1",
                                (job_key,)).fetchone()
         return int(row[0]) if row else None
 
     def batch_job(self, job_id: int) -> BatchJob:
-        row = self._db.execute("SELECT * FROM batch_jobs WHERE id = ?", (job_id,)).fetchone()
+        row = self.read("SELECT * FROM batch_jobs WHERE id = ?", (job_id,)).fetchone()
         if row is None:
             raise LibraryError(f"There is no bulk generation job #{job_id}; 'adcopy batch --jobs' lists them.")
         counts = {status: 0 for status in ("pending", "done", "failed")}
-        for status, count in self._db.execute(
+        for status, count in self.read(
             "SELECT status, COUNT(*) FROM batch_items WHERE job_id = ? GROUP BY status", (job_id,)
         ):
             counts[status] = count
@@ -735,7 +752,7 @@ class Library:
                         row["created_at"], row["updated_at"], counts)
 
     def batch_jobs(self) -> list[BatchJob]:
-        return [self.batch_job(row[0]) for row in self._db.execute("SELECT id FROM batch_jobs ORDER BY id DESC")]
+        return [self.batch_job(row[0]) for row in self.read("SELECT id FROM batch_jobs ORDER BY id DESC")]
 
     def batch_items(self, job_id: int, status: str | None = None) -> list[BatchItem]:
         query = "SELECT * FROM batch_items WHERE job_id = ?"
@@ -746,7 +763,7 @@ class Library:
         query += " ORDER BY position"
         return [BatchItem(row["job_id"], row["position"], row["product_id"], row["kind"], row["status"],
                           row["generation_id"], row["error"], row["seconds"])
-                for row in self._db.execute(query, params)]
+                for row in self.read(query, params)]
 
     def fail_batch_item(self, job_id: int, product_id: int, kind: str, error: str) -> None:
         now = time.time()

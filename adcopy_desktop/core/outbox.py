@@ -124,8 +124,7 @@ class Outbox:
         return self.library._transaction()
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self.library._lock:
-            return self.library._db.execute(sql, params).fetchall()
+        return self.library.read(sql, params)
 
     # -- jobs ------------------------------------------------------------------------------------
     def create_job(
