@@ -277,9 +277,15 @@ class OpenAICompatibleBackend:
         try:
             request = self._http.build_request(method, path, json=body)
             response = self._http.send(request, stream=stream)
+        except httpx.ConnectTimeout:
+            raise _Retryable(f"no connection within {self.endpoint.connect_timeout_s:g} s", server_down=True) from None
+        except httpx.ReadTimeout:
+            raise _Retryable(f"it accepted the request but sent nothing for {self.endpoint.timeout_s:g} s "
+                             f"(the read timeout; a slow model may need a longer one: "
+                             f"adcopy backends add {self.endpoint.name} --url {self.endpoint.base_url} --timeout S)"
+                             ) from None
         except httpx.TimeoutException as error:
-            raise _Retryable(f"no answer within {self.endpoint.timeout_s:g} s ({type(error).__name__})",
-                             server_down=isinstance(error, httpx.ConnectTimeout)) from None
+            raise _Retryable(f"no answer within {self.endpoint.timeout_s:g} s ({type(error).__name__})") from None
         except httpx.TransportError as error:
             raise _Retryable(f"could not connect ({_describe(error)})", server_down=True) from None
         if response.status_code < 300:
@@ -293,7 +299,7 @@ class OpenAICompatibleBackend:
             response.close()
         status = response.status_code
         if status in RETRY_STATUSES:
-            raise _Retryable(f"HTTP {status}{': ' + detail if detail else ''}",
+            raise _Retryable(f"HTTP {status}{': ' + detail if detail else ''}", status=status,
                              retry_after=retry_after_seconds(response.headers.get("retry-after")))
         where = self._where()
         if status in (401, 403):
@@ -331,6 +337,11 @@ class OpenAICompatibleBackend:
                 if isinstance(chunk, dict) and chunk.get("error"):
                     raise self._stream_error(chunk["error"])
                 self._take_chunk(chunk, answer, indices, relay, started)
+        except httpx.ReadTimeout:
+            if cancel is not None and cancel.cancelled:
+                return self._cancelled(answer, indices)
+            raise _Retryable(f"it stopped sending mid-answer: nothing for {self.endpoint.timeout_s:g} s "
+                             "(the read timeout)", server_down=True) from None
         except (httpx.TransportError, httpx.StreamError) as error:
             if cancel is not None and cancel.cancelled:
                 return self._cancelled(answer, indices)
@@ -405,7 +416,11 @@ class OpenAICompatibleBackend:
         return f"The server '{self.endpoint.name}' ({self.endpoint.base_url})"
 
     def _gave_up(self, problem: "_Retryable", tries: int) -> str:
-        return (f"{self._where()} did not answer after {tries} tr{'y' if tries == 1 else 'ies'} (last: {problem}). "
+        counted = f"{tries} tr{'y' if tries == 1 else 'ies'}"
+        if problem.status is not None:  # it is there but failing: "is it running?" would mislead
+            return (f"{self._where()} answered with an error {counted}, giving up (last: {problem}). It may be "
+                    f"overloaded or restarting; check its log, or 'adcopy backends test {self.endpoint.name}'.")
+        return (f"{self._where()} did not answer after {counted} (last: {problem}). "
                 f"Is it running? Check with 'adcopy backends test {self.endpoint.name}'.")
 
     def close(self) -> None:
@@ -416,10 +431,12 @@ class _Retryable(Exception):
     """A failure worth trying again: 429, 5xx, a timeout, a dropped or refused connection.
     ``server_down``: the server is not there (a pool tries another at once)."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, server_down: bool = False) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, server_down: bool = False,
+                 status: int | None = None) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.server_down = server_down
+        self.status = status  # the HTTP status it answered with, if it answered
 
 
 def _close_on_cancel(cancel, response, done: threading.Event) -> None:

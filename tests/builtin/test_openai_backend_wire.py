@@ -1,0 +1,84 @@
+"""What the openai-compatible backend sends and how it copes with a misbehaving server, against a
+scripted OpenAI-compatible server on 127.0.0.1 (tests/openai_servers.py): real HTTP and SSE, the
+server records each request's body and time."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from adcopy_desktop.builtin.openai_backend import OpenAICompatibleBackend
+from adcopy_desktop.core.backend_pool import BackendUnavailableError
+from adcopy_desktop.core.candidates import GenerationSettings
+from adcopy_desktop.core.endpoints import Endpoint
+from tests.openai_servers import MODEL, ScriptedServer
+
+MESSAGES = [{"role": "user", "content": "Write a title for a white linen shirt."}]
+
+
+def _backend(server: ScriptedServer, **options) -> OpenAICompatibleBackend:
+    return OpenAICompatibleBackend(Endpoint(name="box", base_url=server.url, model=MODEL, **options))
+
+
+@pytest.mark.parametrize("statuses", [[500, 503], [503, 503]])
+def test_5xx_answers_are_retried_with_growing_waits_then_succeed(statuses):
+    with ScriptedServer(failures=statuses) as server:
+        backend = _backend(server, max_retries=3, retry_base_s=0.2)
+        [completion] = backend.generate(MESSAGES, GenerationSettings(n=1, seed=3))
+        assert completion.text == "copy seed 3 choice 0" and completion.finish_reason == "stop"
+        times = [r.at for r in server.chat_requests()]
+        assert len(times) == 3
+        first_wait, second_wait = times[1] - times[0], times[2] - times[1]
+        assert 0.09 <= first_wait and 0.19 <= second_wait  # 0.2 s, then 0.4 s, each with jitter down to half
+        backend.close()
+
+
+def test_retry_after_on_a_503_is_honoured():
+    with ScriptedServer(failures=[(503, {"Retry-After": "1"})]) as server:
+        backend = _backend(server, max_retries=1, retry_base_s=0.01)
+        backend.generate(MESSAGES, GenerationSettings(n=1))
+        first, second = server.chat_requests()
+        assert second.at - first.at >= 0.95
+        backend.close()
+
+
+def test_retries_give_up_after_the_limit_with_the_servers_error():
+    with ScriptedServer(failures=[503] * 10) as server:
+        backend = _backend(server, max_retries=2, retry_base_s=0.05)
+        with pytest.raises(BackendUnavailableError) as raised:
+            backend.generate(MESSAGES, GenerationSettings(n=1))
+        message = str(raised.value)
+        assert len(server.chat_requests()) == 3
+        assert "'box' (" in message and "an error 3 tries, giving up" in message
+        assert "HTTP 503: scripted failure 503" in message and "Is it running" not in message
+        assert "adcopy backends test box" in message
+        backend.close()
+
+
+@pytest.mark.parametrize("retries", [0, 1])
+def test_a_server_that_accepts_but_never_answers_ends_with_a_read_timeout_error(retries):
+    with ScriptedServer(hang=True) as server:
+        backend = _backend(server, timeout_s=1.0, max_retries=retries, retry_base_s=0.05)
+        started = time.monotonic()
+        with pytest.raises(BackendUnavailableError) as raised:
+            backend.generate(MESSAGES, GenerationSettings(n=1))
+        elapsed = time.monotonic() - started
+        tries = retries + 1
+        assert tries * 1.0 - 0.1 <= elapsed < tries * 1.0 + 1.5  # each try waits the configured 1 s, no longer
+        message = str(raised.value)
+        assert "sent nothing for 1 s" in message and "read timeout" in message
+        assert f"{tries} tr{'y' if tries == 1 else 'ies'}" in message
+        assert len(server.chat_requests()) == tries
+        backend.close()
+
+
+def test_a_server_that_stops_sending_mid_answer_ends_with_a_read_timeout_error():
+    with ScriptedServer(stall=True) as server:
+        backend = _backend(server, timeout_s=1.0, max_retries=1, retry_base_s=0.05)
+        started = time.monotonic()
+        with pytest.raises(BackendUnavailableError, match="dropped the answer after it had started.*"
+                                                          "stopped sending mid-answer: nothing for 1 s"):
+            backend.generate(MESSAGES, GenerationSettings(n=1), on_token=lambda event: None)
+        assert time.monotonic() - started < 2.5 and len(server.chat_requests()) == 1  # streamed text: no retry
+        backend.close()
