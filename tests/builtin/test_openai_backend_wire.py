@@ -21,6 +21,30 @@ def _backend(server: ScriptedServer, **options) -> OpenAICompatibleBackend:
     return OpenAICompatibleBackend(Endpoint(name="box", base_url=server.url, model=MODEL, **options))
 
 
+def test_the_server_receives_stop_temperature_top_p_and_seed():
+    with ScriptedServer() as server:
+        backend = _backend(server)
+        settings = GenerationSettings(n=2, max_new_tokens=20, temperature=0.35, top_p=0.8, seed=42,
+                                      stop=("\n", "。"), top_k=30, repetition_penalty=1.1)
+        completions = backend.generate(MESSAGES, settings)
+        [request] = server.chat_requests()
+        body = request.body
+        assert (body["stop"], body["temperature"], body["top_p"], body["seed"]) == (["\n", "。"], 0.35, 0.8, 42)
+        assert (body["n"], body["max_tokens"], body["model"], body["stream"]) == (2, 20, MODEL, True)
+        assert (body["top_k"], body["repetition_penalty"]) == (30, 1.1)
+        assert body["messages"] == MESSAGES
+        assert [c.text for c in completions] == ["copy seed 42 choice 0", "copy seed 42 choice 1"]
+        backend.close()
+
+        # Greedy, no seed, no stop: those fields are absent or zero; no extras for a strict server.
+        strict = _backend(server, extra_sampling=False)
+        strict.generate(MESSAGES, GenerationSettings(n=1, max_new_tokens=5, temperature=0.0))
+        body = server.chat_requests()[-1].body
+        assert body["temperature"] == 0.0 and "seed" not in body and "stop" not in body and "n" not in body
+        assert not {"top_k", "repetition_penalty", "no_repeat_ngram"} & set(body)
+        strict.close()
+
+
 @pytest.mark.parametrize("statuses", [[500, 503], [503, 503]])
 def test_5xx_answers_are_retried_with_growing_waits_then_succeed(statuses):
     with ScriptedServer(failures=statuses) as server:
