@@ -106,3 +106,25 @@ def test_a_server_that_stops_sending_mid_answer_ends_with_a_read_timeout_error()
             backend.generate(MESSAGES, GenerationSettings(n=1), on_token=lambda event: None)
         assert time.monotonic() - started < 2.5 and len(server.chat_requests()) == 1  # streamed text: no retry
         backend.close()
+
+
+def test_auto_n_mode_fills_in_for_a_server_that_ignores_n():
+    """llama.cpp and Ollama answer one choice for n=4: the backend asks for the other three one at a
+    time (seeds moved on per candidate) and from then on asks one per request."""
+    with ScriptedServer(honours_n=False) as server:
+        backend = _backend(server, n_mode="auto", max_concurrent=2)
+        completions = backend.generate(MESSAGES, GenerationSettings(n=4, seed=7))
+        assert [c.text for c in completions] == ["copy seed 7 choice 0", "copy seed 8 choice 0",
+                                                 "copy seed 9 choice 0", "copy seed 10 choice 0"]
+        assert [c.index for c in completions] == [0, 1, 2, 3] and all(c.finish_reason == "stop" for c in completions)
+        bodies = [r.body for r in server.chat_requests()]
+        assert bodies[0]["n"] == 4 and sorted(b["seed"] for b in bodies[1:]) == [8, 9, 10]
+        assert all("n" not in b for b in bodies[1:])
+
+        # Remembered: the next call sends four requests of one each straight away.
+        again = backend.generate(MESSAGES, GenerationSettings(n=4, seed=20))
+        later = [r.body for r in server.chat_requests()[4:]]
+        assert len(later) == 4 and all("n" not in b for b in later)
+        assert sorted(b["seed"] for b in later) == [20, 21, 22, 23]
+        assert [c.text for c in again] == [f"copy seed {s} choice 0" for s in (20, 21, 22, 23)]
+        backend.close()
