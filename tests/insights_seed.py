@@ -27,8 +27,8 @@ START = datetime(2025, 3, 3, 10, 0).timestamp()
 
 
 def score(scorer: str, value: float, *, hard_fail: bool = False, abstained: bool = False, weight: float = 1.0,
-          zh: str = "") -> dict:
-    entry = {"scorer": scorer, "name": scorer.title(), "value": value, "label": "", "explanation": "",
+          zh: str = "", name: str = "") -> dict:
+    entry = {"scorer": scorer, "name": name or scorer.title(), "value": value, "label": "", "explanation": "",
              "spans": [], "hard_fail": hard_fail, "abstained": abstained, "weight": weight}
     if zh:
         entry["localized"] = {"zh": {"name": zh}}
@@ -36,8 +36,9 @@ def score(scorer: str, value: float, *, hard_fail: bool = False, abstained: bool
 
 
 def seed_library(library: Library, *, seed: int = 7) -> dict:
-    """Three weeks of generations (style qingshan and none), four candidates each, scored, flagged,
-    decided and edited at random; two shops' export jobs. Returns ids for the tests."""
+    """Three weeks of generations (style qingshan and none), four candidates each, scored (one in
+    nine over a channel's limit: a hard failure), flagged, decided and edited at random; two shops'
+    export jobs. Returns ids for the tests."""
     rng = random.Random(seed)
     ids: dict = {"generations": [], "products": []}
     for number in range(6):
@@ -56,6 +57,11 @@ def seed_library(library: Library, *, seed: int = 7) -> dict:
                     score("faithfulness", round(rng.uniform(0.0, 1.0), 3), abstained=rng.random() < 0.2),
                 ]
                 scores[0]["hard_fail"] = scores[0]["value"] == 0.0
+                # over a channel's length limit now and then: a hard failure of the channel-rules
+                # scorer (builtin/copy_scorers.py); not drawn from rng, so the other figures stay put
+                over_limit = (day + slot + index) % 9 == 0
+                scores.append(score("channel-rules", 0.0 if over_limit else 1.0, hard_fail=over_limit,
+                                    name="Channel rules", zh="渠道规则"))
                 flags = []
                 if style and rng.random() < 0.25:
                     flags.append({"rule": "forbidden_word", "severity": "error", "word": "最好", "style": style})

@@ -64,7 +64,7 @@ def test_mean_score_per_scorer_and_week_match_sql(seeded_data):
         GROUP BY week, scorer ORDER BY week, scorer""")
     assert [(r["period"], r["scorer"], r["n"]) for r in table.records()] == [(w, s, n) for w, s, _, n in expected]
     assert table.column("mean") == pytest.approx([mean for _, _, mean, _ in expected], abs=1e-4)  # rounding order
-    assert set(table.column("scorer")) == {"compliance", "faithfulness", "readability"}
+    assert set(table.column("scorer")) == {"channel-rules", "compliance", "faithfulness", "readability"}
     assert table.where(scorer="compliance").column("label_zh") == ["合规"] * 3
 
 
@@ -80,7 +80,13 @@ def test_sinking_rules_match_sql(seeded_data):
     expected |= {(f"style:{rule}", "sinks" if severity == "error" else "warning"): n for rule, severity, n in flags}
     assert {(r["rule"], r["effect"]): r["candidates"] for r in table.records()} == expected
     assert table.rows[0][0] == "scorer:compliance"  # the biggest sink first
-    assert [r["effect"] for r in table.records()] == ["sinks", "sinks", "warning"]
+    assert [r["effect"] for r in table.records()] == ["sinks", "sinks", "sinks", "warning"]
+    over_limit = sql(library, """SELECT COUNT(DISTINCT c.id) FROM candidates c, json_each(c.details, '$.scores') s
+        WHERE json_extract(s.value, '$.scorer') = 'channel-rules' AND json_extract(s.value, '$.hard_fail')""")[0][0]
+    channel = table.where(rule="scorer:channel-rules").records()
+    assert over_limit > 0 and channel == [{"rule": "scorer:channel-rules", "effect": "sinks", "label": "Channel rules",
+                                           "label_zh": "渠道规则", "candidates": over_limit,
+                                           "share": round(over_limit / total, 4)}]
     assert all(r["share"] == round(r["candidates"] / total, 4) for r in table.records())
     assert table.meta["candidates"] == total
     for record in table.records():  # every rule named in both languages

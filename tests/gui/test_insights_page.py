@@ -82,20 +82,23 @@ def test_mean_scores_per_scorer_equal_sql(qtbot, page):
         WHERE json_extract(s.value, '$.scorer') = 'readability' AND NOT json_extract(s.value, '$.abstained')
         GROUP BY week ORDER BY week""")
     drawn = lines(page.scores)
-    assert set(drawn) == {"Compliance", "Readability", "Faithfulness"}
+    assert set(drawn) == {"Compliance", "Readability", "Faithfulness", "Channel rules"}
     assert drawn["Readability"][1] == pytest.approx([row[1] for row in expected], abs=1e-4)
 
 
 def test_sinking_rules_bars_equal_sql(qtbot, page):
     refreshed(qtbot, page)
-    hard = sql(page, """SELECT COUNT(DISTINCT c.id) FROM candidates c, json_each(c.details, '$.scores') s
-        WHERE json_extract(s.value, '$.hard_fail')""")[0][0]
+    def hard(scorer):
+        return sql(page, """SELECT COUNT(DISTINCT c.id) FROM candidates c, json_each(c.details, '$.scores') s
+            WHERE json_extract(s.value, '$.scorer') = ? AND json_extract(s.value, '$.hard_fail')""", (scorer,))[0][0]
+
     forbidden = sql(page, """SELECT COUNT(DISTINCT c.id) FROM candidates c, json_each(c.details, '$.flags') f
         WHERE json_extract(f.value, '$.rule') = 'forbidden_word'""")[0][0]
     (widths,) = bars(page.sinking)
     labels = page.sinking.plotted.labels
-    assert dict(zip(labels, widths)) == {"Compliance": hard, "forbidden word": forbidden,
-                                         "too long (warning)": pytest.approx(widths[0])}
+    assert hard("channel-rules") > 0  # over a channel's length limit sinks too
+    assert dict(zip(labels, widths)) == {"Compliance": hard("compliance"), "Channel rules": hard("channel-rules"),
+                                         "forbidden word": forbidden, "too long (warning)": pytest.approx(widths[0])}
     assert labels[-1] == "Compliance"  # the biggest sink on top
 
 
