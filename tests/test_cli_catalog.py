@@ -18,15 +18,54 @@ def test_import_prints_a_summary_and_products_list_shows_the_library(tmp_path):
     path = write_csv(tmp_path / "products_export_1.csv", SHOPIFY_HEADER, rows, encoding="gbk")
     result = run("import", path)
     assert result.exit_code == 0, result.output
-    assert "Imported 2 products (2 new, 0 updated) from 5 rows; 1 rows skipped." in result.stdout
+    assert "Imported 2 products (2 new, 0 updated, 0 unchanged) from 5 rows; 1 rows skipped." in result.stdout
     assert "skipped: row 6, column 1 (Handle): the Handle is empty" in result.stdout
     assert "format shopify, encoding GB18030 / GBK" in result.stderr
     again = run("import", path, "--format", "shopify", "--encoding", "gbk")
-    assert "(0 new, 0 updated" in again.stdout  # the same file again: nothing changed
+    assert "(0 new, 0 updated, 2 unchanged)" in again.stdout  # the same file again: nothing changed
     listed = json.loads(run("products", "list", "--format", "json").stdout)
     assert sorted((p["source_format"], p["external_id"], p["name"]) for p in listed) == [
         ("shopify", "linen-shirt", "亚麻衬衫"), ("shopify", "wool-hat", "Wool beanie")]
-    assert "shopify:linen-shirt" in run("products", "list").stdout
+    assert all(p["shop_status"] is None for p in listed)
+    text = run("products", "list").stdout
+    assert "shopify:linen-shirt" in text and "[" not in text  # no shop status marker on active products
+    assert "of them are drafts" not in result.stdout  # every product is active in the shop
+
+
+def test_import_counts_shop_drafts_and_products_list_marks_them(tmp_path):
+    rows = shopify_rows() + [shopify_row(handle="draft-one", title="Draft", sku="D1", status="draft"),
+                             shopify_row(handle="old-one", title="Old", sku="O1", status="archived")]
+    hidden = shopify_row(handle="hidden", title="Hidden", sku="H1", status="active")
+    hidden[SHOPIFY_HEADER.index("Published")] = "FALSE"
+    rows.append(hidden)
+    path = write_csv(tmp_path / "shop.csv", SHOPIFY_HEADER, rows)
+    result = run("import", path)
+    assert result.exit_code == 0, result.output
+    assert "(5 new, 0 updated, 0 unchanged)" in result.stdout
+    assert ("3 of them are drafts, archived or unpublished in the shop (1 draft, 1 archived, 1 unpublished): "
+            "adcopy batch leaves them out unless --include-drafts.") in result.stdout
+    listed = json.loads(run("products", "list", "--format", "json").stdout)
+    listed = {p["external_id"]: p["shop_status"] for p in listed}
+    assert listed == {"linen-shirt": None, "wool-hat": None, "draft-one": "draft", "old-one": "archived",
+                      "hidden": "unpublished"}
+    lines = {line.split()[1]: line for line in run("products", "list").stdout.splitlines()}
+    assert lines["shopify:draft-one"].endswith("Draft  [draft]")
+    assert lines["shopify:old-one"].endswith("Old  [archived]")
+    assert lines["shopify:hidden"].endswith("Hidden  [unpublished]")
+    assert lines["shopify:wool-hat"].endswith("Wool beanie")
+
+
+def test_import_with_a_wrong_encoding_is_refused_naming_the_likely_one(tmp_path):
+    path = write_csv(tmp_path / "products_export_1.csv", SHOPIFY_HEADER, shopify_rows(), encoding="gbk")
+    for wrong in ("latin-1", "big5"):
+        result = run("import", path, "--encoding", wrong)
+        assert result.exit_code == 1, result.output
+        assert "This file looks like GB18030 / GBK" in result.stderr and "(--encoding gb18030)" in result.stderr
+        assert "Nothing was imported." in result.stderr and "Traceback" not in result.output
+        assert result.stderr.count("looks like GB18030") == 1  # said once, without the garbled preview rows
+        assert "| linen-shirt |" not in result.stderr
+    assert Library().list_products() == []
+    assert run("import", path, "--encoding", "gbk").exit_code == 0
 
 
 def test_generic_csv_asks_to_confirm_the_mapping_once(tmp_path):
@@ -38,7 +77,8 @@ def test_generic_csv_asks_to_confirm_the_mapping_once(tmp_path):
     assert confirmed.exit_code == 0 and "Column mapping (proposed)" in confirmed.stderr
     assert "name:        商品名称" in confirmed.stderr and "Imported 1 products" in confirmed.stdout
     silent = run("import", path)  # saved for these columns: no question, no input needed
-    assert silent.exit_code == 0 and "saved for these columns" in silent.stderr and "(0 new, 0 updated" in silent.stdout
+    assert silent.exit_code == 0 and "saved for these columns" in silent.stderr
+    assert "(0 new, 0 updated, 1 unchanged)" in silent.stdout
     remapped = run("import", path, "--map", "attributes=颜色+货号", "--yes")
     assert remapped.exit_code == 0
     product = Library().product_by_external_id("csv", "A1")

@@ -79,6 +79,8 @@ def import_catalog_file(path: Path, fmt: str | None, encoding: str | None, *, as
     builtin_catalog = importer in IMPORT_FORMATS
     if builtin_catalog:
         preview = preview_catalog(path, fmt=fmt, encoding=encoding, rows=3)
+        if preview.encoding_problem:  # the read would refuse it too: say so once, without the garbled rows
+            fail(preview.encoding_problem)
         where = f"{path.name}: format {preview.format}"
         if preview.encoding is not None:
             where += (f", encoding {ENCODING_LABELS.get(preview.encoding.encoding, preview.encoding.encoding)}"
@@ -130,10 +132,15 @@ def _store(result):
         return library.import_products(result.items, source_format=result.format)
 
 
-def _echo_summary(result, counts) -> None:
+def _echo_summary(result, counts, *, drafts_hint: bool = True) -> None:
+    """The import's summary; ``drafts_hint`` off where the caller says itself what happens to drafts."""
     skipped_rows = sorted({p.row for p in result.skipped if p.row is not None})
-    click.echo(f"Imported {len(result.items):,} products ({counts.added:,} new, {counts.updated:,} updated) "
+    click.echo(f"Imported {len(result.items):,} products ({counts.describe()}) "
                f"from {result.rows_read:,} rows; {len(skipped_rows):,} rows skipped.")
+    if counts.inactive and drafts_hint:
+        by_status = ", ".join(f"{number:,} {status}" for status, number in result.summary()["inactive"].items())
+        click.echo(f"{counts.inactive:,} of them are drafts, archived or unpublished in the shop ({by_status}): "
+                   "adcopy batch leaves them out unless --include-drafts.")
     for problem in result.problems[:MAX_PROBLEMS_SHOWN]:
         label = "skipped" if problem.skipped else "note"
         click.echo(f"  {label}: {problem.describe()}")
@@ -171,7 +178,8 @@ def products() -> None:
 @click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("--search", help="Only products whose name or facts contain this text.")
 def list_products(output_format: str, search: str | None) -> None:
-    """List the library's products (id, shop id, name)."""
+    """List the library's products (id, shop id, name; [draft], [archived] or [unpublished] for
+    products inactive in their shop, which adcopy batch leaves out unless --include-drafts)."""
     from adcopy_desktop.core.library import Library
 
     with Library() as library:
@@ -179,14 +187,15 @@ def list_products(output_format: str, search: str | None) -> None:
     if output_format == "json":
         click.echo(json.dumps([{
             "id": p.id, "name": p.product.name, "external_id": p.external_id, "source_format": p.source_format,
-            "attributes": [list(pair) for pair in p.product.attributes], "created_at": p.created_at,
-            "updated_at": p.updated_at,
+            "attributes": [list(pair) for pair in p.product.attributes], "shop_status": p.shop_status,
+            "created_at": p.created_at, "updated_at": p.updated_at,
         } for p in stored], ensure_ascii=False, indent=2))
         return
     for p in stored:
         source = f"{p.source_format}:{p.external_id}" if p.external_id else "-"
         name = p.product.name or p.product.to_attribute_string()[:60]
-        click.echo(f"{p.id:>6}  {source:<30}  {name}")
+        marker = f"  [{p.shop_status}]" if p.shop_status else ""  # left out by adcopy batch unless asked
+        click.echo(f"{p.id:>6}  {source:<30}  {name}{marker}")
     click.echo(f"{len(stored):,} products", err=True)
 
 
@@ -257,7 +266,7 @@ def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, 
             if catalog is not None:
                 result = import_catalog_file(catalog, fmt, encoding, assume_yes=True, interactive=False)
                 counts = library.import_products(result.items, source_format=result.format)
-                _echo_summary(result, counts)
+                _echo_summary(result, counts, drafts_hint=False)  # "Leaving out ..." below says it for this run
                 product_ids = counts.ids
                 catalog_key = str(catalog.resolve())
             else:

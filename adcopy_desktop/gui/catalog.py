@@ -6,6 +6,7 @@ import copy
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -98,9 +99,11 @@ class CatalogPanel(QWidget):
         try:
             self.list.clear()
             for stored in self.products():
-                item = QListWidgetItem(product_title(stored.product))
+                item = QListWidgetItem(self._list_title(stored))
                 item.setData(Qt.ItemDataRole.UserRole, stored.id)
                 item.setToolTip(stored.product.to_attribute_string())
+                if not stored.active:
+                    self._mark_inactive(item)
                 self.list.addItem(item)
             row = self._row_of(current)
             if row is not None:
@@ -109,6 +112,23 @@ class CatalogPanel(QWidget):
             self.list.blockSignals(False)
         self.duplicate_button.setEnabled(current is not None)
         self.delete_button.setEnabled(current is not None)
+
+    def _list_title(self, stored: StoredProduct) -> str:
+        """The product's title, and how its shop has it when that is not active."""
+        name = product_title(stored.product)
+        marked = {
+            "draft": self.tr("{name} (draft)"),
+            "archived": self.tr("{name} (archived)"),
+            "unpublished": self.tr("{name} (unpublished)"),
+        }.get(stored.shop_status)
+        return marked.format(name=name) if marked else name
+
+    def _mark_inactive(self, item: QListWidgetItem) -> None:
+        """Greyed, like a disabled entry: bulk generation leaves these out unless asked."""
+        item.setForeground(self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+        item.setToolTip(item.toolTip() + "\n" + self.tr(
+            "A draft, archived or unpublished product in the shop: bulk generation leaves it out unless you "
+            "include drafts."))
 
     def _refresh_if_filtered(self) -> None:
         if self.filter_box.currentData() != ALL:

@@ -315,6 +315,22 @@
         <source>Importing {file}</source>
         <translation>导入 {file}</translation>
     </message>
+    <message>
+        <source>{name} (draft)</source>
+        <translation>{name}（草稿）</translation>
+    </message>
+    <message>
+        <source>{name} (archived)</source>
+        <translation>{name}（已归档）</translation>
+    </message>
+    <message>
+        <source>{name} (unpublished)</source>
+        <translation>{name}（未发布）</translation>
+    </message>
+    <message>
+        <source>A draft, archived or unpublished product in the shop: bulk generation leaves it out unless you include drafts.</source>
+        <translation>店铺中的草稿、已归档或未发布商品：批量生成默认不包括它，除非勾选包括草稿。</translation>
+    </message>
 </context>
 <context>
     <name>ChartPanel</name>

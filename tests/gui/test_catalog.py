@@ -119,3 +119,36 @@ def test_next_and_previous_product_wrap_around(qtbot, open_window):
     window.writer.next_product(-1)
     assert catalog.current_id() == order[-1]
     assert window.writer.editor.product_id == order[-1]
+
+
+def test_shop_drafts_are_marked_and_greyed_in_the_list(qtbot, open_window, tmp_path):
+    from PySide6.QtGui import QPalette
+
+    from adcopy_desktop.core.catalog import read_catalog
+    from adcopy_desktop.gui.i18n import CHINESE, install_interface_language
+    from tests.core.catalog.samples import SHOPIFY_HEADER, shopify_row, write_csv
+
+    rows = [shopify_row(handle="linen-shirt", title="Linen shirt", sku="1", status="active"),
+            shopify_row(handle="wool-hat", title="Wool hat", sku="2", status="draft"),
+            shopify_row(handle="old-mug", title="Old mug", sku="3", status="archived")]
+    hidden = shopify_row(handle="hidden-vase", title="Hidden vase", sku="4", status="active")
+    hidden[SHOPIFY_HEADER.index("Published")] = "FALSE"
+    rows.append(hidden)
+    window = open_window()
+    result = read_catalog(write_csv(tmp_path / "shop.csv", SHOPIFY_HEADER, rows))
+    window.context.library.import_products(result.items, source_format="shopify")
+    window.context.products_changed.emit()
+    catalog = window.writer.catalog
+    items = [catalog.list.item(row) for row in range(catalog.list.count())]
+    by_text = {item.text(): item for item in items}
+    assert set(by_text) == {"Linen shirt", "Wool hat (draft)", "Old mug (archived)", "Hidden vase (unpublished)"}
+    greyed = catalog.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text)
+    assert by_text["Wool hat (draft)"].foreground().color() == greyed
+    assert "bulk generation leaves it out" in by_text["Old mug (archived)"].toolTip()
+    assert by_text["Linen shirt"].foreground().color() != greyed  # active: as every other product
+    assert "bulk generation" not in by_text["Linen shirt"].toolTip()
+
+    install_interface_language(CHINESE)
+    catalog.refresh()
+    texts = {catalog.list.item(row).text() for row in range(catalog.list.count())}
+    assert {"Wool hat（草稿）", "Old mug（已归档）", "Hidden vase（未发布）", "Linen shirt"} == texts
