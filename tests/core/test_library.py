@@ -123,3 +123,63 @@ def test_a_stored_candidate_becomes_a_candidate_with_the_users_text(library):
     assert candidate.settings == original[1].settings and candidate.flags == original[1].flags
     assert (candidate.kind, candidate.model, candidate.language, candidate.provider) == (
         "title", "tiny", "en", "CPUExecutionProvider")
+
+
+def test_readers_on_worker_threads_see_whole_writes_while_the_main_thread_writes(library):
+    """One connection serves the UI thread and workers (the Insights job, the outbox): reads on
+    several threads during writes neither raise nor see a generation half written."""
+    import threading
+
+    pid = library.add_product(parse_product("Type: jacket"))
+    writes, per_generation = 60, 3
+    errors: list[BaseException] = []
+    done = threading.Event()
+    readers = 4
+    reading = threading.Barrier(readers + 1, timeout=30)  # the writes start once every reader has read
+
+    def reader() -> None:
+        seen, first = 0, True
+        try:
+            while first or not done.is_set():
+                candidates, generations = library.read(
+                    "SELECT (SELECT COUNT(*) FROM candidates), (SELECT COUNT(*) FROM generations)").fetchone()
+                assert candidates == generations * per_generation  # a transaction is seen whole or not at all
+                assert candidates >= seen  # and nothing written goes missing
+                seen = candidates
+                listed = library.candidates(product_id=pid)
+                assert len(listed) % per_generation == 0
+                if listed:
+                    assert library.candidate(listed[-1].id).id == listed[-1].id
+                    library.decision_log(listed[0].id)
+                assert all(c.decision == "accepted" for c in library.accepted_copy())
+                items = library.list_products(search="item")
+                assert pid not in [p.id for p in items] and all(p.product.values("Type") for p in items)
+                assert pid in [p.id for p in library.list_products()]
+                if first:
+                    first = False
+                    reading.wait()
+        except BaseException as exc:  # collected: an assertion on a worker would not fail the test
+            errors.append(exc)
+            reading.abort()
+
+    threads = [threading.Thread(target=reader) for _ in range(readers)]
+    for thread in threads:
+        thread.start()
+    try:
+        try:
+            reading.wait()
+        except threading.BrokenBarrierError:
+            pass  # a reader failed before the writes: its error is reported below
+        for number in range(writes):
+            ids = library.record_generation(pid, make_candidates(per_generation))
+            library.decide(ids[number % per_generation], "accepted")
+            library.edit(ids[0], f"edited {number}")
+            library.add_product(parse_product(f"Type: item {number}"))
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join(30)
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+    assert library.read("SELECT COUNT(*) FROM candidates").fetchone()[0] == writes * per_generation
+    assert len(library.accepted_copy()) == writes
