@@ -11,7 +11,8 @@ Charts (every one exports to PNG and its data to CSV, for a client report):
 - **Exports**: items sent, confirmed and refused per day or week, per shop.
 
 The figures are ``core/insights.py`` tables, computed in a background job (never on the UI thread)
-whenever the tab is shown after the library changed; ``adcopy report`` draws the same tables.
+whenever the tab is shown after the library changed; a generation chosen in the Generation chart's
+box is read in a job of its own. ``adcopy report`` draws the same tables.
 
 Why pyqtgraph and not Qt Charts: AdCopy depends on ``PySide6-Essentials``, which has neither
 ``QtCharts`` nor its successor ``QtGraphs`` (both come with ``PySide6-Addons``, a wheel of well over
@@ -351,6 +352,8 @@ class InsightsPage(QWidget):
         self.context = context
         self.stale = True
         self.job = None
+        self.generation_job = None  # the read of the generation chosen in the box
+        self.generation_request = 0  # only the newest request's candidates are drawn
         self.data: dict[str, Any] = {}
         self.style_box = QComboBox()
         self.style_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # filled later
@@ -435,17 +438,22 @@ class InsightsPage(QWidget):
             self.job.cancel()
         library, store = self.context.library, self.context.store
         style, bucket = self.style, self.bucket
+        wanted = self.generation_box.currentData()
         self.stale = False
         self.status.setText(self.tr("Reading the library…"))
 
         def task(report, cancel) -> dict[str, Any]:
             versions = insights.trained_versions(store)
+            recent = insights.generations(library, style=style)
+            ids = recent.column("generation")
+            shown = wanted if wanted in ids else (ids[0] if ids else None)  # what the box will show
             return {
                 "styles": insights.styles_in_library(library),
                 "decisions": insights.decision_rates(library, style=style, bucket=bucket),
                 "scores": insights.mean_scores(library, style=style, bucket=bucket),
                 "sinking": insights.sinking_rules(library, style=style),
-                "generations": insights.generations(library, style=style),
+                "generations": recent,
+                "distribution": insights.score_distribution(library, shown) if shown is not None else None,
                 "versions": versions,
                 "models": insights.model_timeline(store),
                 "exports": insights.export_timeline(library, bucket=bucket),
@@ -469,7 +477,7 @@ class InsightsPage(QWidget):
         self.draw_decisions()
         self.draw_scores()
         self.draw_sinking()
-        self.draw_generation()
+        self.draw_generation(data.get("distribution"))
         self.draw_training()
         self.draw_models()
         self.draw_exports()
@@ -529,17 +537,36 @@ class InsightsPage(QWidget):
                 "Hard failures of the scorers (advertising-law terms, channel limits, …) and the brand "
                 "style's rules (forbidden words sink; warnings only flag), by how many candidates they hit."))
 
-    def draw_generation(self) -> None:
+    def draw_generation(self, table: Table | None = None):
+        """Draw the candidates of the generation chosen in the box: ``table`` when the refresh read
+        them with the other figures, else read in a background job (returned) and drawn when it
+        delivers, unless another generation was chosen meanwhile."""
         generation_id = self.generation_box.currentData()
+        self.generation_request += 1
+        request = self.generation_request
+        if self.generation_job is not None and not self.generation_job.delivered:
+            self.generation_job.cancel()
         if generation_id is None:
             empty = Table("score_distribution", ["candidate", "position", "total", "sunk", "decision", "chosen"])
             self.generation.show_bars(empty, [], {self.tr("Total score"): []})
-            return
-        try:
-            table = insights.score_distribution(self.context.library, int(generation_id))
-        except AdCopyError as exc:
-            self.context.error(str(exc))
-            return
+            return None
+        if table is not None and table.meta.get("generation") == generation_id:
+            self._show_distribution(table)
+            return None
+        library = self.context.library
+
+        def task(report, cancel) -> Table:
+            return insights.score_distribution(library, int(generation_id))
+
+        def show(result: Table) -> None:
+            if request == self.generation_request:
+                self._show_distribution(result)
+
+        self.generation_job = self.context.run(self.tr("Insights"), task, kind="insights", on_success=show,
+                                               owner=self)
+        return self.generation_job
+
+    def _show_distribution(self, table: Table) -> None:
         records = table.records()
         chosen = next((i for i, r in enumerate(records) if r["chosen"]), None)
         labels = [self.tr("#{position}").format(position=r["position"] + 1)

@@ -114,7 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     chosen = pick_generation(page)
     if chosen is not None:
         page.generation_box.setCurrentIndex(chosen)
-        page.draw_generation()
+        job = page.draw_generation()  # read in a background job
+        wait_until(app, lambda: job is None or job.delivered, args.timeout)
 
     panels = {"decisions": [page.decisions], "scores": [page.scores], "sinking": [page.sinking],
               "generation": [page.generation], "training": [page.training, page.gate],

@@ -107,7 +107,7 @@ def test_generation_distribution_marks_the_chosen_candidate(qtbot, page):
     generation_id, chosen_id = sql(page, "SELECT generation_id, id FROM candidates WHERE decision = 'accepted'"
                                          " ORDER BY id DESC LIMIT 1")[0]
     page.generation_box.setCurrentIndex(page.generation_box.findData(generation_id))
-    page.draw_generation()
+    wait_for_job(qtbot, page.draw_generation(), timeout=30_000)
     totals = [row[0] for row in sql(page, """SELECT ROUND(SUM(json_extract(s.value, '$.weight') * json_extract(s.value, '$.value'))
         / SUM(json_extract(s.value, '$.weight')), 4) FROM candidates c, json_each(c.details, '$.scores') s
         WHERE c.generation_id = ? AND NOT json_extract(s.value, '$.abstained') GROUP BY c.id ORDER BY c.position""",
@@ -119,6 +119,37 @@ def test_generation_distribution_marks_the_chosen_candidate(qtbot, page):
     highlight = page.palette().color(QPalette.ColorRole.Highlight)
     assert [b.color() == highlight for b in item.opts["brushes"]] == [p == position for p in range(4)]
     assert "chosen" in page.generation.plotted.labels[position]
+
+
+def test_a_generation_chosen_in_the_box_is_read_off_the_ui_thread(qtbot, page, monkeypatch):
+    import threading
+    import time
+
+    refreshed(qtbot, page)
+    first = page.generation_box.currentData()
+    assert page.generation.plotted.table.meta["generation"] == first  # read with the other figures
+    threads = []
+    reader = insights.score_distribution
+    older, newer = page.generation_box.itemData(3), page.generation_box.itemData(1)
+
+    def recording(library, generation_id):
+        threads.append(threading.current_thread())
+        if generation_id == older:
+            time.sleep(0.3)  # the earlier choice's read finishes last
+        return reader(library, generation_id)
+
+    monkeypatch.setattr(insights, "score_distribution", recording)
+    page.generation_box.setCurrentIndex(3)
+    page.generation_box.activated.emit(3)
+    stale = page.generation_job
+    page.generation_box.setCurrentIndex(1)
+    page.generation_box.activated.emit(1)
+    wait_for_job(qtbot, page.generation_job, timeout=30_000)
+    wait_for_job(qtbot, stale, timeout=30_000)
+    assert len(threads) == 2 and threading.main_thread() not in threads
+    assert older != newer and page.generation.plotted.table.meta["generation"] == newer  # the newest choice wins
+    expected = sql(page, "SELECT COUNT(*) FROM candidates WHERE generation_id = ?", (newer,))[0][0]
+    assert len(bars(page.generation)[0]) == expected
 
 
 def test_training_curves_and_gate_bars_from_the_manifests(qtbot, page):
@@ -235,7 +266,7 @@ def test_the_chosen_candidates_bar_stands_out_with_a_star_and_a_label(qtbot, pag
     refreshed(qtbot, page)
     generation_id = sql(page, "SELECT generation_id FROM candidates WHERE decision = 'accepted' ORDER BY id DESC LIMIT 1")[0][0]
     page.generation_box.setCurrentIndex(page.generation_box.findData(generation_id))
-    page.draw_generation()
+    wait_for_job(qtbot, page.draw_generation(), timeout=30_000)
     panel = page.generation
     chosen = panel.plotted.highlight
     assert chosen is not None and "chosen" in panel.plotted.labels[chosen]
