@@ -51,21 +51,21 @@ def _read_api_key() -> str:
 def backends_add(name, base_url, model, with_key, timeout_s, max_retries, max_concurrent, n_mode, no_extra_sampling,
                  run_test):
     """Add (or change) the server called NAME."""
-    from adcopy_desktop.core.endpoints import Endpoint, list_endpoints, save_endpoint
+    from adcopy_desktop.core.endpoints import Endpoint, configure_endpoint
     from adcopy_desktop.core.secrets import require_keyring
 
-    previous = next((e for e in list_endpoints() if e.name == name), None)
-    endpoint = Endpoint(name=name, base_url=base_url, model=model, timeout_s=timeout_s, max_retries=max_retries,
-                        max_concurrent=max_concurrent, n_mode=n_mode, extra_sampling=not no_extra_sampling,
-                        has_api_key=bool(previous and previous.has_api_key))  # a stored key stays until replaced
+    Endpoint(name=name, base_url=base_url)  # a bad name or address is refused before a key is asked for
     api_key = None
     if with_key:
         require_keyring()  # before asking for a key that could not be kept
         api_key = _read_api_key()
-        if endpoint.plain_http and not endpoint.is_local:
-            click.echo(f"warning: {endpoint.base_url} is plain http, so the API key crosses the network "
-                       "unencrypted; put the server behind https if the network is not yours.", err=True)
-    saved = save_endpoint(endpoint, api_key=api_key)
+    # Every option has a default here, so all of them are set (a stored key stays until replaced).
+    saved, previous = configure_endpoint(name, base_url, api_key=api_key, model=model, timeout_s=timeout_s,
+                                         max_retries=max_retries, max_concurrent=max_concurrent, n_mode=n_mode,
+                                         extra_sampling=not no_extra_sampling)
+    if api_key and saved.key_crosses_network_unencrypted:
+        click.echo(f"warning: {saved.base_url} is plain http, so the API key crosses the network "
+                   "unencrypted; put the server behind https if the network is not yours.", err=True)
     key_note = ", API key in the system keyring" if saved.has_api_key else ""
     click.echo(f"{'updated' if previous else 'added'} backend {saved.name}: {saved.base_url}"
                f"{' model ' + saved.model if saved.model else ''}{key_note}")

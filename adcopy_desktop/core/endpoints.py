@@ -88,6 +88,11 @@ class Endpoint:
     def plain_http(self) -> bool:
         return self.base_url.startswith("http://")
 
+    @property
+    def key_crosses_network_unencrypted(self) -> bool:
+        """A key sent to this address travels in the clear over a network (plain http, not loopback)."""
+        return self.plain_http and not self.is_local
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
@@ -140,6 +145,32 @@ def default_endpoint() -> Endpoint:
         raise EndpointError("No OpenAI-compatible server is configured. Add one with "
                             "'adcopy backends add NAME --url http://HOST:PORT/v1' (or in Settings).")
     return endpoints[0]
+
+
+def find_endpoint(name: str) -> Endpoint | None:
+    """The endpoint called ``name``, or None; other entries are not parsed (a broken one elsewhere
+    must not stop a change to this one)."""
+    entry = next((entry for entry in load_settings().backends if entry.get("name") == name), None)
+    return None if entry is None else Endpoint.from_dict(entry)
+
+
+def configure_endpoint(name: str, base_url: str, *, api_key: str | None = None, forget_api_key: bool = False,
+                       **options: Any) -> tuple[Endpoint, Endpoint | None]:
+    """Add the endpoint ``name`` or change it (``adcopy backends add``, the Settings dialog):
+    ``options`` (model, max_concurrent, timeout_s, ...) over what it had, a new one over the
+    defaults, so a dialog showing a few fields keeps the rest. The stored key stays unless
+    ``api_key`` replaces it or ``forget_api_key`` deletes it; nothing is saved when the options
+    are invalid or the keyring refuses the key. Returns (saved, previous or None)."""
+    from adcopy_desktop.core.secrets import delete_credentials
+
+    previous = find_endpoint(name)
+    kept = previous.to_dict() if previous else {}
+    had_key = bool(previous and previous.has_api_key)
+    endpoint = Endpoint(**{**kept, **options, "name": name, "base_url": base_url,
+                           "has_api_key": had_key and not forget_api_key})
+    if forget_api_key and had_key and api_key is None:
+        delete_credentials(SECRET_TARGET, name, (API_KEY_FIELD,))
+    return save_endpoint(endpoint, api_key=api_key), previous
 
 
 def save_endpoint(endpoint: Endpoint, *, api_key: str | None = None) -> Endpoint:
