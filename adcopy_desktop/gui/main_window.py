@@ -330,8 +330,19 @@ class MainWindow(QMainWindow):
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.finished.connect(lambda result: result == QDialog.DialogCode.Accepted and self.apply_settings(
             dialog.result_settings()))
+        dialog.servers_changed.connect(self.servers_changed)
         dialog.open()
         return dialog
+
+    def servers_changed(self) -> None:
+        """Settings saved a server at once (its key is in the keyring already): the window's
+        settings and the model picker follow, whether the dialog then ends with OK or Cancel."""
+        import dataclasses
+
+        from adcopy_desktop.core.settings import load_settings
+
+        self.context.settings = dataclasses.replace(self.context.settings, backends=load_settings().backends)
+        self.context.settings_changed.emit(self.context.settings)
 
     def apply_settings(self, settings: Settings) -> None:
         self.context.save_settings(settings)

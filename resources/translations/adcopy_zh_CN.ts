@@ -2043,8 +2043,28 @@ Compare it with the one the plugin&apos;s author published. The plugin runs in i
         <translation>测试连接</translation>
     </message>
     <message>
-        <source>Add a server with: adcopy backends add NAME --url http://HOST:PORT/v1</source>
-        <translation>添加服务器：adcopy backends add 名称 --url http://主机:端口/v1</translation>
+        <source>Add…</source>
+        <translation>添加…</translation>
+    </message>
+    <message>
+        <source>Edit…</source>
+        <translation>编辑…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Remove server</source>
+        <translation>删除服务器</translation>
+    </message>
+    <message>
+        <source>Remove the server {name} ({address})? Its API key is deleted from the keyring.</source>
+        <translation>删除服务器 {name}（{address}）？它的 API 密钥也会从系统钥匙串中删除。</translation>
+    </message>
+    <message>
+        <source>No server yet: Add… one here (or: adcopy backends add NAME --url http://HOST:PORT/v1).</source>
+        <translation>还没有服务器：在这里点“添加…”（或使用：adcopy backends add 名称 --url http://主机:端口/v1）。</translation>
     </message>
     <message>
         <source>Testing {name}…</source>
@@ -2085,6 +2105,65 @@ Compare it with the one the plugin&apos;s author published. The plugin runs in i
     <message>
         <source>Trained versions to keep</source>
         <translation>保留的训练版本数</translation>
+    </message>
+</context>
+<context>
+    <name>ServerDialog</name>
+    <message>
+        <source>Edit server</source>
+        <translation>编辑服务器</translation>
+    </message>
+    <message>
+        <source>Add server</source>
+        <translation>添加服务器</translation>
+    </message>
+    <message>
+        <source>(first listed)</source>
+        <translation>（列表中的第一个）</translation>
+    </message>
+    <message>
+        <source>Requests the server is given at once; bulk jobs write this many items in parallel.</source>
+        <translation>同时发给该服务器的请求数；批量任务会并行撰写这么多条。</translation>
+    </message>
+    <message>
+        <source>Stored in the keyring; type a new one to replace it</source>
+        <translation>已存于系统钥匙串；输入新密钥即可替换</translation>
+    </message>
+    <message>
+        <source>None; type one if the server wants one</source>
+        <translation>无；如服务器需要，请在此输入</translation>
+    </message>
+    <message>
+        <source>Delete the stored key</source>
+        <translation>删除已存的密钥</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Requests at once</source>
+        <translation>同时请求数</translation>
+    </message>
+    <message>
+        <source>API key</source>
+        <translation>API 密钥</translation>
+    </message>
+    <message>
+        <source>This address is plain http: the key would cross the network unencrypted. Put the server behind https if the network is not yours.</source>
+        <translation>此地址使用明文 http：密钥会以未加密的方式经过网络。如果网络不归你管理，请让服务器使用 https。</translation>
+    </message>
+    <message>
+        <source>There is a server called {name} already; choose another name, or edit that one.</source>
+        <translation>已有名为 {name} 的服务器；请换一个名称，或编辑那台服务器。</translation>
     </message>
 </context>
 <context>
