@@ -103,7 +103,8 @@ def seed_library(library: Library, *, seed: int = 7) -> dict:
 
 
 def seed_store(root: Path) -> ModelStore:
-    """A base model and two trained versions (v1 for the style, v2 global), manifests only."""
+    """A base model and three trained versions (v1 and v3 for the style, v3 active for it; v2 global,
+    the default model), manifests only."""
     root.mkdir(parents=True, exist_ok=True)
 
     def write(model_id: str, **fields) -> None:
@@ -130,7 +131,14 @@ def seed_store(root: Path) -> ModelStore:
                               "forbidden_rate": 0.1},
                       "new": {"heldout_loss": 1.8, "rouge_l": 0.31, "bleu": 0.12, "compliance_rate": 1.0,
                               "forbidden_rate": 0.0}})
-    (root / "active.json").write_text(json.dumps({"model": "tiny-v2", "styles": {STYLE: "tiny-v1"}}),
+    write("tiny-v3", created="2025-03-20T09:00:00Z", version=3, base="tiny", parent="tiny-v1", style=STYLE,
+          training={"method": "lora", "supervised": {
+              "steps": 4, "first_loss": 1.9, "last_loss": 1.4, "best_step": 4, "best_heldout_loss": 2.1,
+              "loss_curve": [[1, 1.9], [2, 1.7], [3, 1.5], [4, 1.4]], "heldout_curve": [[2, 2.2], [4, 2.1]]}},
+          evaluation={"decision": "accepted",
+                      "old": {"heldout_loss": 2.4, "rouge_l": 0.26, "bleu": 0.1, "compliance_rate": 1.0},
+                      "new": {"heldout_loss": 2.1, "rouge_l": 0.29, "bleu": 0.11, "compliance_rate": 1.0}})
+    (root / "active.json").write_text(json.dumps({"model": "tiny-v2", "styles": {STYLE: "tiny-v3"}}),
                                       encoding="utf-8")
     return ModelStore(root)
 

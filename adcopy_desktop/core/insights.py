@@ -13,7 +13,9 @@ same figures, and tests can check them against SQL of their own:
   with their weighted total (the ranking's formula) and the chosen (accepted) one marked.
 - ``training_curve`` / ``gate_comparison`` / ``model_timeline``: a trained version's loss and
   held-out loss curves (the trainer's ``loss_curve``/``heldout_curve``; first and last loss for
-  versions trained before those were kept), the gate's old-vs-new figures, every model on a timeline.
+  versions trained before those were kept), the gate's old-vs-new figures, every model on a timeline
+  (trained versions with their held-out figures, the gate's answer and where they are active; base
+  models with no figures, not a made-up 0).
 - ``export_timeline``: per period and shop, export items sent, confirmed and refused (the outbox).
 
 Periods are local calendar days or weeks starting on Monday, written as ISO dates. Reading only:
@@ -42,6 +44,8 @@ ALL_STYLES = None  # every generation, whatever its style
 NO_STYLE = ""  # generations made without a brand style
 GATE_METRICS = ("heldout_loss", "rouge_l", "bleu", "compliance_rate", "faithfulness_rate", "forbidden_rate",
                 "empty_rate")
+TIMELINE_METRICS = ("heldout_loss", "rouge_l", "bleu")  # the held-out figures the Models timeline can plot
+LOWER_IS_BETTER = {"heldout_loss", "forbidden_rate", "empty_rate"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -327,16 +331,25 @@ def gate_comparison(info: Any) -> Table:
 
 
 def model_timeline(store: Any) -> Table:
-    """Every installed model by creation time: version, parent, style, active, the gate's decision
-    and the new held-out figures of trained versions."""
+    """Every installed model by creation time: version, parent, style, whether it is a trained
+    version, where it is active (the default model, for styles), the gate's decision (named in both
+    languages) and the new held-out figures of trained versions (None for base models: they have
+    none). ``meta["metrics"]``: the ``TIMELINE_METRICS`` some trained version carries."""
     rows = []
+    carried: set[str] = set()
     for info in sorted(store.list_models(), key=lambda i: (i.created, i.id)):
-        new = info.held_out_metrics("new")
-        rows.append((info.id, info.created, info.version, info.parent or "", info.style or "",
-                     bool(info.active or info.active_styles), (info.evaluation or {}).get("decision", ""),
-                     _number(new.get("heldout_loss")), _number(new.get("rouge_l")), _number(new.get("bleu"))))
-    return Table("model_timeline", ["model", "created", "version", "parent", "style", "active", "decision",
-                                    "heldout_loss", "rouge_l", "bleu"], rows)
+        new = info.held_out_metrics("new") if info.fine_tuned else {}
+        figures = [_number(new.get(metric)) for metric in TIMELINE_METRICS]
+        carried |= {metric for metric, value in zip(TIMELINE_METRICS, figures) if value is not None}
+        decision = (info.evaluation or {}).get("decision", "") if info.fine_tuned else ""
+        decision_en, decision_zh = named("gate", decision) if decision else ("", "")
+        rows.append((info.id, info.created, info.version, info.parent or "", info.style or "", info.fine_tuned,
+                     bool(info.active or info.active_styles), bool(info.active), ", ".join(sorted(info.active_styles)),
+                     decision, decision_en, decision_zh, *figures))
+    return Table("model_timeline", ["model", "created", "version", "parent", "style", "trained", "active",
+                                    "active_default", "active_styles", "decision", "decision_label",
+                                    "decision_label_zh", *TIMELINE_METRICS], rows,
+                 {"metrics": [metric for metric in TIMELINE_METRICS if metric in carried]})
 
 
 # -- exports --------------------------------------------------------------------------------------

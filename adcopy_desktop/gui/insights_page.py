@@ -7,7 +7,9 @@ Charts (every one exports to PNG and its data to CSV, for a client report):
 - **Sinking rules**: the scorers' hard failures and the style's rules, by candidates sunk.
 - **Generation**: one generation's candidates by weighted total, the chosen (accepted) one marked.
 - **Training**: a trained version's loss and held-out loss curves, and the gate's old-vs-new bars.
-- **Models**: every model on a timeline, trained versions at their held-out ROUGE-L.
+- **Models**: every model on a timeline: trained versions at a held-out figure the user picks
+  (held-out loss, ROUGE-L, BLEU: those the manifests carry), named by version, shaped by the gate's
+  answer, the active ones ringed; base models as dashed lines (they have no figures to plot).
 - **Exports**: items sent, confirmed and refused per day or week, per shop.
 
 The figures are ``core/insights.py`` tables, computed in a background job (never on the UI thread)
@@ -55,6 +57,7 @@ from PySide6.QtWidgets import (
 from adcopy_desktop.core import insights
 from adcopy_desktop.core.errors import AdCopyError
 from adcopy_desktop.core.insights import Table
+from adcopy_desktop.core.texts import named
 from adcopy_desktop.gui.context import AppContext
 from adcopy_desktop.gui.i18n import current_interface_language
 
@@ -62,6 +65,8 @@ log = logging.getLogger("adcopy.gui.insights")
 
 # hues of the series (degrees); brightness follows the palette, so a series reads on both themes
 SERIES_HUES = (210, 130, 0, 280, 30, 180, 330, 60)
+# the gate's answer on a trained version -> its marker in the Models chart (a square: no answer kept)
+GATE_SYMBOLS = {"accepted": "o", "refused": "x", "not_enough": "t"}
 
 
 def series_colours(palette: QPalette, count: int) -> list[QColor]:
@@ -386,6 +391,10 @@ class InsightsPage(QWidget):
         training_layout.addWidget(self.training, 3)
         training_layout.addWidget(self.gate, 2)
         self.models = ChartPanel(self.tr("Models"), date_axis=True, on_error=context.error)
+        self.models.plot.getViewBox().setDefaultPadding(0.1)  # room for the versions' names at the ends
+        self.metric_box = QComboBox()  # the held-out figure the timeline plots
+        self.models.add_control(QLabel(self.tr("Metric")))
+        self.models.add_control(self.metric_box)
         self.exports = ChartPanel(self.tr("Exports"), date_axis=True, on_error=context.error)
         self.shop_box = QComboBox()
         self.exports.add_control(self.shop_box)
@@ -405,6 +414,7 @@ class InsightsPage(QWidget):
         self.bucket_box.activated.connect(lambda _: self.refresh())
         self.generation_box.activated.connect(lambda _: self.draw_generation())
         self.version_box.activated.connect(lambda _: self.draw_training())
+        self.metric_box.activated.connect(lambda _: self.draw_models())
         self.shop_box.activated.connect(lambda _: self.draw_exports())
         self.context.candidates_changed.connect(self.mark_stale)
         self.context.models_changed.connect(self.mark_stale)
@@ -472,6 +482,9 @@ class InsightsPage(QWidget):
         self._fill_box(self.version_box, [(
             f"{info.id}" + (f"  ({info.style})" if info.style else "") + f"  {info.created}", info.id)
             for info in reversed(data["versions"])])
+        self._fill_box(self.metric_box, [(self._metric_name(metric), metric)
+                                         for metric in data["models"].meta.get("metrics", [])],
+                       keep=self.metric_box.currentData() or "rouge_l")
         shops = sorted(set(data["exports"].column("shop")))
         self._fill_box(self.shop_box, [(self.tr("All shops"), None)] + [(shop, shop) for shop in shops])
         self.draw_decisions()
@@ -507,6 +520,11 @@ class InsightsPage(QWidget):
         if current_interface_language().startswith("zh") and record.get("label_zh"):
             return str(record["label_zh"])
         return str(record.get("label") or record.get("rule") or record.get("scorer"))
+
+    @staticmethod
+    def _metric_name(metric: str) -> str:
+        english, chinese = named("metric", metric)
+        return chinese if current_interface_language().startswith("zh") and chinese else english
 
     def draw_decisions(self) -> None:
         table: Table = self.data["decisions"]
@@ -605,19 +623,90 @@ class InsightsPage(QWidget):
                 "its answer: {decision}.").format(decision=answer or "—"))
 
     def draw_models(self) -> None:
+        """Trained versions at the chosen held-out figure, one line per brand style, each point named
+        by its version, shaped by the gate's answer, ringed when active; base models as dashed
+        vertical lines at the time they were made: they have no held-out figures to plot."""
         table: Table = self.data["models"]
+        panel = self.models
+        panel.clear()
+        metric = self.metric_box.currentData()
+        palette = panel.palette()
+        text = palette.color(QPalette.ColorRole.Text)
+        records = [dict(record, when=_created_timestamp(record["created"])) for record in table.records()]
+        records = [record for record in records if record["when"] is not None]
+        versions = [r for r in records if r["trained"] and metric is not None and r[metric] is not None]
+        styles = list(dict.fromkeys(r["style"] for r in versions))
         series: dict[str, tuple[list[float], list[float]]] = {}
-        for record in table.records():
-            when = _created_timestamp(record["created"])
-            if when is None:
-                continue
-            name = record["style"] or self.tr("All styles")
-            xs, ys = series.setdefault(name, ([], []))
-            xs.append(when)
-            ys.append(record["rouge_l"] if record["rouge_l"] is not None else 0.0)
-        self.models.show_lines(table, series, self.tr("Held-out ROUGE-L"), self.tr(
-            "Every installed model by the time it was made; trained versions at their held-out ROUGE-L "
-            "(base models at 0), one line per brand style they were trained for."))
+        decisions: dict[str, str] = {}
+        for colour, style in zip(series_colours(palette, len(styles)), styles):
+            rows = [r for r in versions if r["style"] == style]
+            xs, ys = [r["when"] for r in rows], [r[metric] for r in rows]
+            name = style or self.tr("All styles")
+            panel.plot.plot(xs, ys, name=name, pen=pg.mkPen(colour, width=2))
+            points = pg.ScatterPlotItem(xs, ys, symbol=[GATE_SYMBOLS.get(r["decision"], "s") for r in rows], size=11,
+                                        brush=pg.mkBrush(colour), pen=pg.mkPen(colour.darker(130)))
+            panel.plot.addItem(points)
+            panel.markers.append(points)
+            for record in rows:
+                label = pg.TextItem(self._version_label(record), color=colour, anchor=(0.5, 1.25))
+                label.setPos(record["when"], record[metric])
+                panel.plot.addItem(label)
+                panel.markers.append(label)
+                decisions.setdefault(record["decision"], self._decision_name(record))
+            series[name] = (xs, ys)
+        active = [r for r in versions if r["active"]]
+        if active:
+            ring = pg.ScatterPlotItem([r["when"] for r in active], [r[metric] for r in active], symbol="o", size=22,
+                                      brush=pg.mkBrush(None), pen=pg.mkPen(text, width=2))
+            panel.plot.addItem(ring)
+            panel.markers.append(ring)
+        values = [r[metric] for r in versions] or [0.0, 1.0]
+        low, high = min(values), max(values)
+        pad = (high - low) * 0.25 or abs(high) * 0.25 or 0.25
+        base_pen = pg.mkPen(muted_colour(palette), width=2, style=Qt.PenStyle.DashLine)
+        bases = [r for r in records if not r["trained"]]
+        for record in bases:  # a line through the whole range: a time, not a value
+            line = pg.PlotDataItem([record["when"]] * 2, [low - pad, high + pad], pen=base_pen)
+            name = self.tr("{model} (base model)").format(model=record["model"])
+            label = pg.TextItem(self._version_label(dict(record, model=name)), color=text, anchor=(-0.05, 0))
+            label.setPos(record["when"], high + pad)
+            for item in (line, label):
+                panel.plot.addItem(item)
+                panel.markers.append(item)
+        for decision, name in decisions.items():  # what the shapes and the ring mean
+            sample = pg.ScatterPlotItem(symbol=GATE_SYMBOLS.get(decision, "s"), size=10, brush=pg.mkBrush(text),
+                                        pen=pg.mkPen(text))
+            panel.legend.addItem(sample, self.tr("Gate: {decision}").format(decision=name))
+        if active:
+            panel.legend.addItem(pg.ScatterPlotItem(symbol="o", size=14, brush=pg.mkBrush(None),
+                                                    pen=pg.mkPen(text, width=2)),
+                                 self.tr("Active"))
+        if bases:
+            panel.legend.addItem(pg.PlotDataItem(pen=base_pen), self.tr("Base model (no held-out figures)"))
+        if metric is not None:
+            panel.plot.setLabel("left", (self.tr("{metric} (lower is better)") if metric in insights.LOWER_IS_BETTER
+                                         else self.tr("{metric} (higher is better)")).format(
+                metric=self._metric_name(metric)))
+        panel.plotted = Plotted(table, series)
+        panel._note(table, self.tr(
+            "Trained versions by the time they were made, at the chosen held-out figure and named by their "
+            "version, one line per brand style they were trained for; the marker's shape is the gate's "
+            "answer and a ring marks the active versions (the default model, or a style's). Base models are "
+            "dashed lines: they have no held-out figures of their own."))
+
+    def _version_label(self, record: dict[str, Any]) -> str:
+        if record["active_default"]:
+            return self.tr("{model} (active)").format(model=record["model"])
+        if record["active_styles"]:
+            return self.tr("{model} (active for {styles})").format(model=record["model"],
+                                                                    styles=record["active_styles"])
+        return str(record["model"])
+
+    @staticmethod
+    def _decision_name(record: dict[str, Any]) -> str:
+        if current_interface_language().startswith("zh") and record.get("decision_label_zh"):
+            return str(record["decision_label_zh"])
+        return str(record.get("decision_label") or record.get("decision") or "—")
 
     def draw_exports(self) -> None:
         table: Table = self.data["exports"]

@@ -1077,12 +1077,44 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <translation>评估关卡在留出集上对原模型（旧）和此版本（新）的指标；结论：{decision}。</translation>
     </message>
     <message>
-        <source>Held-out ROUGE-L</source>
-        <translation>留出集 ROUGE-L</translation>
+        <source>Metric</source>
+        <translation>指标</translation>
     </message>
     <message>
-        <source>Every installed model by the time it was made; trained versions at their held-out ROUGE-L (base models at 0), one line per brand style they were trained for.</source>
-        <translation>按创建时间排列的每个已安装模型；训练版本位于其留出集 ROUGE-L 处（基础模型为 0），每个训练所针对的品牌风格一条线。</translation>
+        <source>{model} (base model)</source>
+        <translation>{model}（基础模型）</translation>
+    </message>
+    <message>
+        <source>Gate: {decision}</source>
+        <translation>评估关卡：{decision}</translation>
+    </message>
+    <message>
+        <source>Active</source>
+        <translation>当前使用</translation>
+    </message>
+    <message>
+        <source>Base model (no held-out figures)</source>
+        <translation>基础模型（无留出集指标）</translation>
+    </message>
+    <message>
+        <source>{metric} (lower is better)</source>
+        <translation>{metric}（越低越好）</translation>
+    </message>
+    <message>
+        <source>{metric} (higher is better)</source>
+        <translation>{metric}（越高越好）</translation>
+    </message>
+    <message>
+        <source>Trained versions by the time they were made, at the chosen held-out figure and named by their version, one line per brand style they were trained for; the marker&apos;s shape is the gate&apos;s answer and a ring marks the active versions (the default model, or a style&apos;s). Base models are dashed lines: they have no held-out figures of their own.</source>
+        <translation>按创建时间排列的训练版本，位于所选的留出集指标处并标出版本号，每个训练所针对的品牌风格一条线；标记的形状表示评估关卡的结论，圆环标出当前使用的版本（默认模型，或某个风格的模型）。基础模型为虚线：它们自身没有留出集指标。</translation>
+    </message>
+    <message>
+        <source>{model} (active)</source>
+        <translation>{model}（当前使用）</translation>
+    </message>
+    <message>
+        <source>{model} (active for {styles})</source>
+        <translation>{model}（{styles} 当前使用）</translation>
     </message>
     <message>
         <source>Sent</source>

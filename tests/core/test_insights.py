@@ -152,7 +152,7 @@ def test_shop_credentials_never_reach_the_timeline(tmp_path):
 
 def test_training_views_from_the_manifests(seeded_data):
     _, store, _ = seeded_data
-    assert [info.id for info in insights.trained_versions(store)] == ["tiny-v1", "tiny-v2"]
+    assert [info.id for info in insights.trained_versions(store)] == ["tiny-v1", "tiny-v2", "tiny-v3"]
     v2 = store.get("tiny-v2")
     curve = insights.training_curve(v2)
     supervised = v2.training["supervised"]
@@ -166,10 +166,24 @@ def test_training_views_from_the_manifests(seeded_data):
                                  "old": 2.4, "new": 1.8, "difference": -0.6}
     assert gate.column("metric") == ["heldout_loss", "rouge_l", "bleu", "compliance_rate", "forbidden_rate"]
     assert gate.meta["decision"] == "accepted" and gate.meta["decision_label_zh"] == "已采用"
+
+
+def test_model_timeline_from_the_manifests(seeded_data):
+    _, store, _ = seeded_data
     timeline = insights.model_timeline(store)
-    assert timeline.column("model") == ["tiny", "tiny-v1", "tiny-v2"]
-    assert timeline.column("active") == [False, True, True]  # v2 globally, v1 for the style
-    assert timeline.column("rouge_l") == [None, 0.26, 0.31]
+    assert timeline.column("model") == ["tiny", "tiny-v1", "tiny-v2", "tiny-v3"]
+    assert timeline.column("trained") == [False, True, True, True]
+    assert timeline.column("active") == [False, False, True, True]  # v2 by default, v3 for the style
+    assert timeline.column("active_default") == [False, False, True, False]
+    assert timeline.column("active_styles") == ["", "", "", STYLE]
+    for record in timeline.records()[1:]:  # each trained version's figures are its manifest's "new" ones
+        info = store.get(record["model"])
+        assert record["decision"] == info.evaluation["decision"] == "accepted" and record["decision_label_zh"] == "已采用"
+        assert [record[m] for m in insights.TIMELINE_METRICS] == [info.evaluation["new"][m]
+                                                                  for m in insights.TIMELINE_METRICS]
+    base = timeline.records()[0]  # no figures, not a made-up 0
+    assert [base[m] for m in insights.TIMELINE_METRICS] == [None, None, None] and base["decision"] == ""
+    assert timeline.meta["metrics"] == ["heldout_loss", "rouge_l", "bleu"]
 
 
 def test_csv_export_round_trips_and_neutralises_formulas(tmp_path, seeded_data):

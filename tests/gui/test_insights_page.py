@@ -7,6 +7,7 @@ import csv
 
 import pyqtgraph as pg
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QPalette
 
 from adcopy_desktop.core import insights
@@ -154,7 +155,9 @@ def test_a_generation_chosen_in_the_box_is_read_off_the_ui_thread(qtbot, page, m
 
 def test_training_curves_and_gate_bars_from_the_manifests(qtbot, page):
     refreshed(qtbot, page)
-    assert page.version_box.currentData() == "tiny-v2"  # the newest first
+    assert page.version_box.currentData() == "tiny-v3"  # the newest first
+    page.version_box.setCurrentIndex(page.version_box.findData("tiny-v2"))
+    page.draw_training()
     info = page.context.store.get("tiny-v2")
     drawn = lines(page.training)
     assert drawn["Training loss"] == ([float(s) for s, _ in info.training["supervised"]["loss_curve"]],
@@ -172,9 +175,36 @@ def test_training_curves_and_gate_bars_from_the_manifests(qtbot, page):
 
 
 def test_model_timeline(qtbot, page):
+    from adcopy_desktop.gui.insights_page import _created_timestamp
+
     refreshed(qtbot, page)
-    drawn = lines(page.models)
-    assert drawn[STYLE][1] == [0.26] and drawn["All styles"][1] == [0.0, 0.31]
+    store, panel = page.context.store, page.models
+    assert [page.metric_box.itemText(i) for i in range(page.metric_box.count())] == ["held-out loss", "ROUGE-L", "BLEU"]
+    assert page.metric_box.currentData() == "rouge_l"
+    when = {info.id: _created_timestamp(info.created) for info in store.list_models()}
+    for metric in ("rouge_l", "heldout_loss", "bleu"):
+        page.metric_box.setCurrentIndex(page.metric_box.findData(metric))
+        page.metric_box.activated.emit(page.metric_box.currentIndex())
+        expected = {STYLE: ["tiny-v1", "tiny-v3"], "All styles": ["tiny-v2"]}  # trained versions only, per style
+        assert panel.plotted.series == {name: ([when[v] for v in ids], [store.get(v).evaluation["new"][metric] for v in ids])
+                                        for name, ids in expected.items()}, metric
+        assert metric not in ("heldout_loss",) or "lower is better" in panel.plot.getAxis("left").labelText
+    items = panel.plot.getPlotItem().items
+    scatters = [i for i in items if isinstance(i, pg.ScatterPlotItem)]
+    points = [(p.pos().x(), p.pos().y(), p.symbol()) for s in scatters[:-1] for p in s.points()]
+    assert sorted(points) == sorted((when[v], store.get(v).evaluation["new"]["bleu"], "o")  # the gate accepted each
+                                    for v in ("tiny-v1", "tiny-v2", "tiny-v3"))
+    assert all(y != 0.0 for _, y, _ in points)  # the base model is no point at a made-up 0
+    ring = scatters[-1]  # the active versions: v2 by default, v3 for the style
+    assert sorted(p.pos().x() for p in ring.points()) == [when["tiny-v2"], when["tiny-v3"]]
+    assert ring.opts["pen"].color() == panel.palette().color(QPalette.ColorRole.Text)  # on every series' colour
+    labels = sorted(i.textItem.toPlainText() for i in items if isinstance(i, pg.TextItem))
+    assert labels == ["tiny (base model)", "tiny-v1", "tiny-v2 (active)", f"tiny-v3 (active for {STYLE})"]
+    (base,) = [i for i in items if isinstance(i, pg.PlotDataItem) and i.name() is None]
+    xs, _ = base.getData()
+    assert list(xs) == [when["tiny"]] * 2 and base.opts["pen"].style() == Qt.PenStyle.DashLine  # a time, not a value
+    assert [label.text for _, label in panel.legend.items] == [
+        STYLE, "All styles", "Gate: accepted", "Active", "Base model (no held-out figures)"]
 
 
 def test_export_timeline_per_shop_equals_sql(qtbot, page):
