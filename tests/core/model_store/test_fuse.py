@@ -60,6 +60,11 @@ def test_a_built_model_runs_the_fused_graph_and_its_manifest_says_how_close_it_i
     assert check["graph_nodes"] < check["export_nodes"] / 3
     assert fuse.is_fused(info.runtime_folder / "model.onnx")
     assert not list(info.runtime_folder.glob("model.fused.onnx*"))
+    # the weights sit in an external file the runtime maps; the manifest checks it like any file
+    data = info.runtime_folder / "model.onnx.data"
+    assert data.stat().st_size > 20 * (info.runtime_folder / "model.onnx").stat().st_size
+    assert manifest["files"]["onnx/model.onnx.data"]["size"] == data.stat().st_size
+    assert quantize.external_data_files(info.runtime_folder / "model.onnx") == {"model.onnx.data"}
 
 
 def test_the_fused_graph_has_one_attention_kernel_per_layer_and_the_exports_weights(exported, tmp_path):
@@ -112,7 +117,7 @@ def test_an_unknown_architecture_keeps_the_export_and_says_why(exported, tmp_pat
     result = fuse.fuse_model(folder, None, config)
     assert result["graph"] == "export" and "phi3" in result["fuse_skipped"]
     assert (folder / "model.onnx").read_bytes() == before
-    assert not (folder / "model.fused.onnx").exists()
+    assert not (folder / "model.fused.onnx").exists() and not (folder / "model.onnx.data").exists()
 
 
 def test_a_fused_graph_that_strays_from_the_export_is_not_kept(exported, tmp_path, monkeypatch, tiny_qwen):
@@ -131,4 +136,4 @@ def test_a_fused_graph_that_strays_from_the_export_is_not_kept(exported, tmp_pat
     assert result["graph"] == "export" and "strayed" in result["fuse_skipped"]
     assert result["fused_next_token_agreement"] < fuse.MIN_TOP1 or result["fused_kl_median"] > fuse.MAX_KL_MEDIAN
     assert (folder / "model.onnx").read_bytes() == before
-    assert not (folder / "model.fused.onnx").exists()
+    assert not (folder / "model.fused.onnx").exists() and not (folder / "model.onnx.data").exists()
