@@ -155,3 +155,18 @@ def test_the_export_graph_row_runs_only_when_its_folder_is_given(tiny_folder: Pa
     assert isinstance(skipped, dict) and "--export-graph" in skipped["reason"]
     assert runner._peer_target("export", tiny_folder / "onnx", None, None, tiny_folder / "onnx") == tiny_folder / "onnx"
     assert runner.CHILD_RUNTIMES["export"] == "onnx"  # the same runtime, another graph
+
+
+def test_a_catalog_models_gguf_is_joined_from_its_packages_for_llama_cpp(tmp_path: Path) -> None:
+    from adcopy_desktop.core.model_store.catalog import CATALOG, packages_installed, sha256_of
+
+    entry = CATALOG["smollm2-135m-instruct"]
+    if not packages_installed(entry):
+        pytest.skip("the SmolLM2 weights package is not installed")
+    lines: list[str] = []
+    path = runner.catalog_gguf(entry.id, tmp_path, lines.append)
+    assert path is not None and path.name == entry.gguf_name and sha256_of(path) == entry.sha256
+    assert lines == [f"joining {entry.gguf_name} from its packages for the llama.cpp row"]
+    # a user's own model or a fine-tuned version has no catalog GGUF: llama.cpp would run other weights
+    assert runner.catalog_gguf("tiny-llama", tmp_path) is None
+    assert runner.catalog_gguf(f"{entry.id}-v2", tmp_path) is None
