@@ -15,8 +15,9 @@ import click
 @click.option("--lang", "language", type=click.Choice(("en", "zh")), default="en", show_default=True,
               help="The language of the report's titles and labels.")
 def report(style: str | None, out: Path, period: str, language: str) -> None:
-    """Write the Insights charts (decisions, scores, sinking rules, training, exports) of a brand style
-    into one HTML file for a client: inline SVG, no scripts, no external links; opens offline."""
+    """Write the Insights charts (decisions, scores, sinking rules, the newest generations, training,
+    models, exports per shop) of a brand style into one HTML file for a client: inline SVG, no
+    scripts, no external links; opens offline."""
     from adcopy_desktop.core.library import Library
     from adcopy_desktop.core.model_store import ModelStore
     from adcopy_desktop.core.report import write_report

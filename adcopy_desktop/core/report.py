@@ -126,7 +126,7 @@ def build_report(library: Any, store: Any, *, style: str | None, bucket: str = "
 
     exports = insights.export_timeline(library, bucket=bucket)
     periods = sorted(set(exports.column("period")))
-    shops = list(dict.fromkeys(exports.column("shop")))
+    shops = sorted(set(exports.column("shop")))
     figures = []
     for key in ("sent", "confirmed", "failed"):  # one line per shop: a shop's trouble is not averaged away
         series = {}
@@ -253,7 +253,8 @@ def timeline_chart(records: Sequence[dict[str, Any]], metric: str, texts: dict[s
 
     def extras(x_of: Callable[[float], float], y_of: Callable[[float], float], top: float, bottom: float) -> list[str]:
         parts = []
-        placed: list[tuple[float, float, float]] = []  # the labels' (left, right, baseline): none overlaps
+        # the boxes (left, right, baseline) of the points and of the labels placed: a label covers none
+        placed = [(x_of(r["when"]) - 7, x_of(r["when"]) + 7, y_of(r[metric]) + 6) for r in versions]
         for record in versions:
             x, y = x_of(record["when"]), y_of(record[metric])
             if record["active"]:
