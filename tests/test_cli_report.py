@@ -113,7 +113,8 @@ def test_the_newest_generations_models_and_shops_match_sql_and_the_manifests(tmp
     assert [caption for caption, _ in figures] == ["held-out loss (lower is better)", "ROUGE-L (higher is better)",
                                                    "BLEU (higher is better)"]
     for (_, svg), metric in zip(figures, ("heldout_loss", "rouge_l", "bleu")):
-        expected = {f"{v}: {store.get(v).evaluation['new'][metric]:g} (accepted)" for v in ("tiny-v1", "tiny-v2", "tiny-v3")}
+        expected = {f"{v}: {store.get(v).evaluation['new'][metric]:g} (accepted)"
+                    for v in ("tiny-v1", "tiny-v2", "tiny-v3")}
         assert set(point_titles(svg)) == expected  # trained versions only: no base model at a made-up 0
         assert re.findall(r'<text class="base"[^>]*>([^<]*)</text>', svg) == ["tiny (base model)"]
         assert svg.count('<line class="base"') == 1 and svg.count('<circle class="active"') == 2

@@ -186,8 +186,9 @@ def test_model_timeline(qtbot, page):
         page.metric_box.setCurrentIndex(page.metric_box.findData(metric))
         page.metric_box.activated.emit(page.metric_box.currentIndex())
         expected = {STYLE: ["tiny-v1", "tiny-v3"], "All styles": ["tiny-v2"]}  # trained versions only, per style
-        assert panel.plotted.series == {name: ([when[v] for v in ids], [store.get(v).evaluation["new"][metric] for v in ids])
-                                        for name, ids in expected.items()}, metric
+        assert panel.plotted.series == {
+            name: ([when[v] for v in ids], [store.get(v).evaluation["new"][metric] for v in ids])
+            for name, ids in expected.items()}, metric
         assert metric not in ("heldout_loss",) or "lower is better" in panel.plot.getAxis("left").labelText
     items = panel.plot.getPlotItem().items
     scatters = [i for i in items if isinstance(i, pg.ScatterPlotItem)]
