@@ -186,16 +186,17 @@ class _StepInputs:
         }
         self._keep_last = np.ones(1, dtype=np.int64)  # logits of the last position only
 
-    def prefill(self, prompt_ids: list[int]) -> dict[str, np.ndarray]:
+    def prefill(self, prompt_ids: list[int], start: int = 0) -> dict[str, np.ndarray]:
+        """The prompt from ``start`` on: the positions before it are already in the KV cache."""
         length = len(prompt_ids)
         feed = {
-            "input_ids": np.asarray(prompt_ids, dtype=np.int64).reshape(1, length),
+            "input_ids": np.asarray(prompt_ids[start:], dtype=np.int64).reshape(1, length - start),
             "attention_mask": self._mask[:length].reshape(1, length),
         }
         if self._signature.has_position_ids:
-            feed["position_ids"] = np.arange(length, dtype=np.int64).reshape(1, length)
+            feed["position_ids"] = np.arange(start, length, dtype=np.int64).reshape(1, length - start)
         if self._signature.has_cache_branch:
-            feed["use_cache_branch"] = self._cache_branch[False]
+            feed["use_cache_branch"] = self._cache_branch[start > 0]
         if self._signature.has_logits_to_keep:
             feed[LOGITS_TO_KEEP] = self._keep_last
         return feed
@@ -317,10 +318,11 @@ class _SharedStepper:
 
     def __init__(
         self, session: ort.InferenceSession, signature: _GraphSignature, inputs: _StepInputs, rows: int,
-        max_length: int,
+        max_length: int, prefix: "_PrefixCache | None" = None,
     ):
         self._session = session
         self._inputs = inputs
+        self._prefix = prefix
         self._names = list(zip(signature.past_names, signature.present_names))
         self._buffers = []
         for name in signature.past_names:
@@ -350,8 +352,12 @@ class _SharedStepper:
         return binding.get_outputs()[0].numpy()[:, -1, :]
 
     def prefill(self, prompt_ids: list[int]) -> np.ndarray:
+        reused = self._prefix.reuse(prompt_ids, self._buffers) if self._prefix is not None else 0
         self._filled = len(prompt_ids)
-        return self._run(self._inputs.prefill(prompt_ids), 1)
+        logits = self._run(self._inputs.prefill(prompt_ids, reused), 1)
+        if self._prefix is not None:
+            self._prefix.store(prompt_ids, self._buffers)
+        return logits
 
     def step(self, tokens: np.ndarray, position: int) -> np.ndarray:
         self._filled = position + 1
@@ -364,6 +370,55 @@ class _SharedStepper:
     def keep(self, rows: np.ndarray) -> None:
         for buffer in self._buffers:
             buffer[: len(rows), :, : self._filled] = buffer[rows, :, : self._filled]
+
+
+class _PrefixCache:
+    """The KV caches of the last few prompts, so that a prompt that starts like one of them reads
+    only what differs: the system prompt, the brand style and the kind's worked example are the
+    same for every product of a batch, often most of the prompt (one entry per kind of copy).
+    Positions are computed the same way either way (the fused kernel's rotary from the cache
+    length), so the logits are the same."""
+
+    MIN_TOKENS = 16  # below this, copying the cache costs about what reading the tokens does
+    ENTRIES = 4  # a batch of titles, descriptions, selling points and promos keeps each kind's
+
+    def __init__(self) -> None:
+        # newest last: (prompt ids, per layer [kv_heads, length, head_dim]); replaced, never mutated
+        self._entries: tuple[tuple[np.ndarray, list[np.ndarray]], ...] = ()
+        self.reused_tokens = 0  # of the last prefill, for tests and logs
+
+    @staticmethod
+    def _shared(cached_ids: np.ndarray, prompt: np.ndarray) -> int:
+        limit = min(len(cached_ids), len(prompt) - 1)  # the last token is read again for its logits
+        differs = np.flatnonzero(cached_ids[:limit] != prompt[:limit])
+        return int(differs[0]) if differs.size else limit
+
+    def reuse(self, prompt_ids: list[int], buffers: list[np.ndarray]) -> int:
+        """Copy the longest cached start this prompt shares into row 0 of ``buffers``; its length."""
+        self.reused_tokens = 0
+        prompt = np.asarray(prompt_ids, dtype=np.int64)
+        best, layers = 0, None
+        for cached_ids, cached_layers in self._entries:  # one read: another request may store meanwhile
+            shared = self._shared(cached_ids, prompt)
+            if shared > best:
+                best, layers = shared, cached_layers
+        if best < self.MIN_TOKENS or layers is None:
+            return 0
+        for buffer, cached in zip(buffers, layers):
+            buffer[0, :, :best] = cached[:, :best]
+        self.reused_tokens = best
+        return best
+
+    def store(self, prompt_ids: list[int], buffers: list[np.ndarray]) -> None:
+        """Keep this prompt's cache in place of an entry it shares most of (the same kind of copy
+        for another product), else as the newest entry."""
+        prompt = np.asarray(prompt_ids, dtype=np.int64)
+        entry = (prompt, [buffer[0, :, : len(prompt)].copy() for buffer in buffers])
+        kept = tuple(item for item in self._entries if self._shared(item[0], prompt) * 2 < len(item[0]))
+        self._entries = (*kept, entry)[-self.ENTRIES:]
+
+    def clear(self) -> None:
+        self._entries = ()
 
 
 def _physical_cores() -> int:
@@ -470,6 +525,7 @@ class OnnxCausalLM:
         self._session = session
         self._signature = _read_signature(session, config, folder / MODEL_FILE)
         self._binding_device = _binding_device(self.provider, io_binding)
+        self.prefix_cache: _PrefixCache | None = _PrefixCache() if self._signature.shared_kv else None
 
     @classmethod
     def load(
@@ -550,7 +606,7 @@ class OnnxCausalLM:
     def _new_stepper(self, rows: int, max_length: int) -> _RunStepper | _BoundStepper | _SharedStepper:
         inputs = _StepInputs(self._signature, rows, max_length)
         if self._signature.shared_kv and self._binding_device in (None, "cpu"):
-            return _SharedStepper(self._session, self._signature, inputs, rows, max_length)
+            return _SharedStepper(self._session, self._signature, inputs, rows, max_length, self.prefix_cache)
         if self._binding_device is None:
             return _RunStepper(self._session, self._signature, inputs)
         return _BoundStepper(self._session, self._signature, inputs, self._binding_device)

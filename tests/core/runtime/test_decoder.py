@@ -318,3 +318,68 @@ def test_the_fused_graph_computes_only_the_logits_asked_for(fused_onnx_model, pr
     last = session.run(["logits"], {**feed, "num_logits_to_keep": np.array([1], dtype=np.int64)})[0]
     assert every.shape[1] == len(prompt_ids) and last.shape[1] == 1
     assert np.allclose(every[:, -1:], last, atol=1e-6)
+
+
+def _shop_prompt(model, facts: str) -> list[int]:
+    system = "You write product copy for an online shop. Use only the given facts. " * 3
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": f"Describe it.\n{facts}"}]
+    return model.tokenizer.encode(model.tokenizer.apply_chat_template(messages))
+
+
+def test_a_prompt_that_starts_like_the_last_one_reads_only_the_rest(fused_onnx_model):
+    """Two products behind the same system prompt: the second reuses the first's cached positions
+    and writes exactly what a model without the cache writes."""
+    cached = OnnxCausalLM.load(fused_onnx_model, threads=1)
+    fresh = OnnxCausalLM.load(fused_onnx_model, threads=1)
+    first, second = _shop_prompt(cached, "Type: backpack"), _shop_prompt(cached, "Type: ceramic mug, 350 ml")
+    shared = next(i for i, (a, b) in enumerate(zip(first, second)) if a != b)
+    assert shared >= cached.prefix_cache.MIN_TOKENS
+    cached.generate(first, GREEDY)
+    for settings in (GREEDY, SAMPLED):
+        got = [c.token_ids for c in cached.generate(second, settings)]
+        fresh.prefix_cache.clear()
+        assert [c.token_ids for c in fresh.generate(second, settings)] == got
+        assert fresh.prefix_cache.reused_tokens == 0
+    assert cached.prefix_cache.reused_tokens == len(second) - 1  # the same prompt again: all but the last
+
+
+def test_the_prefix_cache_reuses_only_what_matches(fused_onnx_model):
+    from adcopy_desktop.core.runtime.decoder import _SharedStepper
+
+    model = OnnxCausalLM.load(fused_onnx_model, threads=1)
+    first = _shop_prompt(model, "Type: backpack")
+    model.generate(first, GREEDY)
+    second = _shop_prompt(model, "Type: mug")
+    stepper = model._new_stepper(1, len(second) + 4)
+    assert isinstance(stepper, _SharedStepper)
+    fresh = OnnxCausalLM.load(fused_onnx_model, threads=1)._new_stepper(1, len(second) + 4)
+    assert np.allclose(stepper.prefill(second), fresh.prefill(second), atol=1e-4)
+    assert model.prefix_cache.reused_tokens == next(i for i, (a, b) in enumerate(zip(first, second)) if a != b)
+    # a prompt that differs from the start reuses nothing, and one under MIN_TOKENS shared neither
+    model.generate([second[-1], *second[:-1]], GREEDY)
+    assert model.prefix_cache.reused_tokens == 0
+
+
+def test_the_export_graph_has_no_prefix_cache(model):
+    assert model.prefix_cache is None
+
+
+def test_the_prefix_cache_keeps_one_entry_per_kind_of_prompt(fused_onnx_model):
+    """Titles and descriptions alternate in a batch: each finds its own kind's cached start."""
+    model = OnnxCausalLM.load(fused_onnx_model, threads=1)
+
+    def prompt(kind: str, facts: str) -> list[int]:
+        system = f"You write {kind} for an online shop. Use only the given facts. " * 3
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": facts}]
+        return model.tokenizer.encode(model.tokenizer.apply_chat_template(messages))
+
+    titles = [prompt("short titles", f"Type: {name}") for name in ("bag", "mug", "scarf")]
+    descriptions = [prompt("long descriptions", f"Type: {name}") for name in ("bag", "mug", "scarf")]
+    reused = []
+    for title, description in zip(titles, descriptions):
+        for ids in (title, description):
+            model.generate(ids, GREEDY)
+            reused.append(model.prefix_cache.reused_tokens)
+    assert reused[0] == 0 and reused[1] < 20  # the first description shares only the chat header
+    assert all(count > 40 for count in reused[2:])  # from the second product on, its kind's whole system prompt
+    assert len(model.prefix_cache._entries) == 2
