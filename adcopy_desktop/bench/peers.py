@@ -120,6 +120,9 @@ class OnnxPeer(Peer):
         # The runtime has no ignore-EOS switch; an empty set makes it run to max_new_tokens,
         # as min_new_tokens does for transformers.
         self.model.tokenizer.eos_token_ids = set()
+        # Every run is timed with the same prompt: the prefix cache would serve all of it, so it
+        # is off, as llama.cpp's is (reset()): every runtime pays the prompt on every request.
+        self.model.prefix_cache = None
         graph = "fused attention graph" if self.model.fused else "Optimum's graph"
         self.notes = [f"provider {self.model.provider}", graph]
 

@@ -170,3 +170,14 @@ def test_a_catalog_models_gguf_is_joined_from_its_packages_for_llama_cpp(tmp_pat
     # a user's own model or a fine-tuned version has no catalog GGUF: llama.cpp would run other weights
     assert runner.catalog_gguf("tiny-llama", tmp_path) is None
     assert runner.catalog_gguf(f"{entry.id}-v2", tmp_path) is None
+
+
+def test_the_app_peer_pays_the_prompt_on_every_run(tiny_folder: Path) -> None:
+    """Every timed run repeats one prompt: the prefix cache would serve it all, unlike llama.cpp's
+    (reset before each run), so the peer runs without it."""
+    from adcopy_desktop.bench.peers import OnnxPeer
+
+    peer = OnnxPeer(tiny_folder / "onnx", threads=1)
+    assert peer.model.fused and peer.model.prefix_cache is None
+    ids = peer.model.tokenizer.encode("a white denim jacket with brass buttons and two pockets " * 3)
+    assert peer.stream(ids, 4).tokens == 4
