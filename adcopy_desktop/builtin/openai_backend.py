@@ -276,7 +276,7 @@ class OpenAICompatibleBackend:
 
         try:
             request = self._http.build_request(method, path, json=body)
-            response = self._http.send(request, stream=stream)
+            response = self._send_until_cancelled(request, stream, cancel)
         except httpx.ConnectTimeout:
             raise _Retryable(f"no connection within {self.endpoint.connect_timeout_s:g} s", server_down=True) from None
         except httpx.ReadTimeout:
@@ -312,6 +312,33 @@ class OpenAICompatibleBackend:
                 f"(HTTP 404{': ' + detail if detail else ''}). Check the base URL (it usually ends in /v1) and "
                 f"the model: 'adcopy backends test {self.endpoint.name}' lists the server's models.")
         raise RemoteError(f"{where} refused the request (HTTP {status}{': ' + detail if detail else ''}).")
+
+    def _send_until_cancelled(self, request, stream: bool, cancel):
+        """``send``, given up at once on a cancel: a busy server can take its whole read timeout
+        before the first byte, and Stop must not wait for it. The abandoned answer is closed when
+        it comes."""
+        if cancel is None:
+            return self._http.send(request, stream=stream)
+        outcome: dict[str, Any] = {}
+        done = threading.Event()
+
+        def send() -> None:
+            try:
+                outcome["response"] = self._http.send(request, stream=stream)
+            except BaseException as error:  # handed to the waiting thread as it is
+                outcome["error"] = error
+            finally:
+                done.set()
+                if cancel.cancelled and "response" in outcome:
+                    outcome["response"].close()
+
+        threading.Thread(target=send, daemon=True, name="adcopy-remote-send").start()
+        while not done.wait(0.05):
+            if cancel.cancelled:
+                raise _Retryable("cancelled before the server answered")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["response"]
 
     def _read_stream(self, response, indices, cancel, relay, started) -> _Answer:
         import httpx

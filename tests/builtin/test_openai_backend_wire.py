@@ -128,3 +128,21 @@ def test_auto_n_mode_fills_in_for_a_server_that_ignores_n():
         assert sorted(b["seed"] for b in later) == [20, 21, 22, 23]
         assert [c.text for c in again] == [f"copy seed {s} choice 0" for s in (20, 21, 22, 23)]
         backend.close()
+
+
+def test_stop_ends_a_request_the_server_has_not_answered_yet():
+    """A busy server may send nothing for its whole read timeout: Stop must not wait for it."""
+    import threading
+
+    from adcopy_desktop.core.progress import CancelToken
+
+    with ScriptedServer(hang=True) as server:
+        backend = _backend(server, timeout_s=30.0, max_retries=3)
+        cancel = CancelToken()
+        threading.Timer(0.3, cancel.cancel).start()
+        started = time.monotonic()
+        completions = backend.generate(MESSAGES, GenerationSettings(n=2), cancel=cancel)
+        assert time.monotonic() - started < 2.0
+        assert [c.finish_reason for c in completions] == ["cancelled", "cancelled"]
+        assert len(server.chat_requests()) == 1  # no retry after a cancel
+        backend.close()
