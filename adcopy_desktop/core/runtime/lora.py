@@ -166,9 +166,27 @@ class _Initializers(dict):
         self.folder = folder
 
     def array(self, name: str) -> np.ndarray:
-        from onnx import numpy_helper
+        from onnx import TensorProto, numpy_helper
 
-        return numpy_helper.to_array(self[name], base_dir=str(self.folder))
+        tensor = self[name]
+        if tensor.data_location != TensorProto.EXTERNAL:
+            return numpy_helper.to_array(tensor)
+        # Read here rather than through onnx's loader, which refuses a data file with several hard
+        # links (a model folder copied with hard links, as backups and benchmarks do).
+        where = {entry.key: entry.value for entry in tensor.external_data}
+        location = where.get("location", "")
+        if not location or "/" in location or "\\" in location or location.startswith(".."):
+            raise AdapterError(f"The base model's weight {name} points outside its folder ({location!r}).")
+        offset, length = int(where.get("offset", 0)), int(where["length"]) if "length" in where else -1
+        with (self.folder / location).open("rb") as handle:
+            handle.seek(offset)
+            data = handle.read(length)
+        inline = TensorProto()
+        inline.CopyFrom(tensor)
+        del inline.external_data[:]
+        inline.data_location = TensorProto.DEFAULT
+        inline.raw_data = data
+        return numpy_helper.to_array(inline)
 
 
 def _requantised(node, initializers: "_Initializers", delta: np.ndarray, module: str) -> dict[str, np.ndarray]:

@@ -117,3 +117,23 @@ def test_combined_adapters_add_their_updates_and_a_damaged_file_is_named(tmp_pat
     (tmp_path / "both" / "adapter" / "adapter.npz").write_bytes(b"not a zip")
     with pytest.raises(AdapterError, match="cannot be read"):
         load_adapter(tmp_path / "both" / "adapter")
+
+
+def test_an_adapter_on_a_fused_graph_in_a_hard_linked_copy(tiny_hf_model, fused_onnx_model, tmp_path):
+    """The fused graph keeps its weights in model.onnx.data; a folder copied with hard links (backups,
+    benchmarks) is read as well (onnx's own loader refuses such a file)."""
+    import os
+    import shutil
+
+    _, model = merged_copy(tiny_hf_model, {})
+    updates = random_updates(model)
+    adapter = load_adapter(save_adapter(tmp_path / "version", updates, base="tiny"))
+    linked = tmp_path / "linked"
+    shutil.copytree(fused_onnx_model, linked, copy_function=os.link)
+    assert os.stat(linked / "model.onnx.data").st_nlink == 2
+    expected = adapted_initializers(fused_onnx_model / "model.onnx", adapter)
+    got = adapted_initializers(linked / "model.onnx", adapter)
+    assert len(got) == len(updates) and got.keys() == expected.keys()
+    assert all(np.array_equal(got[name], expected[name]) for name in expected)
+    adapted = onnx_prompt_logits(linked / "model.onnx", IDS, got)
+    assert np.abs(adapted - onnx_prompt_logits(linked / "model.onnx", IDS)).max() > 1e-3  # it did change
