@@ -28,6 +28,9 @@ from adcopy_desktop.core.runtime.tokenizer import ChatTokenizer, StreamDecoder, 
 logger = logging.getLogger("adcopy.runtime")
 
 MODEL_FILE = "model.onnx"
+# The fused graph reads prompts in chunks of this many positions; a cached prompt start is reused
+# in whole chunks (_PrefixCache). Large enough that a chunk's matmuls stay efficient.
+PREFILL_CHUNK = 128
 NO_TOKEN = -1  # token_id of the closing event of a cancelled candidate
 
 _KV_DTYPES = {"tensor(float)": np.float32, "tensor(float16)": np.float16}
@@ -318,11 +321,12 @@ class _SharedStepper:
 
     def __init__(
         self, session: ort.InferenceSession, signature: _GraphSignature, inputs: _StepInputs, rows: int,
-        max_length: int, prefix: "_PrefixCache | None" = None,
+        max_length: int, prefix: "_PrefixCache | None" = None, chunk: int = 0,
     ):
         self._session = session
         self._inputs = inputs
         self._prefix = prefix
+        self._chunk = chunk
         self._names = list(zip(signature.past_names, signature.present_names))
         self._buffers = []
         for name in signature.past_names:
@@ -352,9 +356,19 @@ class _SharedStepper:
         return binding.get_outputs()[0].numpy()[:, -1, :]
 
     def prefill(self, prompt_ids: list[int]) -> np.ndarray:
-        reused = self._prefix.reuse(prompt_ids, self._buffers) if self._prefix is not None else 0
-        self._filled = len(prompt_ids)
-        logits = self._run(self._inputs.prefill(prompt_ids, reused), 1)
+        """Read the prompt in chunks at fixed positions (0, chunk, 2 x chunk...), the cached ones
+        copied: each chunk is computed from the same tokens and the same cache whether the chunks
+        before it were cached or not, so a seed gives the same candidates either way."""
+        length = len(prompt_ids)
+        chunk = self._chunk or length
+        position = self._prefix.reuse(prompt_ids, self._buffers, chunk) if self._prefix is not None else 0
+        while True:
+            end = min(position + chunk, length)
+            logits = self._run(self._inputs.prefill(prompt_ids[:end], position), 1)
+            position = end
+            if position == length:
+                break
+        self._filled = length
         if self._prefix is not None:
             self._prefix.store(prompt_ids, self._buffers)
         return logits
@@ -379,7 +393,6 @@ class _PrefixCache:
     Positions are computed the same way either way (the fused kernel's rotary from the cache
     length), so the logits are the same."""
 
-    MIN_TOKENS = 16  # below this, copying the cache costs about what reading the tokens does
     ENTRIES = 4  # a batch of titles, descriptions, selling points and promos keeps each kind's
 
     def __init__(self) -> None:
@@ -393,16 +406,17 @@ class _PrefixCache:
         differs = np.flatnonzero(cached_ids[:limit] != prompt[:limit])
         return int(differs[0]) if differs.size else limit
 
-    def reuse(self, prompt_ids: list[int], buffers: list[np.ndarray]) -> int:
-        """Copy the longest cached start this prompt shares into row 0 of ``buffers``; its length."""
+    def reuse(self, prompt_ids: list[int], buffers: list[np.ndarray], chunk: int) -> int:
+        """Copy the longest cached start this prompt shares, in whole chunks, into row 0 of
+        ``buffers``; how many positions."""
         self.reused_tokens = 0
         prompt = np.asarray(prompt_ids, dtype=np.int64)
         best, layers = 0, None
         for cached_ids, cached_layers in self._entries:  # one read: another request may store meanwhile
-            shared = self._shared(cached_ids, prompt)
+            shared = self._shared(cached_ids, prompt) // chunk * chunk
             if shared > best:
                 best, layers = shared, cached_layers
-        if best < self.MIN_TOKENS or layers is None:
+        if best == 0 or layers is None:
             return 0
         for buffer, cached in zip(buffers, layers):
             buffer[0, :, :best] = cached[:, :best]
@@ -526,6 +540,7 @@ class OnnxCausalLM:
         self._signature = _read_signature(session, config, folder / MODEL_FILE)
         self._binding_device = _binding_device(self.provider, io_binding)
         self.prefix_cache: _PrefixCache | None = _PrefixCache() if self._signature.shared_kv else None
+        self.prefill_chunk = PREFILL_CHUNK
 
     @classmethod
     def load(
@@ -606,7 +621,8 @@ class OnnxCausalLM:
     def _new_stepper(self, rows: int, max_length: int) -> _RunStepper | _BoundStepper | _SharedStepper:
         inputs = _StepInputs(self._signature, rows, max_length)
         if self._signature.shared_kv and self._binding_device in (None, "cpu"):
-            return _SharedStepper(self._session, self._signature, inputs, rows, max_length, self.prefix_cache)
+            return _SharedStepper(self._session, self._signature, inputs, rows, max_length, self.prefix_cache,
+                                  self.prefill_chunk)
         if self._binding_device is None:
             return _RunStepper(self._session, self._signature, inputs)
         return _BoundStepper(self._session, self._signature, inputs, self._binding_device)

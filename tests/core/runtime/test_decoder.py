@@ -326,38 +326,56 @@ def _shop_prompt(model, facts: str) -> list[int]:
     return model.tokenizer.encode(model.tokenizer.apply_chat_template(messages))
 
 
+def _chunked(folder, chunk: int = 8) -> OnnxCausalLM:
+    model = OnnxCausalLM.load(folder, threads=1)
+    model.prefill_chunk = chunk  # the tiny prompts are shorter than the real chunk
+    return model
+
+
 def test_a_prompt_that_starts_like_the_last_one_reads_only_the_rest(fused_onnx_model):
-    """Two products behind the same system prompt: the second reuses the first's cached positions
-    and writes exactly what a model without the cache writes."""
-    cached = OnnxCausalLM.load(fused_onnx_model, threads=1)
-    fresh = OnnxCausalLM.load(fused_onnx_model, threads=1)
+    """Two products behind the same system prompt: the second reuses the first's cached chunks and
+    writes exactly what a model without the cache writes, sampled with a seed too."""
+    cached, fresh = _chunked(fused_onnx_model), _chunked(fused_onnx_model)
     first, second = _shop_prompt(cached, "Type: backpack"), _shop_prompt(cached, "Type: ceramic mug, 350 ml")
     shared = next(i for i, (a, b) in enumerate(zip(first, second)) if a != b)
-    assert shared >= cached.prefix_cache.MIN_TOKENS
+    assert shared >= 3 * cached.prefill_chunk
     cached.generate(first, GREEDY)
     for settings in (GREEDY, SAMPLED):
         got = [c.token_ids for c in cached.generate(second, settings)]
         fresh.prefix_cache.clear()
         assert [c.token_ids for c in fresh.generate(second, settings)] == got
         assert fresh.prefix_cache.reused_tokens == 0
-    assert cached.prefix_cache.reused_tokens == len(second) - 1  # the same prompt again: all but the last
+    # the same prompt again: every whole chunk before the last token
+    assert cached.prefix_cache.reused_tokens == (len(second) - 1) // 8 * 8
 
 
-def test_the_prefix_cache_reuses_only_what_matches(fused_onnx_model):
+def test_the_prefix_cache_reuses_whole_chunks_of_what_matches(fused_onnx_model):
     from adcopy_desktop.core.runtime.decoder import _SharedStepper
 
-    model = OnnxCausalLM.load(fused_onnx_model, threads=1)
+    model = _chunked(fused_onnx_model)
     first = _shop_prompt(model, "Type: backpack")
     model.generate(first, GREEDY)
     second = _shop_prompt(model, "Type: mug")
     stepper = model._new_stepper(1, len(second) + 4)
     assert isinstance(stepper, _SharedStepper)
-    fresh = OnnxCausalLM.load(fused_onnx_model, threads=1)._new_stepper(1, len(second) + 4)
-    assert np.allclose(stepper.prefill(second), fresh.prefill(second), atol=1e-4)
-    assert model.prefix_cache.reused_tokens == next(i for i, (a, b) in enumerate(zip(first, second)) if a != b)
-    # a prompt that differs from the start reuses nothing, and one under MIN_TOKENS shared neither
+    fresh = _chunked(fused_onnx_model)._new_stepper(1, len(second) + 4)
+    # bit for bit: the same chunks computed from the same cache
+    assert np.array_equal(stepper.prefill(second), fresh.prefill(second))
+    shared = next(i for i, (a, b) in enumerate(zip(first, second)) if a != b)
+    assert model.prefix_cache.reused_tokens == shared // 8 * 8 > 0
+    # a prompt that differs from the start reuses nothing
     model.generate([second[-1], *second[:-1]], GREEDY)
     assert model.prefix_cache.reused_tokens == 0
+
+
+def test_chunked_reading_matches_reading_the_prompt_at_once(fused_onnx_model, prompt_ids):
+    whole = OnnxCausalLM.load(fused_onnx_model, threads=1)
+    whole.prefix_cache = None
+    chunked = _chunked(fused_onnx_model, chunk=3)
+    chunked.prefix_cache = None
+    assert len(prompt_ids) > 3 * 3
+    once = whole._new_stepper(1, len(prompt_ids) + 1).prefill(prompt_ids)
+    assert np.allclose(chunked._new_stepper(1, len(prompt_ids) + 1).prefill(prompt_ids), once, atol=1e-4)
 
 
 def test_the_export_graph_has_no_prefix_cache(model):
@@ -366,7 +384,7 @@ def test_the_export_graph_has_no_prefix_cache(model):
 
 def test_the_prefix_cache_keeps_one_entry_per_kind_of_prompt(fused_onnx_model):
     """Titles and descriptions alternate in a batch: each finds its own kind's cached start."""
-    model = OnnxCausalLM.load(fused_onnx_model, threads=1)
+    model = _chunked(fused_onnx_model)
 
     def prompt(kind: str, facts: str) -> list[int]:
         system = f"You write {kind} for an online shop. Use only the given facts. " * 3
