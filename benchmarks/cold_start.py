@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 PRODUCT = "类型#上衣*材质#牛仔布*颜色#白色*风格#简约"
@@ -37,15 +39,15 @@ for token in llm.generate(ids, temp=0.0):
 """
 
 
-def time_adcopy(model: str | None, threads: int) -> float:
-    """Seconds from launching ``adcopy generate`` to its first token event."""
+def time_adcopy(model: str | None) -> float:
+    """Seconds from launching ``adcopy generate`` to its first token event (threads: its settings',
+    the physical cores by default)."""
     command = [sys.executable, "-m", "adcopy_desktop", "generate", "--product", PRODUCT, "-n", "1",
                "--temperature", "0", "--max-new-tokens", "8", "--format", "jsonl", "--lang", "zh"]
     if model:
         command += ["--model", model]
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         for line in process.stdout:
             event = json.loads(line)
@@ -88,7 +90,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", help="model id (default: the active model)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--gguf", type=Path, help="GGUF for llama.cpp (default: the catalog model's own)")
-    parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--threads", type=int, default=psutil.cpu_count(logical=False) or os.cpu_count() or 1,
+                        help="llama.cpp's threads (default: the physical cores, as adcopy's default)")
     args = parser.parse_args(argv)
 
     from adcopy_desktop.bench.runner import catalog_gguf, module_present
@@ -97,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     store = ModelStore()
     info = store.get(args.model) if args.model else store.active_model()
     report: dict[str, object] = {"model": info.id, "threads": args.threads}
-    report["adcopy"] = summary([time_adcopy(args.model, args.threads) for _ in range(args.runs)])
+    report["adcopy"] = summary([time_adcopy(args.model) for _ in range(args.runs)])
     with tempfile.TemporaryDirectory(prefix="adcopy-cold-") as work:
         gguf = args.gguf or (catalog_gguf(info.id, Path(work)) if module_present("llama_cpp") else None)
         if gguf is not None:

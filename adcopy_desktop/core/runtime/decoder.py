@@ -391,8 +391,7 @@ class _PrefixCache:
     """The KV caches of the last few prompts, so that a prompt that starts like one of them reads
     only what differs: the system prompt, the brand style and the kind's worked example are the
     same for every product of a batch, often most of the prompt (one entry per kind of copy).
-    Positions are computed the same way either way (the fused kernel's rotary from the cache
-    length), so the logits are the same."""
+    Reused in whole prefill chunks, so the logits are bit for bit those without the cache."""
 
     ENTRIES = 4  # a batch of titles, descriptions, selling points and promos keeps each kind's
 
@@ -417,7 +416,7 @@ class _PrefixCache:
             shared = self._shared(cached_ids, prompt) // chunk * chunk
             if shared > best:
                 best, layers = shared, cached_layers
-        if best == 0 or layers is None:
+        if layers is None:
             return 0
         for buffer, cached in zip(buffers, layers):
             buffer[0, :, :best] = cached[:, :best]
