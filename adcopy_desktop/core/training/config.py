@@ -32,7 +32,8 @@ class TrainingConfig:
     max_length: int = 512  # tokens of prompt + copy; longer prompts lose their start
     lora_rank: int = 8
     lora_alpha: int = 16
-    lora_dropout: float = 0.05
+    # 0: LoRA dropout's random masks cost a third of a step on CPU and the held-out loss was the same
+    lora_dropout: float = 0.0
     top_layers: int = 2
     holdout_share: float = 0.2
     seed: int = 0
@@ -57,6 +58,8 @@ class TrainingConfig:
     train_precision: str = "auto"
     gradient_checkpointing: bool = True  # recompute activations in backward: a fraction of the memory
     group_by_length: bool = True  # batches of similar length waste less on padding
+    # a batch as one sequence, its shared prompt start read once, no padding (same loss, less work)
+    pack_batches: bool = True
     # adapter: a LoRA version is stored as its adapter over the shared base (megabytes); merged:
     # as a full copy of the weights (top_layers and full training always are)
     version_format: str = "adapter"
@@ -99,6 +102,9 @@ class TrainingConfig:
         "version_format": "How a LoRA version is stored: adapter (a few MB over the shared base model) or "
                           "merged (a full copy of the model).",
         "group_by_length": "Batch examples of similar length together so less time goes to padding.",
+        "pack_batches": "Put a batch into one sequence without padding and read the prompt start its examples "
+                        "share (instructions, brand voice) once instead of once per example: the same "
+                        "losses for less computation.",
         "style": "Brand style to train for (empty: all copy).",
     }
 
