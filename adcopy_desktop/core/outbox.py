@@ -321,6 +321,10 @@ def run_job(
             outbox.record_error([item.id for item in batch], str(error))
             log.warning("export job #%s stopped: %s", job_id, error)
             raise ShopError(redact(str(error))) from None
+        except Exception as error:  # a plugin's client failed (its deadline, its host): the items stay
+            outbox.record_error([item.id for item in batch], str(error))
+            log.warning("export job #%s stopped: %s", job_id, error)
+            raise
         sent_ids = {item.id for item in batch}
         valid = [result for result in results if isinstance(result, ItemResult) and result.item_id in sent_ids]
         answered = {result.item_id for result in valid}

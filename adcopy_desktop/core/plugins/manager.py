@@ -870,7 +870,9 @@ class PluginManager:
             problem = self._fail(info, f"exporter '{chosen.name}' connect",
                                  f"returned {_describe_value(client)}, not a ShopClient with send() and batch_size")
             raise PluginError(_problem_message(problem, info))
-        return client
+        if info.builtin:
+            return client
+        return _GuardedShopClient(self, info, chosen.name, client)
 
     def load_backend(self, name: str, context: BackendContext) -> GenerationBackend:
         """Load the backend called ``name``; errors name the plugin that provides it."""
@@ -998,6 +1000,28 @@ class PluginManager:
                         del sys.modules[module_name]
             self._added_paths.clear()
             importlib.invalidate_caches()
+
+
+class _GuardedShopClient:
+    """A plugin's shop client whose ``send`` runs under the ``shop`` deadline in its error
+    boundary: a send that hangs (a shop that never answers) ends at the deadline, the plugin is
+    reported and disabled, and the outbox keeps the items to send again."""
+
+    def __init__(self, manager: PluginManager, info: PluginInfo, exporter: str, client: Any):
+        self._manager, self._info, self._exporter, self._client = manager, info, exporter, client
+        self.batch_size = client.batch_size
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._client, name)
+
+    def send(self, items: Sequence[Any]) -> Any:
+        return self._manager._run_selected(self._info, f"exporter '{self._exporter}' send", "shop",
+                                           self._client.send, list(items))
+
+    def __repr__(self) -> str:
+        return f"<{self._client!r} of plugin {self._info.name}>"
 
 
 class _Collector:

@@ -260,7 +260,11 @@ class PluginHost:
                             callback_error = error
                             cancel_sent = self._cancel(call_id)
                 elif what == "http":
-                    self._relay_http(payload)
+                    # sent by a thread of its own, so the deadline still ends a call whose shop never
+                    # answers; the request's own timeout ends with the call's deadline
+                    left = None if deadline is None else max(0.1, deadline - time.monotonic())
+                    threading.Thread(target=self._relay_http, args=(payload, self.process, left),
+                                     name=f"adcopy-host-http-{self.label}", daemon=True).start()
                 elif what == "died":
                     raise self._death()
         finally:
@@ -381,7 +385,8 @@ class PluginHost:
             sealed[name] = placeholder
         return sealed
 
-    def _relay_http(self, request: dict) -> None:
+    def _relay_http(self, request: dict, process: subprocess.Popen | None = None,
+                    seconds_left: float | None = None) -> None:
         from adcopy_desktop.core.shops import ShopError
         from adcopy_desktop.core.shops.http import request_json
 
@@ -400,8 +405,11 @@ class PluginHost:
                 url = url.replace(placeholder, urllib.parse.quote(secret, safe=""))
                 headers = {str(k): str(v).replace(placeholder, secret) for k, v in headers.items()}
             timeout = request.get("timeout")
+            timeout = float(timeout) if isinstance(timeout, (int, float)) and timeout > 0 else 30.0
+            if seconds_left is not None:
+                timeout = min(timeout, seconds_left)
             response = request_json(method, url, headers=headers, body=Codec().decode(request.get("body")),
-                                    timeout=float(timeout) if isinstance(timeout, (int, float)) else 30.0)
+                                    timeout=timeout)
             answer = {"op": "answer", "id": request_id, "ok": True, "value": Codec().encode(response)}
         except Exception as error:  # noqa: BLE001 - the plugin gets the error, as request_json raises it
             answer = {"op": "answer", "id": request_id, "ok": False, "error": encode_error(error)}
@@ -410,9 +418,9 @@ class PluginHost:
         for placeholder, (secret, _) in self._sealed.items():  # a shop echoing a key never hands it over
             text = text.replace(secret, placeholder)
         try:
-            self._send(self.process, json.loads(text))
+            self._send(process or self.process, json.loads(text))
         except (OSError, ValueError):
-            pass
+            pass  # the host was stopped (its call missed its deadline) or died meanwhile
 
 
 class RemoteCallable:

@@ -418,3 +418,116 @@ def candidate_accepted(candidate):
     assert [p.name for p in result.products] == ["tea", "mug"] and progress[0].fraction == 0.5
     manager.candidate_accepted(candidates[0])
     assert manager.problems == []
+
+
+HANGING_SHOP = '''
+from adcopy_desktop.core.plugins import Exporter, hookimpl
+from adcopy_desktop.core.shops import ItemResult
+
+
+class Client:
+    batch_size = 5
+
+    def __init__(self, url, token):
+        self.destination, self.token = url, token
+
+    def send(self, items):
+        from adcopy_desktop.core.shops.http import request_json
+        # the shop accepts the connection and never answers; the plugin is willing to wait an hour
+        request_json("POST", self.destination + "/api/products", headers={"Authorization": self.token},
+                     body=[item.payload for item in items], timeout=3600)
+        return [ItemResult(item.id, "done") for item in items]
+
+
+@hookimpl
+def register_exporters(register):
+    register(Exporter(name="hanging-shop", credentials=("token",),
+                      connect=lambda options, credentials: Client(options["shop_url"], credentials["token"]),
+                      settings_schema={"shop_url": {"type": "string", "default": ""}}))
+'''
+
+
+def test_a_shop_request_that_never_gets_an_answer_ends_at_the_deadline_and_the_outbox_keeps_the_item(
+        tmp_path, plugins_dir, make_manager, memory_keyring):
+    """The request goes through the app (it adds the key); the app's wait on it is under the call's
+    deadline too, so a shop on 127.0.0.1 that never answers cannot hold the export."""
+    import socket
+
+    from adcopy_desktop.core.errors import PluginError
+    from adcopy_desktop.core.export import export_to_shop
+    from adcopy_desktop.core.library import Library
+    from adcopy_desktop.core.outbox import Outbox, RetryPolicy
+    from adcopy_desktop.core.secrets import store_credentials
+    from tests.core.shops.helpers import add_product_with_copy
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # connections complete in the backlog; nothing ever reads or answers them
+    url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+    installed(tmp_path, plugins_dir, "adcopy-shop-hanging", HANGING_SHOP, version="0.4")
+    manager = make_manager(deadlines={"shop": 1.0})
+    store_credentials("hanging-shop", url, {"token": "hs_token_1"})
+    try:
+        with Library(tmp_path / "library.sqlite3") as library:
+            add_product_with_copy(library, "tea", "tea-1", {"title": "Green tea"})
+            started = time.perf_counter()
+            with pytest.raises(PluginError) as raised:
+                export_to_shop(library, manager, "hanging-shop", options={"shop_url": url},
+                               policy=RetryPolicy(base_s=0.001))
+            elapsed = time.perf_counter() - started
+            outbox = Outbox(library)
+            [job] = outbox.unfinished_jobs("hanging-shop", url)
+            [item] = outbox.items(job.id, ("pending", "sent"))
+    finally:
+        silent.close()
+    assert elapsed < 1.0 + 1.0, f"the export took {elapsed:.2f} s"
+    assert "did not answer within 1 s" in str(raised.value) and "disabled for this session" in str(raised.value)
+    [problem] = manager.problems
+    assert (problem.name, problem.version, problem.source, problem.hook, problem.disabled) == (
+        "adcopy-shop-hanging", "0.4", "plugin folder", "exporter 'hanging-shop' send", True)
+    assert status(manager, "adcopy-shop-hanging").status == FAILED
+    assert "hanging-shop" not in manager.exporters()
+    assert item.external_key == "tea-1" and "did not answer within 1 s" in item.last_error
+
+
+def test_an_in_process_shop_client_that_hangs_ends_at_the_deadline_too(tmp_path, make_manager, memory_keyring):
+    import threading
+
+    from adcopy_desktop.core.errors import PluginError
+    from adcopy_desktop.core.export import export_to_shop
+    from adcopy_desktop.core.library import Library
+    from adcopy_desktop.core.outbox import Outbox
+    from adcopy_desktop.core.plugins import Exporter
+    from adcopy_desktop.core.secrets import store_credentials
+    from tests.core.shops.helpers import add_product_with_copy
+
+    never = threading.Event()
+
+    class Client:
+        batch_size = 1
+
+        def send(self, items):
+            never.wait(3600)
+
+    class Plugin:
+        @hookimpl
+        def register_exporters(self, register):
+            register(Exporter(name="stuck", credentials=("token",), connect=lambda options, credentials: Client(),
+                              settings_schema={"shop_url": {"type": "string", "default": ""}}))
+
+    manager = make_manager(deadlines={"shop": 0.3})
+    manager.add_plugin(Plugin(), name="stuck-shop", version="1.0")
+    store_credentials("stuck", "https://stuck.example", {"token": "t"})
+    try:
+        with Library(tmp_path / "library.sqlite3") as library:
+            add_product_with_copy(library, "tea", "tea-1", {"title": "Green tea"})
+            started = time.perf_counter()
+            with pytest.raises(PluginError, match="did not answer within 0.3 s"):
+                export_to_shop(library, manager, "stuck", options={"shop_url": "https://stuck.example"})
+            assert time.perf_counter() - started < 0.3 + 1.0
+            [job] = Outbox(library).unfinished_jobs("stuck", "https://stuck.example")
+            assert len(Outbox(library).items(job.id, ("pending", "sent"))) == 1
+    finally:
+        never.set()
+    assert manager.problems[0].hook == "exporter 'stuck' send"
+    assert status(manager, "stuck-shop").status == FAILED
