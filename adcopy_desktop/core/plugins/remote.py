@@ -128,6 +128,7 @@ class PluginHost:
         self._sealed: dict[str, tuple[str, tuple]] = {}  # placeholder -> (secret, shop origin)
         self._exit: str | None = None
         self._pending_load: int | None = None
+        self.generation = 0  # one more for each process started: handles of older ones are gone
 
     # -- life -------------------------------------------------------------------------------------
 
@@ -144,6 +145,7 @@ class PluginHost:
         with self._lock:
             self.process = process
             self._exit = None
+            self.generation += 1
         threading.Thread(target=self._read, args=(process,), name=f"adcopy-host-{self.label}", daemon=True).start()
         threading.Thread(target=self._log_stderr, args=(process,), name=f"adcopy-host-log-{self.label}",
                          daemon=True).start()
@@ -204,8 +206,14 @@ class PluginHost:
         codec = self._argument_codec(callbacks, cancels)
         wire = {key: (codec.encode(value) if key in ("args", "kwargs") else value) for key, value in message.items()}
         call_id = self._submit(wire)
-        return self._wait(call_id, seconds=seconds, kind=kind, cancel=cancels[0] if cancels else None,
-                          callbacks=callbacks)
+        value = self._wait(call_id, seconds=seconds, kind=kind, cancel=cancels[0] if cancels else None,
+                           callbacks=callbacks)
+        if (isinstance(value, RemoteObject) and message.get("op") == "call" and isinstance(message.get("target"), str)
+                and not callbacks and not cancels and not codec.handles_used):
+            # made by a registered function from plain values (a backend's load, a shop's connect):
+            # after a restart the object is made again the same way in the new host
+            value._recipe = (message, seconds, kind)
+        return value
 
     def _submit(self, message: dict) -> int:
         call_id = next(self._ids)
@@ -347,7 +355,8 @@ class PluginHost:
 
         def special(value: Any) -> dict | None:
             if isinstance(value, RemoteObject) and value._host is self:
-                return {"__t": "handleref", "h": value._handle}
+                codec.handles_used = True
+                return {"__t": "handleref", "h": value._current_handle()}
             if isinstance(value, CancelToken):
                 cancels.append(value)
                 return {"__t": "cancel"}
@@ -362,6 +371,7 @@ class PluginHost:
             return None
 
         codec = Codec(special=special)
+        codec.handles_used = False
         return codec
 
     def _result_codec(self) -> Codec:
@@ -424,19 +434,24 @@ class PluginHost:
 
 
 class RemoteCallable:
-    """A function a plugin registered, living in its host. Calling it applies the kind's deadline;
-    the manager calls ``call_remote`` with its own."""
+    """A function a plugin registered (``target``: its id), or a method of an object in the host
+    (``owner`` and ``target``: the method's name), living in its host. Calling it applies the
+    kind's deadline; the manager calls ``call_remote`` with its own."""
 
-    def __init__(self, host: PluginHost, target: Any, kind: str, label: str):
+    def __init__(self, host: PluginHost, target: Any, kind: str, label: str, owner: "RemoteObject | None" = None):
         self._host = host
         self._target = target
+        self._owner = owner
         self._kind = kind
         self.__name__ = label
         self.__qualname__ = label
 
     def call_remote(self, args: Sequence[Any], kwargs: Mapping[str, Any] | None, *, seconds: float | None,
                     kind: str) -> Any:
-        return self._host.call({"op": "call", "target": self._target, "args": list(args),
+        target = self._target
+        if self._owner is not None:
+            target = {"handle": self._owner._current_handle(), "method": self._target}
+        return self._host.call({"op": "call", "target": target, "args": list(args),
                                 "kwargs": dict(kwargs or {})}, seconds=seconds, kind=kind)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -451,11 +466,18 @@ class RemoteCallable:
 
 class RemoteObject:
     """An object that stays in the host (a loaded backend, a shop client): its plain attributes
-    as they were when it was returned, and its methods as ``RemoteCallable``s."""
+    as they were when it was returned, and its methods as ``RemoteCallable``s.
+
+    A host that restarted has lost the object. One that a registered function made from plain
+    values (``_recipe``: a backend's ``load``, a shop target's ``connect``) is made again in the
+    new host on its next call, so that call works; any other raises that it is gone."""
 
     def __init__(self, host: PluginHost, data: dict):
         self._host = host
         self._handle = data["h"]
+        self._generation = host.generation
+        self._recipe: tuple[dict, float | None, str] | None = None
+        self._remake_lock = threading.Lock()
         self._type = str(data.get("type", "object"))
         attrs = data.get("attrs") if isinstance(data.get("attrs"), dict) else {}
         codec = Codec()
@@ -469,8 +491,24 @@ class RemoteObject:
         kind = "backend" if "generate" in self._methods else "shop"
         for method in self._methods:
             if method not in attrs:
-                setattr(self, method, RemoteCallable(host, {"handle": self._handle, "method": method}, kind,
-                                                     f"{self._type}.{method}"))
+                setattr(self, method, RemoteCallable(host, method, kind, f"{self._type}.{method}", owner=self))
+
+    def _current_handle(self) -> int:
+        """The object's handle in the running host: made again there after a restart."""
+        host = self._host
+        host._ensure_running()
+        with self._remake_lock:
+            if self._generation == host.generation:
+                return self._handle
+            if self._recipe is None:
+                raise PluginError(f"its {self._type} is gone (the plugin host restarted) and cannot be made again")
+            message, seconds, kind = self._recipe
+            log.info("making %s again in the restarted plugin host of %s", self._type, host.label)
+            fresh = host.call(message, seconds=seconds, kind=kind)
+            if not isinstance(fresh, RemoteObject):
+                raise PluginError(f"the restarted plugin host made {type(fresh).__name__} instead of {self._type}")
+            self._handle, self._generation = fresh._handle, fresh._generation
+            return self._handle
 
     def __repr__(self) -> str:
         return f"<{self._type} in the plugin host of {self._host.label}>"

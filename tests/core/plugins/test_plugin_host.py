@@ -531,3 +531,85 @@ def test_an_in_process_shop_client_that_hangs_ends_at_the_deadline_too(tmp_path,
         never.set()
     assert manager.problems[0].hook == "exporter 'stuck' send"
     assert status(manager, "stuck-shop").status == FAILED
+
+
+def test_objects_from_a_restarted_host_are_made_again_on_their_next_call(tmp_path, plugins_dir, make_manager,
+                                                                         memory_keyring):
+    """A loaded backend and a shop client live in the host; the host dies on their first call and
+    is started again: the next call loads the backend (connects the client) again in the new host."""
+    from adcopy_desktop.core.errors import PluginError
+    from adcopy_desktop.core.shops import OutgoingItem
+
+    first_time = tmp_path / "died-once"
+    code = f'''
+import os
+from pathlib import Path
+from adcopy_desktop.core.plugins import Backend, Exporter, hookimpl
+from adcopy_desktop.core.shops import ItemResult
+
+DIED = Path({str(first_time)!r})
+LOADS = []
+
+def die_the_first_time(what):
+    marker = DIED.with_name(DIED.name + "-" + what)
+    if not marker.exists():
+        marker.write_text("x")
+        os._exit(3)
+
+class Flaky:
+    provider = "flaky"
+    special_tokens = ()
+
+    def __init__(self, options):
+        LOADS.append(options)
+        self.options = options
+
+    def generate(self, messages, settings, *, cancel=None, on_token=None):
+        from adcopy_desktop.core.plugins.testing import FakeCompletion
+        die_the_first_time("generate")
+        return [FakeCompletion(index=i, text=f"flaky {{i}} after {{len(LOADS)}} load(s) {{self.options}}")
+                for i in range(settings.n)]
+
+class Client:
+    batch_size = 1
+
+    def __init__(self, token):
+        self.token = token
+
+    def send(self, items):
+        die_the_first_time("send")
+        return [ItemResult(item.id, "done", remote_id=self.token[:14]) for item in items]
+
+@hookimpl
+def register_backends(register):
+    register(Backend(name="flaky", load=lambda context: Flaky(dict(context.options)), uses_model_store=False,
+                     settings_schema={{"colour": {{"type": "string", "default": "green"}}}}))
+
+@hookimpl
+def register_exporters(register):
+    register(Exporter(name="flaky-shop", credentials=("token",),
+                      connect=lambda options, credentials: Client(credentials["token"]),
+                      settings_schema={{"shop_url": {{"type": "string", "default": ""}}}}))
+'''
+    installed(tmp_path, plugins_dir, "adcopy-flaky", code)
+    manager = make_manager()
+    generator = CopyGenerator(plugins=manager, backend="flaky", backend_options={"colour": "red"})
+    with pytest.raises(PluginError, match=r"died \(exit code 3\); it is started again"):
+        generator.generate(REQUEST, GenerationSettings(n=2, seed=1))
+    candidates = generator.generate(REQUEST, GenerationSettings(n=2, seed=1))
+    assert [c.text for c in candidates] == ["flaky 0 after 1 load(s) {'colour': 'red'}",
+                                            "flaky 1 after 1 load(s) {'colour': 'red'}"]
+    [problem] = manager.problems
+    assert not problem.disabled and problem.hook == "backend 'flaky' generate"
+    assert status(manager, "adcopy-flaky").status == ACTIVE
+
+    # the host is now on its one restart: a shop client it made works after that one's death too
+    manager.close()
+    manager = make_manager()
+    client = manager.connect_shop("flaky-shop", {"shop_url": "https://flaky.example"}, {"token": "real-token"})
+    item = OutgoingItem(id=1, external_key="tea", payload={"title": "Tea"})
+    with pytest.raises(PluginError, match=r"died \(exit code 3\)"):
+        client.send([item])
+    [result] = client.send([item])
+    assert (result.status, result.remote_id) == ("done", "adcopy-secret-")  # a placeholder, still sealed
+    assert status(manager, "adcopy-flaky").status == ACTIVE
