@@ -205,10 +205,16 @@ def test_the_window_stays_responsive_while_a_plugin_hangs(qtbot, open_window, tm
     manager = PluginManager(entry_points=[], safe_mode=False, allow=["adcopy-scorer-sleepy"], disabled=[],
                             deadlines={"scorer": 3.0})
     window = open_window(plugins=manager)
-    window.show()
-    qtbot.waitExposed(window)
+    # the window's start (the model's preload, its spare cards built one per loop turn) is over
+    # before the plugin's hang is measured: importing ONNX Runtime holds the GIL for 40-70 ms
+    # even on the preload's worker thread
+    with qtbot.waitSignal(window.context.provider_loaded, timeout=60_000):
+        window.show()
+        qtbot.waitExposed(window)
+    writer = window.writer
+    qtbot.waitUntil(lambda: len(writer._pool) >= writer.panel.count_spin.maximum(), timeout=10_000)
     add_product(qtbot, window, "Type: teapot")
-    qtbot.waitUntil(lambda: not window.context.jobs.running("preload"), timeout=60_000)
+    qtbot.wait(100)
     meter = StallMeter(interval_ms=5)
     meter.start()
     qtbot.wait(50)
@@ -217,9 +223,9 @@ def test_the_window_stays_responsive_while_a_plugin_hangs(qtbot, open_window, tm
     print(f"\nGUI responsiveness while a scorer hangs for its 3 s deadline: {report.describe()}")
     assert job.outcome == "succeeded"
     assert report.seconds >= 3.0 and report.ticks > 100
-    # target: every stall under 50 ms (35-50 ms measured on an idle 2-core machine); the longest one
-    # may reach 250 ms only when other work starves this niced test, as tests/gui/test_responsiveness.py allows
-    assert report.p99_gap_ms - report.interval_ms < 50 and report.longest_stall_ms < 250, report.describe()
+    # target: every stall under 50 ms; 13-27 ms measured on a 2-core machine with a benchmark beside
+    # it (docs/benchmarks.md); the longest one may reach 100 ms only when other work starves this test
+    assert report.p99_gap_ms - report.interval_ms < 50 and report.longest_stall_ms < 100, report.describe()
     messages = " | ".join(window.message_bar.texts())
     assert "Plugin 'adcopy-scorer-sleepy' 1.0 (plugin folder) failed in scorer 'sleepy': did not answer within 3 s" \
         in messages
