@@ -269,6 +269,41 @@ def test_install_warns_before_an_unsigned_wheel_and_list_shows_its_provenance(tm
     assert f"from: {wheel.resolve()} (sha256 {digest}, installed " in text and "runs in: plugin host" in text
 
 
+def test_keygen_sign_trust_then_install_a_signed_wheel_without_the_warning(tmp_path, monkeypatch):
+    import hashlib
+
+    key = tmp_path / "publisher.pem"
+    made = run("plugins", "keygen", str(key))
+    assert made.exit_code == 0, made.output
+    public = made.stdout.strip().rsplit(" ", 1)[-1]
+    assert run("plugins", "keygen", str(key)).exit_code != 0  # never overwritten
+    wheel, _ = build_wheel(tmp_path, "adcopy-style-throwaway", "1.0")
+    signed = run("plugins", "sign", str(wheel), "--key", str(key))
+    assert signed.exit_code == 0 and (tmp_path / (wheel.name + ".sig")).is_file(), signed.output
+    # a signature but no trusted key: unsigned, so it asks
+    unsure = run("plugins", "install", str(wheel))
+    assert unsure.exit_code != 0 and "no trusted keys are set" in unsure.stderr
+    trusted = run("plugins", "trust", "Acme Agency", public)
+    assert trusted.exit_code == 0 and "Trusting wheels signed by Acme Agency" in trusted.stdout
+    installed = run("plugins", "install", str(wheel))  # no --yes, no terminal: it does not ask
+    assert installed.exit_code == 0, installed.output
+    assert "is signed by Acme Agency (key " in installed.stderr and "warning" not in installed.stderr
+    monkeypatch.setenv("ADCOPY_PLUGINS", "adcopy-style-throwaway")
+    plugins, _ = listed()
+    provenance = plugins["adcopy-style-throwaway"]["provenance"]
+    assert provenance["signed"] is True and provenance["signer"] == "Acme Agency"
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    assert f"sha256 {digest}, installed " in run("plugins", "list").stdout
+    assert ", signed by Acme Agency (key " in run("plugins", "list").stdout
+    # changed after signing: refused
+    with wheel.open("ab") as stream:
+        stream.write(b"\0")
+    refused = run("plugins", "install", str(wheel), "--yes")
+    assert refused.exit_code != 0 and "does not match" in refused.output
+    assert run("plugins", "trust", "Acme Agency", "--remove").exit_code == 0
+    assert run("plugins", "trust", "Acme Agency", "--remove").exit_code != 0
+
+
 CRASHING_SCORER = """
 import os
 from adcopy_desktop.core.plugins import Scorer, hookimpl

@@ -40,6 +40,9 @@ class Settings:
     # where third-party plugins run: "process" (a plugin host process each, without the app's
     # secrets) or "in-process" (with the app's rights; for debugging a plugin)
     plugin_isolation: str = "process"
+    # public keys whose wheel signatures (FILE.whl.sig) make a plugin "signed" (core/plugins/signing.py):
+    # [{"name": "Acme Agency", "key": "<base64 Ed25519 public key>"}]
+    trusted_plugin_keys: list = field(default_factory=list)
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -84,6 +87,9 @@ def load_settings(path: Path | None = None) -> Settings:
         log.warning("plugin_isolation in %s must be one of %s; using process", path,
                     ", ".join(PLUGIN_ISOLATION_CHOICES))
         settings.plugin_isolation = "process"
+    if not isinstance(settings.trusted_plugin_keys, list):
+        log.warning("trusted_plugin_keys in %s must be a list of {name, key} entries; ignoring it", path)
+        settings.trusted_plugin_keys = []
     if not isinstance(settings.training, dict):
         log.warning("training in %s must be a table of training settings; ignoring it", path)
         settings.training = {}

@@ -119,10 +119,18 @@ class PluginManagerPage(QWidget):
         lines = [self.tr("Source: {source}").format(source=source or "-"),
                  self.tr("sha256: {sha}").format(sha=sha or self.tr("not recorded (installed with pip)")),
                  self.tr("Installed: {time}").format(time=provenance.get("installed") or "-"),
-                 self.tr("Signed: yes") if provenance.get("signed") else self.tr("Signed: no"),
+                 self._signed_text(provenance),
                  self.tr("Runs in: its own plugin host process") if info.runs_in == "plugin host"
                  else self.tr("Runs in: the app's process")]
         return cell, "\n".join(lines)
+
+    def _signed_text(self, provenance: dict) -> str:
+        if not provenance.get("signed"):
+            return self.tr("Signed: no")
+        if provenance.get("signer"):
+            return self.tr("Signed: yes, by {signer} (key {key})").format(signer=provenance["signer"],
+                                                                       key=provenance.get("key") or "-")
+        return self.tr("Signed: yes")
 
     def _status_label(self, status: str) -> str:
         return {ACTIVE: self.tr("active"), DISABLED: self.tr("disabled"), FAILED: self.tr("failed")}.get(status, status)
@@ -196,18 +204,21 @@ class PluginManagerPage(QWidget):
             self.install(Path(path))
 
     def confirm_unsigned(self, path: Path, ask=None) -> bool:
-        """Wheels carry no signature AdCopy can check: show the sha256 and ask before installing.
-        ``ask`` (tests) receives the dialog and returns the button pressed."""
+        """A wheel signed by a trusted key (``FILE.whl.sig``, core/plugins/signing.py) installs;
+        one whose signature does not verify is refused; for an unsigned one, show the sha256 and
+        ask before installing. ``ask`` (tests) receives the dialog and returns the button pressed."""
         from adcopy_desktop.core.errors import PluginError
-        from adcopy_desktop.core.plugins.provenance import wheel_sha256, wheel_signed
+        from adcopy_desktop.core.plugins.provenance import wheel_sha256
+        from adcopy_desktop.core.plugins.signing import check_signature
         from adcopy_desktop.core.plugins.wheels import inspect_wheel
 
         try:
             checked = inspect_wheel(path)
+            signature = check_signature(path)
         except PluginError as exc:
             self.context.error(str(exc))
             return False
-        if wheel_signed(path):
+        if signature.signed:
             return True
         dialog = QMessageBox(QMessageBox.Icon.Warning, self.tr("Install an unsigned plugin?"),
                              self.tr("{file} ({name} {version}) is not signed, so AdCopy cannot tell who built it.")

@@ -1833,6 +1833,10 @@ AdCopy 仍会打开；请在“模型”页导入模型或在那里构建默认�
         <translation>已签名：否</translation>
     </message>
     <message>
+        <source>Signed: yes, by {signer} (key {key})</source>
+        <translation>已签名：是，签名者 {signer}（密钥 {key}）</translation>
+    </message>
+    <message>
         <source>Runs in: its own plugin host process</source>
         <translation>运行于：独立的插件宿主进程</translation>
     </message>

@@ -262,6 +262,33 @@ def test_the_plugins_tab_shows_provenance_and_asks_before_an_unsigned_wheel(qtbo
     assert page.row_texts("adcopy.csv-export")[5] == "part of AdCopy"
 
 
+def test_a_wheel_signed_by_a_trusted_key_installs_without_asking_and_shows_its_signer(qtbot, open_window, tmp_path,
+                                                                                     monkeypatch):
+    from adcopy_desktop.core.plugins.signing import generate_key, sign_wheel
+    from adcopy_desktop.core.plugins.wheels import install_wheel
+    from adcopy_desktop.core.settings import save_settings
+
+    monkeypatch.setenv("ADCOPY_PLUGINS", "adcopy-style-throwaway")
+    private, public = generate_key()
+    wheel, _ = build_wheel(tmp_path)
+    sign_wheel(wheel, private)
+    settings = load_settings()
+    settings.trusted_plugin_keys = [{"name": "Acme Agency", "key": public}]
+    save_settings(settings)
+    window = open_window()
+    page = window.plugins_page
+    asked = []
+    assert page.confirm_unsigned(wheel, ask=asked.append) and not asked
+    install_wheel(wheel)
+    page.reload()
+    cell = page.table.item(page.infos.index(page.info("adcopy-style-throwaway")), 5)
+    assert "Signed: yes, by Acme Agency (key " in cell.toolTip()
+    with wheel.open("ab") as stream:  # changed after signing: refused with a message, nothing asked
+        stream.write(b"\0")
+    assert not page.confirm_unsigned(wheel, ask=asked.append) and not asked
+    assert "does not match" in window.message_bar.text
+
+
 def test_after_a_crash_in_plugin_work_the_app_offers_safe_mode(qtbot, tmp_path):
     import json
 

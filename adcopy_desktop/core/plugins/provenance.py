@@ -6,9 +6,10 @@ distribution's folder and the time its metadata was written; pip keeps no wheel 
 show. ``adcopy plugins list`` and the Plugins tab show both.
 
 Signatures: Python wheels have no signing scheme in use today (``RECORD.jws``/``.p7s`` were
-dropped from the wheel spec), and AdCopy has no list of trusted publishers, so every wheel is
-*unsigned*: installing one asks first, showing its sha256 so the user can compare it with the
-one its author published.
+dropped from the wheel spec), so a wheel is *unsigned* unless a detached Ed25519 signature
+(``FILE.whl.sig``) is verified by one of the keys the user trusts (``signing.py``); installing an
+unsigned wheel asks first, showing its sha256 so the user can compare it with the one its author
+published.
 """
 
 from __future__ import annotations
@@ -31,17 +32,26 @@ def wheel_sha256(path: Path) -> str:
 
 
 def wheel_signed(path: Path) -> bool:
-    """Whether the wheel carries a signature we could check. None can be checked today."""
-    return False
+    """Whether a trusted key verifies the wheel's signature (``FILE.whl.sig``)."""
+    from adcopy_desktop.core.plugins.signing import SignatureError, check_signature
+
+    try:
+        return check_signature(path).signed
+    except SignatureError:
+        return False
 
 
-def record_install(folder: Path, wheel: Path, sha256: str) -> dict[str, Any]:
+def record_install(folder: Path, wheel: Path, sha256: str, signature: Any = None) -> dict[str, Any]:
+    """Write ``adcopy-install.json``; ``signature``: the wheel's ``signing.SignatureCheck``."""
     data = {
         "sha256": sha256,
         "source": str(Path(wheel).resolve()),
         "installed": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "signed": wheel_signed(wheel),
+        "signed": bool(signature is not None and signature.signed),
     }
+    if data["signed"]:
+        data["signer"] = signature.signer
+        data["key"] = signature.fingerprint
     (Path(folder) / PROVENANCE_FILE).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return data
 
@@ -52,7 +62,11 @@ def folder_provenance(folder: Path, dist_info: Path | None = None) -> dict[str, 
     try:
         data = json.loads((Path(folder) / PROVENANCE_FILE).read_text(encoding="utf-8"))
         if isinstance(data, dict):
-            return {key: data.get(key) for key in ("sha256", "source", "installed", "signed")}
+            found = {key: data.get(key) for key in ("sha256", "source", "installed", "signed")}
+            found["signed"] = found["signed"] is True
+            if found["signed"]:
+                found.update(signer=str(data.get("signer") or ""), key=str(data.get("key") or ""))
+            return found
     except (OSError, ValueError):
         pass
     return {"sha256": None, "source": str(folder), "installed": _mtime(dist_info or folder), "signed": False}

@@ -70,6 +70,7 @@ class InstalledPlugin:
     folder: Path
     replaced_version: str | None = None
     sha256: str = ""  # of the wheel file, recorded with where it came from (provenance.py)
+    signer: str | None = None  # the trusted key that verified its signature (signing.py), if one did
 
 
 def plugin_folder() -> Path:
@@ -168,7 +169,10 @@ def inspect_wheel(path: Path, plugins_dir: Path | None = None) -> WheelInfo:
 
 def install_wheel(path: Path, plugins_dir: Path | None = None) -> InstalledPlugin:
     """Check ``path`` and unpack it into ``plugins_dir/<name>/`` (replacing an older version)."""
+    from adcopy_desktop.core.plugins.signing import check_signature
+
     plugins_dir = Path(plugins_dir or plugin_folder())
+    signature = check_signature(path)  # a signature that does not verify: refused before anything
     info = inspect_wheel(path, plugins_dir)
     plugins_dir.mkdir(parents=True, exist_ok=True)
     _clean_stale(plugins_dir)
@@ -188,7 +192,9 @@ def install_wheel(path: Path, plugins_dir: Path | None = None) -> InstalledPlugi
                 destination.write_bytes(data)
         (staging / info.dist_info / "INSTALLER").write_text("adcopy\n", encoding="utf-8")
         sha256 = wheel_sha256(info.path)
-        record_install(staging, info.path, sha256)
+        if signature.signed and signature.sha256 != sha256:
+            raise PluginError(f"{info.path.name} changed while installing.")
+        record_install(staging, info.path, sha256, signature)
         replaced = _installed_version(target)
         old = None
         if target.exists():
@@ -206,7 +212,7 @@ def install_wheel(path: Path, plugins_dir: Path | None = None) -> InstalledPlugi
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return InstalledPlugin(name=info.name, version=info.version, folder=target, replaced_version=replaced,
-                           sha256=sha256)
+                           sha256=sha256, signer=signature.signer if signature.signed else None)
 
 
 def remove_plugin(name: str, plugins_dir: Path | None = None) -> Path:
