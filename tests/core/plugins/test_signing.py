@@ -44,7 +44,8 @@ def test_a_wheel_signed_by_a_trusted_key_installs_as_signed_by_its_name(tmp_path
     assert not wheel_signed(wheel)  # no trusted key yet: unsigned
     assert "no trusted keys are set" in check_signature(wheel).note
     _, stranger = generate_key()
-    trust({"name": "Someone else", "key": stranger}, {"name": "Acme Agency", "key": public}, {"name": "bad", "key": "x"})
+    trust({"name": "Someone else", "key": stranger}, {"name": "Acme Agency", "key": public},
+          {"name": "bad", "key": "x"})
     check = check_signature(wheel)
     fingerprint = key_fingerprint(base64.b64decode(public))
     assert (check.signed, check.signer, check.fingerprint) == (True, "Acme Agency", fingerprint)
