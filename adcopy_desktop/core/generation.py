@@ -29,7 +29,7 @@ from typing import Any, Callable, Mapping
 from adcopy_desktop.core.activity import generating
 from adcopy_desktop.core.candidates import Candidate, GenerationSettings, Timings
 from adcopy_desktop.core.errors import AdCopyError, UnsupportedLanguageError
-from adcopy_desktop.core.faithfulness import check_faithfulness
+from adcopy_desktop.core.faithfulness import EXPECTED_COVERAGE, check_faithfulness
 from adcopy_desktop.core.languages import language_name
 from adcopy_desktop.core.model_store import ModelInfo, ModelStore
 from adcopy_desktop.core.plugins import BackendContext, BrandStyle, PluginManager, get_plugin_manager
@@ -41,6 +41,7 @@ from adcopy_desktop.core.prompts import (
     load_template,
     max_new_tokens_for,
     resolve_language,
+    with_reminder,
 )
 
 log = logging.getLogger("adcopy.generation")
@@ -383,25 +384,34 @@ class CopyGenerator:
         loaded: tuple[Any, str] | None,
         retries: int,
     ) -> list[Candidate]:
-        """Write candidates with invented facts, or a description without the product's colour or
-        material, again (a small model invents or drops them now and then; a second draw rarely
-        repeats the slip) and keep the better version."""
+        """Write candidates with invented facts, or a description that leaves out the product's
+        colour or material or too many of its other values, again (a small model invents or drops
+        them now and then; a second draw rarely repeats the slip) and keep the better version. The
+        second draw is reminded of the values the first ones left out."""
         if settings.temperature <= 0:  # greedy decoding would give the same text again
             return candidates
         attributes = request.product.attributes
+        covers_facts = request.kind.value in ("description", "selling_points")
+        expected = EXPECTED_COVERAGE.get(request.kind.value, 0.8)
 
-        def invented(candidate: Candidate) -> int:
-            """Invented facts weigh most; a colour or material left out counts too (a buyer looks
-            for both first)."""
+        def slips(candidate: Candidate) -> tuple[int, list[str]]:
+            """How badly a candidate slipped, and the product values it left out. Invented facts
+            weigh most, a left-out colour or material next (a buyer looks for both first), then
+            other left-out values while fewer than the kind's expected share are there."""
             if candidate.finish_reason == "cancelled" or not candidate.text.strip():
-                return 0
+                return 0, []
             report = check_faithfulness(candidate.text, language, attributes)
             made_up = sum(1 for claim in report.unsupported if claim.kind in FACT_CLAIM_KINDS)
-            left_out = sum(1 for r in report.reflections
-                           if r.status == "missing" and r.key.strip().casefold() in KEY_FACT_NAMES)
-            return made_up * 10 + (left_out if request.kind.value in ("description", "selling_points") else 0)
+            if not covers_facts:
+                return made_up * 10, []
+            missing = [r for r in report.reflections if r.status == "missing"]
+            key_missing = sum(1 for r in missing if r.key.strip().casefold() in KEY_FACT_NAMES)
+            thin = report.coverage is not None and report.coverage < expected
+            weight = made_up * 10 + key_missing * 3 + (len(missing) - key_missing if thin else 0)
+            return weight, [r.value for r in missing]
 
-        counts = [invented(candidate) for candidate in candidates]
+        assessed = [slips(candidate) for candidate in candidates]
+        counts = [count for count, _ in assessed]
         pending = [slot for slot, count in enumerate(counts) if count]
         for round_number in range(1, retries + 1):
             if not pending or (cancel is not None and cancel.cancelled):
@@ -410,17 +420,19 @@ class CopyGenerator:
                 settings, n=len(pending),
                 seed=None if settings.seed is None else settings.seed + (round_number + 50) * REGENERATION_SEED_STEP,
             )
-            log.info("regenerating %d candidate(s) that state facts the product does not have (round %d)",
-                     len(pending), round_number)
-            fresh = self._run(messages, retry, request, language, brand, cancel=cancel,
-                              indices=[candidates[slot].index for slot in pending], loaded=loaded)
+            left_out = list(dict.fromkeys(value for slot in pending for value in assessed[slot][1]))
+            log.info("regenerating %d candidate(s) that state facts the product does not have or leave "
+                     "out %d of its values (round %d)", len(pending), len(left_out), round_number)
+            special = loaded[0].special_tokens if loaded is not None else ()
+            fresh = self._run(with_reminder(messages, left_out, language, special), retry, request, language, brand,
+                              cancel=cancel, indices=[candidates[slot].index for slot in pending], loaded=loaded)
             still = []
             for slot, candidate in zip(pending, fresh):
                 if candidate.finish_reason == "cancelled":
                     continue
-                count = invented(candidate)
-                if count < counts[slot]:
-                    candidates[slot], counts[slot] = candidate, count
+                assessment = slips(candidate)
+                if assessment[0] < counts[slot]:
+                    candidates[slot], counts[slot], assessed[slot] = candidate, assessment[0], assessment
                 if counts[slot]:
                     still.append(slot)
             pending = still

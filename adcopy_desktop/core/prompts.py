@@ -466,6 +466,22 @@ def build_messages(
     return messages
 
 
+_REMINDER = {"en": "Be sure to mention: {values}.", "zh": "这次务必写到：{values}。"}
+
+
+def with_reminder(messages: list[dict[str, str]], values: Sequence[str], language: str,
+                  special_tokens: Sequence[str] = ()) -> list[dict[str, str]]:
+    """``messages`` with the product values a first draft left out named again at the end of the
+    last user turn (the fact guard's second draw; the values are the product's own, so naming
+    them cannot add a fact)."""
+    values = [sanitize_fact(value, special_tokens) for value in values if value.strip()]
+    if not values or not messages or messages[-1]["role"] != "user":
+        return messages
+    joined = ("、" if language == "zh" else ", ").join(values)
+    reminder = _REMINDER.get(language, _REMINDER["en"]).format(values=joined)
+    return [*messages[:-1], {"role": "user", "content": _join_sections([messages[-1]["content"], reminder])}]
+
+
 def _join_sections(sections: list[str]) -> str:
     return "\n\n".join(section.strip() for section in sections if section.strip())
 
