@@ -198,9 +198,24 @@ class Run:
         restart where each row's own part begins, so every token gets exactly the log-probability
         it gets alone. With prompts of ~330 tokens of which ~260 are shared and ~80 copy tokens,
         a batch of 4 reads ~850 tokens instead of ~1,650."""
-        if len(rows) > 1 and self.config.get("pack_batches", True) and self.packable():
+        if len(rows) > 1 and self.config.get("pack_batches", True) and self.packable() and self.packing_pays(rows):
             return self.packed_logps(rows)
         return self.padded_logps(*self.collate(rows))
+
+    def packing_pays(self, rows: list[tuple[list[int], list[int]]]) -> bool:
+        """Whether one packed sequence costs less than the padded batch. Both attend over their
+        whole width (the masks keep any kernel from skipping blocks), so a packed sequence pays
+        for its length squared: rows that share little and are of one length are cheaper padded."""
+        config = self.causal_lm().config
+        hidden = int(getattr(config, "hidden_size", 0) or 0)
+        inner = int(getattr(config, "intermediate_size", 0) or 4 * hidden)
+        if not hidden:
+            return True
+        per_pair = 4 * hidden / (2 * (4 * hidden * hidden + 3 * hidden * inner))  # attention vs projections
+        width = max(len(ids) for ids, _ in rows)
+        packed = len(rows[0][0]) + sum(len(ids) for ids, _ in rows[1:]) - (len(rows) - 1) * shared_prefix_length(
+            [ids for ids, _ in rows])
+        return packed + per_pair * packed ** 2 < len(rows) * (width + per_pair * width ** 2)
 
     def packable(self) -> bool:
         """Decoders whose attention takes a custom 4D mask and position ids (transformers' sdpa and

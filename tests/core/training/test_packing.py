@@ -62,7 +62,7 @@ def run(request, tiny_store, tmp_path):
 
 
 def test_packed_batch_gives_each_row_its_own_log_probability_and_gradient(run):
-    assert run.packable()
+    assert run.packable() and run.packing_pays(ROWS)
     trainable = [p for p in run.model.parameters() if p.requires_grad]
 
     def loss_and_grads(packed: bool):
@@ -107,3 +107,13 @@ def test_fused_head_matches_log_softmax_and_its_gradient():
     with torch.no_grad():
         assert torch.allclose(head_logprobs_function(torch).apply(hidden, weight, targets, 64, False), expected,
                               atol=1e-5)
+
+
+def test_rows_that_share_little_and_have_one_length_stay_padded(run):
+    run.causal_lm().config.hidden_size, run.causal_lm().config.intermediate_size = 896, 4864  # the 0.5B default's
+    apart = [(list(range(start, start + 512)), [IGNORE] * 400 + list(range(112))) for start in (1000, 3000, 5000, 7000)]
+    assert not run.packing_pays(apart)  # 2,048 tokens packed: its attention costs more than padding saves
+    assert run.packing_pays(ROWS)
+    shared = [(list(range(260)) + list(range(start, start + 150)), [IGNORE] * 330 + list(range(80)))
+              for start in (1000, 3000, 5000, 7000)]
+    assert run.packing_pays(shared)  # the AdvertiseGen shape: ~260 shared prompt tokens
