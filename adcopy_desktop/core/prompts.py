@@ -477,8 +477,7 @@ def with_reminder(messages: list[dict[str, str]], values: Sequence[str], languag
     values = [sanitize_fact(value, special_tokens) for value in values if value.strip()]
     if not values or not messages or messages[-1]["role"] != "user":
         return messages
-    joined = ("、" if language == "zh" else ", ").join(values)
-    reminder = _REMINDER.get(language, _REMINDER["en"]).format(values=joined)
+    reminder = _REMINDER.get(language, _REMINDER["en"]).format(values=_join_values(values))
     return [*messages[:-1], {"role": "user", "content": _join_sections([messages[-1]["content"], reminder])}]
 
 

@@ -198,11 +198,13 @@ class Run:
         restart where each row's own part begins, so every token gets exactly the log-probability
         it gets alone. With prompts of ~330 tokens of which ~260 are shared and ~80 copy tokens,
         a batch of 4 reads ~850 tokens instead of ~1,650."""
-        if len(rows) > 1 and self.config.get("pack_batches", True) and self.packable() and self.packing_pays(rows):
-            return self.packed_logps(rows)
+        if len(rows) > 1 and self.config.get("pack_batches", True) and self.packable():
+            layout = pack_rows(rows)
+            if self.packing_pays(rows, len(layout.ids)):
+                return self.packed_logps(layout, len(rows))
         return self.padded_logps(*self.collate(rows))
 
-    def packing_pays(self, rows: list[tuple[list[int], list[int]]]) -> bool:
+    def packing_pays(self, rows: list[tuple[list[int], list[int]]], packed: int) -> bool:
         """Whether one packed sequence costs less than the padded batch. Both attend over their
         whole width (the masks keep any kernel from skipping blocks), so a packed sequence pays
         for its length squared: rows that share little and are of one length are cheaper padded."""
@@ -213,8 +215,6 @@ class Run:
             return True
         per_pair = 4 * hidden / (2 * (4 * hidden * hidden + 3 * hidden * inner))  # attention vs projections
         width = max(len(ids) for ids, _ in rows)
-        packed = len(rows[0][0]) + sum(len(ids) for ids, _ in rows[1:]) - (len(rows) - 1) * shared_prefix_length(
-            [ids for ids, _ in rows])
         return packed + per_pair * packed ** 2 < len(rows) * (width + per_pair * width ** 2)
 
     def packable(self) -> bool:
@@ -222,9 +222,8 @@ class Run:
         eager paths; flash-attention kernels ignore such a mask)."""
         return getattr(self.causal_lm().config, "_attn_implementation", None) in ("sdpa", "eager")
 
-    def packed_logps(self, rows: list[tuple[list[int], list[int]]]):
+    def packed_logps(self, layout: "PackedRows", rows: int):
         torch = self.torch
-        layout = pack_rows(rows)
         causal = self.causal_lm()
         length = len(layout.ids)
         segment = torch.tensor(layout.segments)
@@ -242,8 +241,8 @@ class Run:
         targets = torch.tensor(layout.targets, dtype=torch.long, device=self.device)
         owners = torch.tensor(layout.owners, dtype=torch.long, device=self.device)
         picked = self.positions_logps(causal, inputs, sources, targets)
-        sums = torch.zeros(len(rows), dtype=picked.dtype, device=picked.device).index_add(0, owners, picked)
-        counts = torch.bincount(owners, minlength=len(rows))
+        sums = torch.zeros(rows, dtype=picked.dtype, device=picked.device).index_add(0, owners, picked)
+        counts = torch.bincount(owners, minlength=rows)
         return sums, counts
 
     def padded_logps(self, ids, mask, labels):
@@ -256,11 +255,11 @@ class Run:
         flat = (torch.arange(width - 1, device=ids.device)[None, :] + width * torch.arange(
             ids.shape[0], device=ids.device)[:, None])[keep]
         picked = self.positions_logps(self.causal_lm(), {"input_ids": ids, "attention_mask": mask}, flat,
-                                      targets[keep], batch_rows=ids.shape[0])
+                                      targets[keep])
         sums = torch.zeros(ids.shape[0], dtype=picked.dtype, device=picked.device).index_add(0, owners, picked)
         return sums, keep.sum(-1)
 
-    def positions_logps(self, causal, inputs: dict[str, Any], sources, targets, batch_rows: int = 1):
+    def positions_logps(self, causal, inputs: dict[str, Any], sources, targets):
         """Log-probability of ``targets`` after the flattened positions ``sources`` of a forward pass.
 
         The output layer runs on those positions only: prompts are most of every sequence, and the

@@ -62,7 +62,7 @@ def run(request, tiny_store, tmp_path):
 
 
 def test_packed_batch_gives_each_row_its_own_log_probability_and_gradient(run):
-    assert run.packable() and run.packing_pays(ROWS)
+    assert run.packable() and run.packing_pays(ROWS, len(pack_rows(ROWS).ids))
     trainable = [p for p in run.model.parameters() if p.requires_grad]
 
     def loss_and_grads(packed: bool):
@@ -112,8 +112,8 @@ def test_fused_head_matches_log_softmax_and_its_gradient():
 def test_rows_that_share_little_and_have_one_length_stay_padded(run):
     run.causal_lm().config.hidden_size, run.causal_lm().config.intermediate_size = 896, 4864  # the 0.5B default's
     apart = [(list(range(start, start + 512)), [IGNORE] * 400 + list(range(112))) for start in (1000, 3000, 5000, 7000)]
-    assert not run.packing_pays(apart)  # 2,048 tokens packed: its attention costs more than padding saves
-    assert run.packing_pays(ROWS)
+    assert not run.packing_pays(apart, len(pack_rows(apart).ids))  # 2,048 packed: attention costs more
+    assert run.packing_pays(ROWS, len(pack_rows(ROWS).ids))
     shared = [(list(range(260)) + list(range(start, start + 150)), [IGNORE] * 330 + list(range(80)))
               for start in (1000, 3000, 5000, 7000)]
-    assert run.packing_pays(shared)  # the AdvertiseGen shape: ~260 shared prompt tokens
+    assert run.packing_pays(shared, len(pack_rows(shared).ids))  # AdvertiseGen: ~260 shared prompt tokens
