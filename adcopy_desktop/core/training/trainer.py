@@ -662,6 +662,7 @@ class Run:
         with torch.no_grad():
             reference = model(torch.tensor([ids])).logits[0].float().numpy()
         self.model = model = None
+        release_freed_memory()
         overrides = adapted_initializers(base_onnx / "model.onnx", load_adapter(self.out / "adapter"))
         logits = onnx_prompt_logits(base_onnx / "model.onnx", ids, overrides)
         agreement = float((logits.argmax(-1) == reference.argmax(-1)).mean())
@@ -687,9 +688,7 @@ class Run:
                    for name, p in self.model.named_parameters() if p.requires_grad}
         peft_config = getattr(self.model, "peft_config", None)
         self.model = None
-        import gc
-
-        gc.collect()
+        release_freed_memory()
         _, model = self.load_base(torch.float32)
         if peft_config is not None:
             from peft import get_peft_model
@@ -893,6 +892,22 @@ def _decoder_layers(model):
 def _duration(seconds: float) -> str:
     seconds = int(round(seconds))
     return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def release_freed_memory() -> None:
+    """Collect garbage and hand freed heap back to the system. glibc keeps what a long training run
+    freed for reuse (measured: 7.9 GB at the end of 200 steps whose own peak was 3.3 GB), and the
+    float32 reload after it would come on top."""
+    import gc
+
+    gc.collect()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (musl): nothing to trim
+            pass
 
 
 def _peak_rss_mb() -> float | None:
