@@ -228,7 +228,8 @@ def list_products(output_format: str, search: str | None) -> None:
               help="Write with this backend (default: onnx, this computer): a server from 'adcopy backends list', "
                    "or 'pool' (every server; pool:a,b some): items go to the least busy, a failed server's to another.")
 @click.option("--workers", type=click.IntRange(1, 256),
-              help="Items generated at once (default: 1 locally; a server's or pool's max-concurrent in all).")
+              help="Items generated at once (default: 2 locally, their candidates decoded as one batch; a server's or "
+                   "pool's max-concurrent in all).")
 def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, model_id, provider, fmt, encoding,
           resume_id, fresh, list_jobs, accept_top, include_drafts, backend_name, workers) -> None:
     """Generate copy for every product of a catalog, with progress and ETA; stop with Ctrl+C and
@@ -236,7 +237,7 @@ def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, 
 
     Exit status: 0 when every item of the run is done (or the run was stopped with Ctrl+C: run
     it again to continue); 1 when any item failed, with how many and the first errors on stderr."""
-    from adcopy_desktop.core.batch import BatchOptions, active_products, plan_batch, run_batch
+    from adcopy_desktop.core.batch import BatchOptions, active_products, batch_workers, plan_batch, run_batch
     from adcopy_desktop.core.generation import CopyGenerator
     from adcopy_desktop.core.library import Library
     from adcopy_desktop.core.model_store import ModelStore
@@ -311,8 +312,9 @@ def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, 
         except ValueError:  # not the main thread (tests, embedding): Ctrl+C handling stays as it is
             previous = None
         try:
-            if workers is None:
-                workers = 1 if generator.uses_model_store else int(getattr(generator.backend, "capacity", 1) or 1)
+            workers, note = batch_workers(generator, options.n, workers)
+            if note:
+                click.echo(note, err=True)
             if workers > 1:
                 click.echo(f"Writing {workers} items at once with {generator.provider}.", err=True)
             status = run_batch(library, generator, job_id, progress=ProgressPrinter(), cancel=cancel, workers=workers)

@@ -147,6 +147,32 @@ def plan_batch(
     return library.create_batch_job(key, catalog, options.to_dict(), items), False
 
 
+# Items written at once on this computer when its model batches them (continuous batching,
+# core/runtime/batching.py); measured on 2 cores in docs/benchmarks.md.
+LOCAL_ITEMS_AT_ONCE = 2
+
+
+def batch_workers(generator: CopyGenerator, candidates: int, wanted: int | None = None) -> tuple[int, str | None]:
+    """Items to generate at once, and a note to show when asking for more was not possible.
+
+    A server or pool: what it takes at once (or ``wanted``). This computer: LOCAL_ITEMS_AT_ONCE
+    (or ``wanted``) when the loaded model can share decode steps between requests, whose
+    candidates then step as one batch; otherwise one item at a time, since the model serves one
+    request at a time."""
+    if not generator.uses_model_store:
+        return (wanted or int(getattr(generator.backend, "capacity", 1) or 1)), None
+    workers = wanted or LOCAL_ITEMS_AT_ONCE
+    if workers <= 1:
+        return 1, None
+    model = getattr(generator.backend, "model", None)
+    enable = getattr(model, "enable_batching", None)
+    if enable is not None and enable(rows=workers * candidates):
+        return workers, None
+    note = (f"The model {generator.model_id} cannot batch requests (it has no fused graph on this processor; "
+            "rebuild it with adcopy models build): writing one item at a time.")
+    return 1, note if wanted and wanted > 1 else None
+
+
 def run_batch(
     library: Library,
     generator: CopyGenerator,

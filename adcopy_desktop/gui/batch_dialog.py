@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from adcopy_desktop.core.batch import BatchOptions, BatchStatus, plan_batch, run_batch
+from adcopy_desktop.core.batch import BatchOptions, BatchStatus, batch_workers, plan_batch, run_batch
 from adcopy_desktop.core.endpoints import POOL_BACKEND, list_endpoints
 from adcopy_desktop.core.errors import AdCopyError
 from adcopy_desktop.core.progress import ProgressEvent
@@ -176,11 +176,12 @@ class BatchDialog(QDialog):
         library, lock = self.context.library, self.context.model_lock
         job_id = self.job_id
 
+        candidates = options.n
+
         def task(report, cancel):
-            with lock:
-                generator.backend  # load once, before the first item
-            # like adcopy batch: one item at a time here, as many as the servers take at once there
-            workers = 1 if generator.uses_model_store else int(getattr(generator.backend, "capacity", 1) or 1)
+            with lock:  # load once, before the first item
+                # like adcopy batch: a few items batched together here, as many as the servers take there
+                workers, _ = batch_workers(generator, candidates)
             return run_batch(library, generator, job_id, progress=report, cancel=cancel, workers=workers,
                              on_status=lambda status: report(_copy_status(status)))
 

@@ -91,3 +91,33 @@ def test_options_are_checked_and_identify_the_job():
 def test_no_products_is_an_error(tmp_path):
     with Library(tmp_path / "lib.sqlite3") as library, pytest.raises(BatchError, match="no products"):
         plan_batch(library, [], BatchOptions())
+
+
+def test_local_items_run_batched_together_and_write_what_one_at_a_time_writes(tmp_path, tiny_store):
+    """Continuous batching: with the tiny model's fused graph, two items decode as one batch, and
+    each item's candidates (seeded) are the ones a run of one item at a time stores."""
+    from adcopy_desktop.core.batch import LOCAL_ITEMS_AT_ONCE, batch_workers
+
+    options = BatchOptions(kinds=("title", "description"), n=2, language="en", seed=3)
+    stored = {}
+    for name, wanted in (("alone", 1), ("batched", None)):
+        library, ids = _library(tmp_path / name, EN)
+        job_id, _ = plan_batch(library, ids, options)
+        generator = CopyGenerator(tiny_store)
+        workers, note = batch_workers(generator, options.n, wanted)
+        assert note is None
+        status = run_batch(library, generator, job_id, workers=workers)
+        assert (status.done, status.failed) == (6, 0)
+        stored[name] = sorted((c.product_id, c.kind, c.text) for c in library.candidates())
+        if name == "batched":
+            assert workers == LOCAL_ITEMS_AT_ONCE and generator.backend.model.batcher.peak_rows > options.n
+        library.close()
+    assert stored["batched"] == stored["alone"]
+
+
+def test_a_server_backend_keeps_its_own_capacity():
+    from adcopy_desktop.core.batch import batch_workers
+
+    generator, backend = _scripted()
+    assert batch_workers(generator, 3) == (int(getattr(backend, "capacity", 1) or 1), None)
+    assert batch_workers(generator, 3, 5) == (5, None)

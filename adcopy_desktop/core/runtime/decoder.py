@@ -406,8 +406,8 @@ class _PrefixCache:
         differs = np.flatnonzero(cached_ids[:limit] != prompt[:limit])
         return int(differs[0]) if differs.size else limit
 
-    def reuse(self, prompt_ids: list[int], buffers: list[np.ndarray], chunk: int) -> int:
-        """Copy the longest cached start this prompt shares, in whole chunks, into row 0 of
+    def reuse(self, prompt_ids: list[int], buffers: list[np.ndarray], chunk: int, row: int = 0) -> int:
+        """Copy the longest cached start this prompt shares, in whole chunks, into ``row`` of
         ``buffers``; how many positions."""
         self.reused_tokens = 0
         prompt = np.asarray(prompt_ids, dtype=np.int64)
@@ -419,15 +419,15 @@ class _PrefixCache:
         if layers is None:
             return 0
         for buffer, cached in zip(buffers, layers):
-            buffer[0, :, :best] = cached[:, :best]
+            buffer[row, :, :best] = cached[:, :best]
         self.reused_tokens = best
         return best
 
-    def store(self, prompt_ids: list[int], buffers: list[np.ndarray]) -> None:
+    def store(self, prompt_ids: list[int], buffers: list[np.ndarray], row: int = 0) -> None:
         """Keep this prompt's cache in place of an entry it shares most of (the same kind of copy
         for another product), else as the newest entry."""
         prompt = np.asarray(prompt_ids, dtype=np.int64)
-        entry = (prompt, [buffer[0, :, : len(prompt)].copy() for buffer in buffers])
+        entry = (prompt, [buffer[row, :, : len(prompt)].copy() for buffer in buffers])
         kept = tuple(item for item in self._entries if self._shared(item[0], prompt) * 2 < len(item[0]))
         self._entries = (*kept, entry)[-self.ENTRIES:]
 
@@ -517,7 +517,8 @@ def _adapted_weights(options: ort.SessionOptions, model_file: Path, adapter_fold
 
 
 class OnnxCausalLM:
-    """A loaded model: tokenizer + ONNX Runtime session. Not for concurrent requests."""
+    """A loaded model: tokenizer + ONNX Runtime session. One request at a time, unless
+    ``enable_batching`` put a continuous batcher in front (then from any number of threads)."""
 
     def __init__(
         self,
@@ -541,6 +542,7 @@ class OnnxCausalLM:
         self._binding_device = _binding_device(self.provider, io_binding)
         self.prefix_cache: _PrefixCache | None = _PrefixCache() if self._signature.shared_kv else None
         self.prefill_chunk = PREFILL_CHUNK
+        self.batcher: Any = None  # core/runtime/batching.ContinuousBatcher, once enabled
 
     @classmethod
     def load(
@@ -618,6 +620,24 @@ class OnnxCausalLM:
         """Whether the loaded graph is the fused one (core/model_store/fuse.py)."""
         return self._signature.shared_kv
 
+    @property
+    def can_batch(self) -> bool:
+        """Whether concurrent requests can share decode steps: the fused graph on the CPU."""
+        return self._signature.shared_kv and self._binding_device in (None, "cpu")
+
+    def enable_batching(self, rows: int | None = None) -> bool:
+        """Run every request from now on through a continuous batcher of ``rows`` rows (candidates
+        of all requests together), so that several threads may generate at once; False (and
+        nothing changes) when this graph cannot batch requests."""
+        from adcopy_desktop.core.runtime.batching import DEFAULT_ROWS, ContinuousBatcher
+
+        if not self.can_batch:
+            return False
+        rows = rows or DEFAULT_ROWS
+        if self.batcher is None or self.batcher.rows < rows:
+            self.batcher = ContinuousBatcher(self, rows)
+        return True
+
     def _new_stepper(self, rows: int, max_length: int) -> _RunStepper | _BoundStepper | _SharedStepper:
         inputs = _StepInputs(self._signature, rows, max_length)
         if self._signature.shared_kv and self._binding_device in (None, "cpu"):
@@ -634,6 +654,8 @@ class OnnxCausalLM:
         cancel: CancelToken | None = None,
     ) -> Generator[TokenEvent, None, list[Completion]]:
         """Yield tokens of all candidates as they come; returns the list of Completions at the end."""
+        if self.batcher is not None:
+            return (yield from self.batcher.stream(prompt_ids, settings, cancel))
         started = time.perf_counter()
         prompt = list(prompt_ids)
         if not prompt:
