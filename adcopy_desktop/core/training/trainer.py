@@ -422,6 +422,7 @@ class Run:
                 "heldout_before": heldout_before,
             })
 
+        heap = HeapTrimmer()
         while state["step"] < total and not state["stopped_early"]:
             if state["epoch_batches"] is None or state["position"] >= len(state["epoch_batches"]):
                 state["epoch_batches"], state["position"] = batches(lengths, batch, self.rng, group_by_length=group), 0
@@ -435,13 +436,16 @@ class Run:
                 raise BuildFailure("The training loss became infinite or NaN; lower the learning rate.")
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            step_loss = float(loss)
             torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], 1.0)
             optimizer.step()
             scheduler.step()
+            del logps, loss
+            heap.step()
             state["position"] += 1
             state["step"] += 1
             step = state["step"]
-            state["losses"].append(float(loss))
+            state["losses"].append(step_loss)
             evaluated = step % evaluate_every == 0 or step == total
             if evaluated and heldout:
                 state["last_heldout"] = self.heldout_loss(heldout)
@@ -474,6 +478,7 @@ class Run:
             self.restore(best_state)
         if self.checkpoint_dir is not None:
             checkpoint(done=True)
+        self.timings["heap_trims"] = heap.trims
         self.timings["train_seconds"] = round(time.monotonic() - started - self.paused_seconds, 1)
         losses, best_loss = state["losses"], state["best_loss"]
         return {
@@ -901,13 +906,58 @@ def release_freed_memory() -> None:
     import gc
 
     gc.collect()
-    if sys.platform.startswith("linux"):
-        import ctypes
+    trim_heap()
 
-        try:
-            ctypes.CDLL("libc.so.6").malloc_trim(0)
-        except (OSError, AttributeError):  # not glibc (musl): nothing to trim
-            pass
+
+def trim_heap() -> None:
+    """Return the heap's free pages to the system (glibc's malloc_trim; elsewhere nothing)."""
+    global _MALLOC_TRIM
+    if _MALLOC_TRIM is None:
+        _MALLOC_TRIM = False
+        if sys.platform.startswith("linux"):
+            import ctypes
+
+            try:
+                _MALLOC_TRIM = ctypes.CDLL("libc.so.6").malloc_trim
+            except (OSError, AttributeError):  # not glibc (musl): nothing to trim
+                pass
+    if _MALLOC_TRIM:
+        _MALLOC_TRIM(0)
+
+
+_MALLOC_TRIM = None
+
+
+class HeapTrimmer:
+    """Trims the heap whenever the process has grown ``slack`` bytes past its size after the last
+    trim. Batches of different lengths leave freed memory glibc keeps but cannot reuse: measured
+    on the 870 AdvertiseGen lines, +25 MB per step (3.2 GB at step 10, 4.0 GB at step 30, 7.9 GB
+    at the end of 200 steps) where trimmed steps stay at 2.9-3.5 GB. Trimming every step would
+    cost the page faults of refilling the freed memory every step."""
+
+    def __init__(self, slack: int = 256 * 2**20) -> None:
+        self.slack = slack
+        self.baseline = _rss_bytes()
+        self.trims = 0
+
+    def step(self) -> None:
+        rss = _rss_bytes()
+        if rss is None:
+            return
+        if self.baseline is None or rss > self.baseline + self.slack:
+            trim_heap()
+            self.trims += 1
+            self.baseline = _rss_bytes()
+        elif rss < self.baseline:
+            self.baseline = rss
+
+
+def _rss_bytes() -> int | None:
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None
 
 
 def _peak_rss_mb() -> float | None:
