@@ -14,7 +14,8 @@ was wrong, so pydantic is not needed.
   without one only a loopback bind is allowed (``server.py`` refuses others), and a server on
   another address whose last token was revoked refuses every request.
 - Concurrency: ``max_concurrent`` requests generate at once and ``max_waiting`` more wait for a
-  slot; beyond that the answer is 429 with Retry-After (seconds, from recent request times).
+  slot; beyond that the answer is 429 with Retry-After (seconds, from recent request times). On
+  the CPU the requests generating at once decode as one batch (``core/runtime/batching.py``).
 - Streaming: one SSE ``data:`` chunk per token and candidate, ``finish_reason`` in each
   candidate's last chunk, usage when ``stream_options.include_usage``, then ``[DONE]``. A client
   that goes away cancels its generation at the next token.
@@ -80,6 +81,14 @@ class ModelRunner:
         backend, info = self.generator.follow_active_model(None)
         return info.id if info is not None else self.generator.model_id
 
+    def _batch(self, backend) -> None:
+        """Requests generating at once on this computer's model share its decode steps
+        (continuous batching), each request's candidates rows of one batch; a model swapped in by
+        training gets it on its first request."""
+        model = getattr(backend, "model", None)
+        if self.max_concurrent > 1 and hasattr(model, "enable_batching"):
+            model.enable_batching(rows=max(MAX_N, 4 * self.max_concurrent))
+
     def served_model(self) -> str:
         return self.generator.wanted_model_id(None) or self.generator.model_id
 
@@ -112,6 +121,7 @@ class ModelRunner:
                 return [], self.served_model()
             with generating():
                 backend, info = self.generator.follow_active_model(None)
+                self._batch(backend)
                 messages = _without_special_tokens(messages, backend.special_tokens)
                 completions = self.generator.plugins.run_backend(
                     self.generator.backend_name, backend, messages, settings, cancel=cancel, on_token=on_token)
