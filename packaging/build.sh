@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build AdCopy Desktop's Linux artefacts: the PyInstaller one-folder bundle, the .deb, the AppDir
-# (and the AppImage when appimagetool is on PATH), optionally the default-model data .deb.
+# and the AppImage (our runtime, packaging/linux/appimage), optionally the default-model data .deb.
 #
 #   bash packaging/build.sh [--edition lite|full] [--skip-bundle] [--model-dir DIR] [--no-appimage]
 #
@@ -9,7 +9,9 @@
 #   --model-dir    a built model folder (e.g. ~/.local/share/adcopy/models/qwen2.5-coder-0.5b-instruct)
 #                  to package as adcopy-model-default_<version>_all.deb
 # Needs: the project's venv with the edition's packages and pyinstaller (pip install -e '.[packaging]'),
-# dpkg-deb (DEB_COMPRESS=gzip builds faster, larger; default xz); optional: appimagetool, desktop-file-validate. Outputs go to dist/ (git-ignored).
+# dpkg-deb (DEB_COMPRESS=gzip builds faster, larger; default xz); for the AppImage: cc, mksquashfs,
+# libsquashfuse-dev and the static decompression libraries (packaging/linux/appimage/build_runtime.sh;
+# appimagetool is the fallback); optional: desktop-file-validate. Outputs go to dist/ (git-ignored).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -106,11 +108,22 @@ if [ -n "$MODEL_DIR" ] && [ "$EDITION" = lite ]; then
 fi
 echo "AppDir: $APPDIR"
 if [ "$APPIMAGE" = 1 ]; then
-  if command -v appimagetool >/dev/null 2>&1; then
-    NAME=AdCopy-$([ "$EDITION" = full ] && echo Full- || true)$VERSION-$(uname -m).AppImage
+  NAME=AdCopy-$([ "$EDITION" = full ] && echo Full- || true)$VERSION-$(uname -m).AppImage
+  # Our runtime (packaging/linux/appimage/runtime.c: extracts instead of mounting, needs no FUSE)
+  # + a squashfs image of the AppDir. APPIMAGE_RUNTIME: a runtime built elsewhere (it is static).
+  RUNTIME=${APPIMAGE_RUNTIME:-build/appimage-runtime/runtime}
+  if [ -z "${APPIMAGE_RUNTIME:-}" ] && command -v mksquashfs >/dev/null 2>&1; then
+    bash packaging/linux/appimage/build_runtime.sh "$RUNTIME" || RUNTIME=
+  fi
+  if [ -n "$RUNTIME" ] && [ -x "$RUNTIME" ] && command -v mksquashfs >/dev/null 2>&1; then
+    bash packaging/linux/appimage/make_appimage.sh "$APPDIR" "dist/$NAME" "$RUNTIME"
+    echo "AppImage: dist/$NAME $(du -m "dist/$NAME" | cut -f1) MB (our runtime, $(./"dist/$NAME" --appimage-version | head -1))"
+  elif command -v appimagetool >/dev/null 2>&1; then
+    # fallback where the runtime cannot be built (no cc, mksquashfs or libsquashfuse-dev)
     ARCH=$(uname -m) appimagetool --no-appstream "$APPDIR" "dist/$NAME"
-    echo "AppImage: dist/$NAME"
+    echo "AppImage: dist/$NAME (appimagetool)"
   else
-    echo "appimagetool not found: AppDir built, no AppImage (CI downloads appimagetool)."
+    echo "build.sh: no AppImage: needs cc, mksquashfs (squashfs-tools) and libsquashfuse-dev with" \
+      "zlib1g-dev liblzma-dev liblzo2-dev liblz4-dev libzstd-dev (or appimagetool); AppDir built." >&2
   fi
 fi
