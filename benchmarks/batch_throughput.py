@@ -1,6 +1,6 @@
 """`adcopy batch` products per minute, one item at a time beside items batched together, in one run.
 
-    .venv/bin/python benchmarks/batch_throughput.py [--workers 1,2,3] [--lang zh] [--out result.json]
+    .venv/bin/python benchmarks/batch_throughput.py [--workers 1,2,4,6] [--lang zh] [--out result.json]
 
 Each run is the real command in its own temporary ADCOPY_HOME (the default model hard-linked from
 ``--models``, never written): a Shopify CSV of 8 products (Chinese or English), title +
@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import psutil
 
 REPO = Path(__file__).resolve().parent.parent
 MODEL_ID = "qwen2.5-coder-0.5b-instruct"
@@ -68,7 +70,9 @@ def stored_copy(home: Path) -> list[tuple]:
         return []
     with sqlite3.connect(database) as connection:
         try:
-            return sorted(connection.execute("SELECT product_id, kind, text FROM candidates").fetchall())
+            return sorted(connection.execute(
+                "SELECT p.external_id, g.kind, c.position, c.text FROM candidates c JOIN generations g "
+                "ON c.generation_id = g.id JOIN products p ON g.product_id = p.id").fetchall())
         except sqlite3.Error:
             return []
 
@@ -91,20 +95,31 @@ def run(workers: int, args) -> dict:
                    "title,description", "-n", "3", "--lang", args.lang, "--seed", "1", "--new",
                    "--workers", str(workers)]
         started = time.monotonic()
-        done = subprocess.run(command, env=env, capture_output=True, text=True)
-        wall = time.monotonic() - started
-        if done.returncode != 0:
-            raise SystemExit(f"workers {workers}: adcopy batch failed:\n{done.stdout}\n{done.stderr}")
-        rate = RATE.search(done.stdout)
+        with tempfile.TemporaryFile("w+", encoding="utf-8") as out, tempfile.TemporaryFile("w+", encoding="utf-8") as err:
+            child = subprocess.Popen(command, env=env, stdout=out, stderr=err, text=True)
+            peak = 0
+            watched = psutil.Process(child.pid)
+            while child.poll() is None:
+                try:
+                    peak = max(peak, watched.memory_info().rss)
+                except psutil.Error:
+                    pass
+                time.sleep(0.1)
+            wall = time.monotonic() - started
+            out.seek(0), err.seek(0)
+            stdout, stderr = out.read(), err.read()
+        if child.returncode != 0:
+            raise SystemExit(f"workers {workers}: adcopy batch failed:\n{stdout}\n{stderr}")
+        rate = RATE.search(stdout)
         return {"workers": workers, "wall_s": round(wall, 1), "products_per_minute": float(rate.group(1)) if rate else None,
-                "copy": stored_copy(home), "summary": done.stdout.strip().splitlines()[-1]}
+                "peak_rss_mb": round(peak / 2**20), "copy": stored_copy(home), "summary": stdout.strip().splitlines()[-1]}
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--workers", default="1,2,3", help="comma-separated runs (1 = one item at a time)")
+    parser.add_argument("--workers", default="1,2,4,6", help="comma-separated runs (1 = one item at a time)")
     parser.add_argument("--lang", choices=sorted(PRODUCTS), default="zh")
     parser.add_argument("--models", type=Path, default=REPO / ".adcopy-test-cache" / "models",
                         help="a models folder holding --model (built by the tests or adcopy models build)")
@@ -116,13 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     results = [run(int(count), args) for count in args.workers.split(",")]
     base = results[0]
     print(f"\nadcopy batch, 8 products x title+description x 3 candidates, --lang {args.lang}, {args.model}")
-    print(f"{'workers':>8} {'wall s':>8} {'products/min':>13} {'vs first':>9}  same copy as first")
+    print(f"{'workers':>8} {'wall s':>8} {'products/min':>13} {'vs first':>9} {'peak RSS MB':>12}  same copy as first")
     for result in results:
         ratio = (result["products_per_minute"] / base["products_per_minute"]
                  if result["products_per_minute"] and base["products_per_minute"] else None)
         same = result["copy"] == base["copy"] if result["copy"] and base["copy"] else "n/a"
         print(f"{result['workers']:>8} {result['wall_s']:>8.1f} {result['products_per_minute'] or 0:>13.1f} "
-              f"{ratio or 0:>8.2f}x  {same}")
+              f"{ratio or 0:>8.2f}x {result['peak_rss_mb']:>12}  {same}")
     if args.out:
         args.out.write_text(json.dumps([{k: v for k, v in r.items() if k != "copy"} for r in results], indent=2,
                                        ensure_ascii=False), encoding="utf-8")

@@ -228,7 +228,7 @@ def list_products(output_format: str, search: str | None) -> None:
               help="Write with this backend (default: onnx, this computer): a server from 'adcopy backends list', "
                    "or 'pool' (every server; pool:a,b some): items go to the least busy, a failed server's to another.")
 @click.option("--workers", type=click.IntRange(1, 256),
-              help="Items generated at once (default: 2 locally, their candidates decoded as one batch; a server's or "
+              help="Items generated at once (default: 6 locally, their candidates decoded as one batch; a server's or "
                    "pool's max-concurrent in all).")
 def batch(catalog, kinds, n, style_name, lang, length, tone, temperature, seed, model_id, provider, fmt, encoding,
           resume_id, fresh, list_jobs, accept_top, include_drafts, backend_name, workers) -> None:

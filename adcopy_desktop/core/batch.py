@@ -148,8 +148,12 @@ def plan_batch(
 
 
 # Items written at once on this computer when its model batches them (continuous batching,
-# core/runtime/batching.py); measured on 2 cores in docs/benchmarks.md.
-LOCAL_ITEMS_AT_ONCE = 2
+# core/runtime/batching.py). Measured on 2 cores (docs/benchmarks.md), 8 products x 2 kinds x 3
+# candidates: 1 item 6.1-6.7 products/min, 2: 7.6-8.8, 4: 9.2-9.9, 6: 11.0, 8: 10.8.
+LOCAL_ITEMS_AT_ONCE = 6
+# Rows of the batch at most (candidates of all items together): the KV cache of a row of the 0.5B
+# default is ~15 MB for a description, so 16 candidates x 6 items would hold 1.4 GB.
+LOCAL_MAX_ROWS = 24
 
 
 def batch_workers(generator: CopyGenerator, candidates: int, wanted: int | None = None) -> tuple[int, str | None]:
@@ -166,8 +170,8 @@ def batch_workers(generator: CopyGenerator, candidates: int, wanted: int | None 
         return 1, None
     model = getattr(generator.backend, "model", None)
     enable = getattr(model, "enable_batching", None)
-    if enable is not None and enable(rows=workers * candidates):
-        return workers, None
+    if enable is not None and enable(rows=max(candidates, min(workers * candidates, LOCAL_MAX_ROWS))):
+        return workers, None  # items beyond the rows wait inside the batcher for a candidate to finish
     note = (f"The model {generator.model_id} cannot batch requests (it has no fused graph on this processor; "
             "rebuild it with adcopy models build): writing one item at a time.")
     return 1, note if wanted and wanted > 1 else None

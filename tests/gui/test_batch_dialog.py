@@ -37,7 +37,9 @@ def test_generates_for_all_products_with_progress(qtbot, open_window):
     assert len(library.candidates()) == 12 and {c.product_id for c in library.candidates()} == set(ids)
 
 
-def test_stop_then_resume_only_does_what_is_left(qtbot, open_window):
+def test_stop_then_resume_only_does_what_is_left(qtbot, open_window, monkeypatch):
+    # one item at a time: the tiny model writes a batch of three items before a stop could land
+    monkeypatch.setattr("adcopy_desktop.core.batch.LOCAL_ITEMS_AT_ONCE", 1)
     window, ids = _window_with_products(open_window)
     catalog = window.writer.catalog
     catalog.list.selectAll()

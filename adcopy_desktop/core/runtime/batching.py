@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("adcopy.runtime")
 
-DEFAULT_ROWS = 8  # two requests of four candidates: measured best on 2 cores (docs/benchmarks.md)
+DEFAULT_ROWS = 8  # when the caller names none: two requests of four candidates
 _LENGTH_STEP = 256  # the KV buffer grows in steps of this many positions
 
 
