@@ -204,9 +204,10 @@ class AppContext(QObject):
         job = BackgroundJob(name, task, kind=kind)
 
         def guarded(callback):
+            # a job that ends after the window closed must not touch views or the closed library
             if owner is None:
-                return callback
-            return lambda *args: callback(*args) if shiboken6.isValid(owner) else None
+                return lambda *args: None if self.closed else callback(*args)
+            return lambda *args: callback(*args) if shiboken6.isValid(owner) and not self.closed else None
 
         if on_progress is not None:
             job.signals.progress.connect(guarded(on_progress))
@@ -229,3 +230,4 @@ class AppContext(QObject):
         self.closed = True
         self.jobs.cancel_all()
         self.jobs.wait_all(10.0)
+        self.blockSignals(True)  # nothing refreshes a view over the library closed after this
