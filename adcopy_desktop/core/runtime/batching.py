@@ -89,7 +89,7 @@ class ContinuousBatcher:
     one engine thread runs every prompt and decode step."""
 
     def __init__(self, model: "OnnxCausalLM", rows: int = DEFAULT_ROWS) -> None:
-        if not model.fused or model._binding_device not in (None, "cpu"):
+        if not model.can_batch:
             raise ModelError("Batching several requests needs the fused graph on the CPU; rebuild the model "
                              "(adcopy models build) or generate one request at a time.")
         if rows < 1:
