@@ -1,9 +1,9 @@
 """One runtime's side of ``adcopy bench``, run in its own process so its peak RSS is its own.
 
 ``python -m adcopy_desktop.bench.peers --runtime onnx|transformers|llamacpp ...`` loads one model,
-warms it up, then times a single greedy stream and an N-candidate batch ``--repeats`` times (or,
-with ``--driven``, whenever the parent asks on stdin) and prints one line: RESULT_PREFIX followed
-by JSON. Every runtime gets the same prompt token ids and
+warms it up, then times a single greedy stream, an N-candidate batch and (with ``--prefill-ids``)
+the first token of a long prompt ``--repeats`` times (or, with ``--driven``, whenever the parent
+asks on stdin) and prints one line: RESULT_PREFIX followed by JSON. Every runtime gets the same prompt token ids and
 produces exactly ``--tokens`` new tokens per candidate (end-of-sequence is ignored), so the work is
 the same and the figures compare like with like. Runs during which other programs took a noticeable
 share of the CPU are timed again and left out of the medians when undisturbed runs remain.
@@ -62,6 +62,20 @@ class BatchRun:
 
 
 @dataclass
+class PrefillRun:
+    """A long prompt read to its first new token: the prompt pass dominates, as for a user's
+    long spec sheet or a brand style guide in the prompt."""
+
+    prompt_tokens: int
+    elapsed_s: float
+    others_cpu: float = 0.0
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.prompt_tokens / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass
 class PeerResult:
     runtime: str
     load_s: float
@@ -75,6 +89,9 @@ class PeerResult:
     batch_s: float
     contended_runs: int
     timed_runs: int
+    prefill_tokens: int = 0
+    prefill_tokens_per_s: float = 0.0
+    prefill_ms: float = 0.0
     runs: dict[str, list[float]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -287,7 +304,7 @@ class OthersCpu:
         self.share = max(0.0, others / (wall * self._cpus)) if wall > 0 else 0.0
 
 
-Run = TypeVar("Run", StreamRun, BatchRun)
+Run = TypeVar("Run", StreamRun, BatchRun, PrefillRun)
 
 
 def _timed(run: Callable[[], Run]) -> Run:
@@ -311,7 +328,7 @@ class Session:
 
     def __init__(
         self, runtime: str, peer: Peer, prompt_ids: list[int], new_tokens: int, batch: int,
-        load_s: float, import_s: float,
+        load_s: float, import_s: float, prefill_ids: list[int] | None = None,
     ) -> None:
         self.runtime = runtime
         self.peer = peer
@@ -320,9 +337,13 @@ class Session:
         self.rows = batch
         self.load_s = load_s
         self.import_s = import_s
+        self.prefill_ids = prefill_ids or []
         self.streams: list[StreamRun] = []
         self.batches: list[BatchRun] = []
+        self.prefills: list[PrefillRun] = []
         peer.stream(prompt_ids, min(WARMUP_TOKENS, new_tokens))
+        if self.prefill_ids:  # the long prompt's shapes warmed up too (kernels pick per shape)
+            peer.stream(self.prefill_ids, 1)
 
     def stream(self) -> StreamRun:
         run = _timed(partial(self.peer.stream, self.prompt_ids, self.new_tokens))
@@ -334,16 +355,29 @@ class Session:
         self.batches.append(run)
         return run
 
+    def prefill(self) -> PrefillRun:
+        if not self.prefill_ids:
+            raise SystemExit("no --prefill-ids given: nothing to prefill")
+
+        def first_token() -> PrefillRun:
+            run = self.peer.stream(self.prefill_ids, 1)
+            return PrefillRun(len(self.prefill_ids), run.first_token_s)
+
+        run = _timed(first_token)
+        self.prefills.append(run)
+        return run
+
+    def kinds(self) -> list[str]:
+        return ["stream", "batch", *(["prefill"] if self.prefill_ids else [])]
+
     def needs(self, repeats: int) -> list[str]:
         """Which kinds of run still lack ``repeats`` undisturbed timings."""
-        return [
-            kind for kind, runs in (("stream", self.streams), ("batch", self.batches))
-            if len(_quiet_only(runs)) < repeats
-        ]
+        runs = {"stream": self.streams, "batch": self.batches, "prefill": self.prefills}
+        return [kind for kind in self.kinds() if len(_quiet_only(runs[kind])) < repeats]
 
     def result(self) -> PeerResult:
-        streams, batches = self.streams, self.batches
-        kept_streams, kept_batches = _quiet(streams), _quiet(batches)
+        streams, batches, prefills = self.streams, self.batches, self.prefills
+        kept_streams, kept_batches, kept_prefills = _quiet(streams), _quiet(batches), _quiet(prefills)
         return PeerResult(
             runtime=self.runtime,
             load_s=self.load_s,
@@ -355,14 +389,19 @@ class Session:
             tokens_per_s=_median([run.tokens_per_s for run in kept_streams]),
             first_token_ms=_median([run.first_token_s for run in kept_streams]) * 1000,
             batch_s=_median([run.elapsed_s for run in kept_batches]),
-            contended_runs=sum(run.others_cpu > QUIET_SHARE for run in [*streams, *batches]),
-            timed_runs=len(streams) + len(batches),
+            contended_runs=sum(run.others_cpu > QUIET_SHARE for run in [*streams, *batches, *prefills]),
+            timed_runs=len(streams) + len(batches) + len(prefills),
+            prefill_tokens=len(self.prefill_ids),
+            prefill_tokens_per_s=_median([run.tokens_per_s for run in kept_prefills]),
+            prefill_ms=_median([run.elapsed_s for run in kept_prefills]) * 1000,
             runs={
                 "tokens_per_s": [run.tokens_per_s for run in streams],
                 "first_token_ms": [run.first_token_s * 1000 for run in streams],
                 "batch_s": [run.elapsed_s for run in batches],
                 "stream_others_cpu": [run.others_cpu for run in streams],
                 "batch_others_cpu": [run.others_cpu for run in batches],
+                "prefill_ms": [run.elapsed_s * 1000 for run in prefills],
+                "prefill_others_cpu": [run.others_cpu for run in prefills],
             },
             notes=list(self.peer.notes),
         )
@@ -371,6 +410,7 @@ class Session:
 def open_session(args: argparse.Namespace) -> Session:
     """Import the runtime, load the model (timed apart from the import) and warm it up."""
     prompt_ids = [int(token) for token in args.prompt_ids.split(",")]
+    prefill_ids = [int(token) for token in args.prefill_ids.split(",")] if args.prefill_ids else []
     import_s = _import_runtime(args.runtime)
     load: Callable[[], Peer]
     if args.runtime == "onnx":
@@ -378,12 +418,12 @@ def open_session(args: argparse.Namespace) -> Session:
     elif args.runtime == "transformers":
         load = partial(TransformersPeer, Path(args.folder), args.threads)
     else:
-        context = max(512, len(prompt_ids) + args.tokens + 16)
+        context = max(512, len(prompt_ids) + args.tokens + 16, len(prefill_ids) + 16)
         load = partial(LlamaCppPeer, Path(args.folder), args.threads, context)
     started = time.perf_counter()
     peer = load()
     load_s = time.perf_counter() - started
-    return Session(args.runtime, peer, prompt_ids, args.tokens, args.batch, load_s, import_s)
+    return Session(args.runtime, peer, prompt_ids, args.tokens, args.batch, load_s, import_s, prefill_ids)
 
 
 def run_alone(session: Session, repeats: int) -> PeerResult:
@@ -402,7 +442,7 @@ def run_alone(session: Session, repeats: int) -> PeerResult:
 
 
 def serve(session: Session, commands: TextIO) -> PeerResult:
-    """Run what the parent asks for, one line at a time: "stream", "batch", then "done".
+    """Run what the parent asks for, one line at a time: "stream", "batch", "prefill", then "done".
 
     The parent takes turns between runtimes this way, so a slow minute on a shared machine
     lands on all of them instead of on whichever was running then.
@@ -412,7 +452,7 @@ def serve(session: Session, commands: TextIO) -> PeerResult:
         command = line.strip()
         if command == "done":
             break
-        if command not in ("stream", "batch"):
+        if command not in session.kinds():
             raise SystemExit(f"unknown command {command!r}")
         run = getattr(session, command)()
         _emit(RUN_PREFIX, {"kind": command, "others_cpu": run.others_cpu, "elapsed_s": run.elapsed_s})
@@ -442,6 +482,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--runtime", choices=RUNTIMES, required=True)
     parser.add_argument("--folder", required=True, help="onnx/ folder, hf/ folder or .gguf file, by runtime")
     parser.add_argument("--prompt-ids", required=True, help="comma-separated prompt token ids")
+    parser.add_argument("--prefill-ids", default="", help="comma-separated ids of a long prompt whose first "
+                        "token is timed too (the prompt pass)")
     parser.add_argument("--tokens", type=int, default=128)
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--repeats", type=int, default=3)

@@ -58,6 +58,15 @@ DEFAULT_PROMPT = (
     "relaxed fit, brass buttons, two chest pockets and a soft cotton lining. Describe the material, "
     "the fit, how to style it for each season, care instructions and why it makes a good gift."
 )
+# The long prompt of the prefill column: product facts as a merchant pastes them from a spec
+# sheet, repeated until the prompt is long enough; the ids are cut to exactly the length asked.
+PREFILL_TEXT = (
+    "Product facts from the supplier's spec sheet. Type: denim jacket. Material: 100% cotton denim, "
+    "12 oz. Colour: white. Fit: relaxed. Buttons: brass. Pockets: two chest pockets, two side pockets. "
+    "Lining: soft cotton. Care: machine wash cold, hang dry. Sizes: S, M, L, XL. "
+    "产品参数：类型#上衣*材质#牛仔布*颜色#白色*版型#宽松*风格#街头*图案#纯色*衣样式#外套*衣领型#翻领。"
+)
+DEFAULT_PREFILL_TOKENS = 500
 PEER_TIMEOUT_S = 1800.0  # for one load or one run
 SETTLE_S = 0.5  # between runs, so the last runtime's spinning worker threads have gone idle
 
@@ -132,6 +141,20 @@ def prompt_token_ids(onnx_folder: Path, prompt: str) -> list[int]:
     return tokenizer.encode(tokenizer.apply_chat_template([{"role": "user", "content": prompt}]))
 
 
+def long_prompt_ids(onnx_folder: Path, length: int) -> list[int]:
+    """Exactly ``length`` ids of a chat-formatted prompt of product facts (cut at the end, which
+    does not change what the prompt pass costs)."""
+    from adcopy_desktop.core.runtime import ChatTokenizer
+
+    tokenizer = ChatTokenizer.from_folder(onnx_folder)
+    text = PREFILL_TEXT
+    while True:
+        ids = tokenizer.encode(tokenizer.apply_chat_template([{"role": "user", "content": text}]))
+        if len(ids) >= length:
+            return ids[:length]
+        text += " " + PREFILL_TEXT
+
+
 def _child_env() -> dict[str, str]:
     env = dict(os.environ)
     package_root = str(Path(adcopy_desktop.__file__).resolve().parent.parent)
@@ -154,6 +177,7 @@ class PeerProcess:
 
     def __init__(
         self, runtime: str, target: Path, prompt_ids: list[int], *, new_tokens: int, batch: int, threads: int,
+        prefill_ids: list[int] | None = None,
     ) -> None:
         command = [
             sys.executable, "-m", "adcopy_desktop.bench.peers", "--driven",
@@ -164,6 +188,8 @@ class PeerProcess:
             "--batch", str(batch),
             "--threads", str(threads),
         ]
+        if prefill_ids:
+            command += ["--prefill-ids", ",".join(map(str, prefill_ids))]
         self._stderr = tempfile.TemporaryFile(mode="w+", encoding="utf-8", errors="replace")
         self._process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr,
@@ -236,13 +262,15 @@ def measure_peers(
     repeats: int,
     threads: int,
     progress: Progress | None = None,
+    prefill_ids: list[int] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Load each runtime in its own process, one after another, then time them in turns.
 
     Taking turns spreads a slow minute of a shared machine over every runtime. A run disturbed by
     other programs is taken again (up to RETRY_FACTOR x repeats rounds) until each runtime has
-    ``repeats`` undisturbed streams and batches.
+    ``repeats`` undisturbed streams and batches (and long-prompt first tokens with ``prefill_ids``).
     """
+    kinds = ("stream", "batch", *(("prefill",) if prefill_ids else ()))
     say = progress or (lambda line: None)
     results: dict[str, dict[str, Any]] = {}
     running: dict[str, PeerProcess] = {}
@@ -256,18 +284,19 @@ def measure_peers(
         for runtime, target in targets.items():
             say(f"{LABELS[runtime]}: loading {target}")
             running[runtime] = PeerProcess(
-                runtime, target, prompt_ids, new_tokens=new_tokens, batch=batch, threads=threads
+                runtime, target, prompt_ids, new_tokens=new_tokens, batch=batch, threads=threads,
+                prefill_ids=prefill_ids,
             )
             try:
                 ready = running[runtime].expect(READY_PREFIX)
                 say(f"{LABELS[runtime]}: loaded in {ready['load_s']:.2f} s")
             except PeerFailed as exc:
                 fail(runtime, str(exc))
-        quiet = {runtime: {"stream": 0, "batch": 0} for runtime in running}
+        quiet = {runtime: dict.fromkeys(kinds, 0) for runtime in running}
         for round_number in range(1, repeats * RETRY_FACTOR + 1):
             if all(min(quiet[name].values()) >= repeats for name in running):
                 break
-            for kind in ("stream", "batch"):
+            for kind in kinds:
                 for runtime in [name for name in running if quiet[name][kind] < repeats]:
                     time.sleep(SETTLE_S)
                     try:
@@ -333,6 +362,8 @@ def compute_ratios(ours: dict[str, Any], peer: dict[str, Any]) -> dict[str, floa
         "batch_speedup": ratio(peer["batch_s"], ours["batch_s"]),
         "first_token_speedup": ratio(peer["first_token_ms"], ours["first_token_ms"]),
         "peak_rss": ratio(ours["peak_rss_mb"], peer["peak_rss_mb"]),
+        "prefill_tokens_per_s": ratio(ours.get("prefill_tokens_per_s", 0.0), peer.get("prefill_tokens_per_s", 0.0))
+        if ours.get("prefill_tokens_per_s") else None,
     }
 
 
@@ -349,14 +380,19 @@ def run_benchmark(
     model: str | None = None,
     progress: Progress | None = None,
     export_folder: str | Path | None = None,
+    prefill_tokens: int = DEFAULT_PREFILL_TOKENS,
 ) -> dict[str, Any]:
     """Benchmark the app's runtime and each available peer on one model; the report as a dict.
-    ``export_folder``: the same model's ONNX folder with Optimum's unfused graph, run as a row."""
+    ``export_folder``: the same model's ONNX folder with Optimum's unfused graph, run as a row.
+    ``prefill_tokens``: length of the long prompt whose first token is timed (0: not timed)."""
     if new_tokens < 1 or batch < 1 or repeats < 1:
         raise ValueError("new_tokens, batch and repeats must each be at least 1")
+    if prefill_tokens < 0:
+        raise ValueError("prefill_tokens must be 0 (not timed) or more")
     onnx_folder = Path(onnx_folder)
     threads = threads or default_threads()
     prompt_ids = prompt_token_ids(onnx_folder, prompt)
+    prefill_ids = long_prompt_ids(onnx_folder, prefill_tokens) if prefill_tokens else []
     load_before = _load_average()
     results: dict[str, dict[str, Any]] = {}
     targets: dict[str, Path] = {}
@@ -374,7 +410,7 @@ def run_benchmark(
             results[runtime] = target
     measured = measure_peers(
         targets, prompt_ids, new_tokens=new_tokens, batch=batch, repeats=repeats, threads=threads,
-        progress=progress,
+        progress=progress, prefill_ids=prefill_ids,
     )
     for runtime, figures in measured.items():
         results[runtime] = {"source": str(targets[runtime]), **figures}
@@ -388,6 +424,7 @@ def run_benchmark(
             "prompt_tokens": len(prompt_ids),
             "new_tokens": new_tokens,
             "batch": batch,
+            "prefill_tokens": len(prefill_ids),
             "repeats": repeats,
             "threads": threads,
             "decoding": "greedy, end-of-sequence ignored",
@@ -422,6 +459,7 @@ def _row(report: dict[str, Any], runtime: str) -> list[str]:
         f"{result['tokens_per_s']:.1f}{tokens}",
         f"{result['first_token_ms']:.0f} ms",
         f"{result['batch_s']:.2f} s",
+        *([f"{result.get('prefill_tokens_per_s', 0.0):.0f} tokens/s"] if settings.get("prefill_tokens") else []),
         f"{result['load_s']:.2f} s",
         f"{result['peak_rss_mb']:.0f} MB",
     ]
@@ -429,8 +467,9 @@ def _row(report: dict[str, Any], runtime: str) -> list[str]:
 
 def _headers(report: dict[str, Any]) -> list[str]:
     settings = report["settings"]
+    prefill = [f"prefill {settings['prefill_tokens']}"] if settings.get("prefill_tokens") else []
     return ["runtime", "tokens/s", "first token", f"batch {settings['batch']}x{settings['new_tokens']}",
-            "load", "peak RSS"]
+            *prefill, "load", "peak RSS"]
 
 
 def _noise_lines(report: dict[str, Any]) -> list[str]:
@@ -474,16 +513,18 @@ def _ratio_lines(report: dict[str, Any]) -> list[str]:
             f"AdCopy vs {LABELS[peer]}: {_times(ratios['tokens_per_s'])} tokens/s, "
             f"batch {_times(ratios['batch_speedup'])} as fast, "
             f"first token {_times(ratios['first_token_speedup'])} as fast, "
-            f"peak RSS {_times(ratios['peak_rss'])}"
+            + (f"prefill {_times(ratios['prefill_tokens_per_s'])} tokens/s, " if ratios.get("prefill_tokens_per_s") else "")
+            + f"peak RSS {_times(ratios['peak_rss'])}"
         )
     return lines
 
 
 def _summary(report: dict[str, Any]) -> str:
     s = report["settings"]
+    prefill = (f", prefill: a {s['prefill_tokens']}-token prompt to its first token" if s.get("prefill_tokens") else "")
     return (
         f"{report['model']} ({report.get('precision', 'unknown')} weights): prompt {s['prompt_tokens']} tokens, {s['new_tokens']} new tokens per candidate, "
-        f"batch of {s['batch']}, median of {s['repeats']}, {s['threads']} threads, {s['decoding']}"
+        f"batch of {s['batch']}{prefill}, median of {s['repeats']}, {s['threads']} threads, {s['decoding']}"
     )
 
 
@@ -567,6 +608,7 @@ def bench_command(
     gguf: str | Path | None = None,
     progress: Progress | None = None,
     export_graph: str | Path | None = None,
+    prefill_tokens: int = DEFAULT_PREFILL_TOKENS,
 ) -> dict[str, Any]:
     """Resolve the model (active one by default) and run the benchmark on it."""
     name, onnx_folder, hf_folder, model_gguf = resolve_model(model)
@@ -576,7 +618,7 @@ def bench_command(
         return run_benchmark(
             onnx_folder, hf_folder, Path(gguf) if gguf else model_gguf,
             new_tokens=tokens, batch=batch, threads=threads, repeats=repeats, model=name, progress=progress,
-            export_folder=export_graph,
+            export_folder=export_graph, prefill_tokens=prefill_tokens,
         )
 
 
@@ -585,6 +627,9 @@ def bench_command(
 @click.option("--tokens", default=128, show_default=True, type=click.IntRange(1, 4096),
               help="New tokens per candidate.")
 @click.option("--batch", default=4, show_default=True, type=click.IntRange(1, 16), help="Candidates in the batch run.")
+@click.option("--prefill", "prefill_tokens", default=DEFAULT_PREFILL_TOKENS, show_default=True,
+              type=click.IntRange(0, 8192),
+              help="Also time the first token of a prompt this many tokens long (the prompt pass); 0: skip.")
 @click.option("--repeats", default=3, show_default=True, type=click.IntRange(1, 50),
               help="Undisturbed timed runs per runtime; medians are shown.")
 @click.option("--threads", type=click.IntRange(1, 512), help="CPU threads for every runtime (default: physical cores).")
@@ -595,8 +640,8 @@ def bench_command(
                    "--graph export): runs as its own row.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True)
-def bench(model: str | None, tokens: int, batch: int, repeats: int, threads: int | None, gguf: Path | None,
-          export_graph: Path | None, output_format: str) -> None:
+def bench(model: str | None, tokens: int, batch: int, prefill_tokens: int, repeats: int, threads: int | None,
+          gguf: Path | None, export_graph: Path | None, output_format: str) -> None:
     """Compare generation speed and memory with transformers and llama.cpp on the same model.
 
     Each runtime runs in its own process (its own peak RSS); they take turns, one timed run at a
@@ -608,7 +653,7 @@ def bench(model: str | None, tokens: int, batch: int, repeats: int, threads: int
     try:
         report = bench_command(
             model, tokens, batch, repeats, threads, gguf, progress=lambda line: click.echo(line, err=True),
-            export_graph=export_graph,
+            export_graph=export_graph, prefill_tokens=prefill_tokens,
         )
     except AdCopyError as exc:
         raise click.ClickException(str(exc)) from None

@@ -14,7 +14,7 @@ from adcopy_desktop.bench import runner
 from adcopy_desktop.core.model_store import ModelStore
 
 FIGURES = ("tokens_per_s", "first_token_ms", "batch_s", "load_s", "peak_rss_mb", "rss_mb")
-TOKENS, BATCH = 6, 2
+TOKENS, BATCH, PREFILL = 6, 2, 40
 
 
 def _hide_llama_cpp(name: str, real=runner.module_present) -> bool:
@@ -32,7 +32,8 @@ def report(tiny_folder: Path) -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(runner, "module_present", _hide_llama_cpp)
         return runner.run_benchmark(
-            tiny_folder / "onnx", tiny_folder / "hf", None, new_tokens=TOKENS, batch=BATCH, threads=1, repeats=2
+            tiny_folder / "onnx", tiny_folder / "hf", None, new_tokens=TOKENS, batch=BATCH, threads=1, repeats=2,
+            prefill_tokens=PREFILL,
         )
 
 
@@ -45,6 +46,8 @@ def test_each_runtime_reports_positive_figures(report: dict[str, Any], runtime: 
     assert result["new_tokens"] == TOKENS
     assert result["batch_tokens"] == TOKENS * BATCH
     assert len(result["runs"]["tokens_per_s"]) >= 2  # disturbed runs are repeated
+    assert result["prefill_tokens"] == PREFILL and len(result["runs"]["prefill_ms"]) >= 2
+    assert result["prefill_tokens_per_s"] == pytest.approx(PREFILL / (result["prefill_ms"] / 1000), rel=0.01)
     assert 0 <= result["contended_runs"] <= result["timed_runs"]
 
 
@@ -54,6 +57,8 @@ def test_ratios_compare_ours_with_transformers(report: dict[str, Any]) -> None:
     assert ratios["tokens_per_s"] == pytest.approx(ours["tokens_per_s"] / peer["tokens_per_s"], abs=0.01)
     assert ratios["batch_speedup"] == pytest.approx(peer["batch_s"] / ours["batch_s"], abs=0.01)
     assert ratios["peak_rss"] == pytest.approx(ours["peak_rss_mb"] / peer["peak_rss_mb"], abs=0.01)
+    assert ratios["prefill_tokens_per_s"] == pytest.approx(
+        ours["prefill_tokens_per_s"] / peer["prefill_tokens_per_s"], abs=0.01)
     assert report["ratios"]["llamacpp"] is None
 
 
@@ -66,7 +71,7 @@ def test_missing_llama_cpp_is_reported_not_installed(report: dict[str, Any]) -> 
 def test_report_describes_settings_and_machine(report: dict[str, Any]) -> None:
     settings = report["settings"]
     assert settings["new_tokens"] == TOKENS and settings["batch"] == BATCH and settings["threads"] == 1
-    assert settings["prompt_tokens"] > 0
+    assert settings["prompt_tokens"] > 0 and settings["prefill_tokens"] == PREFILL
     machine = report["machine"]
     assert machine["cpu"] and machine["python"] and machine["onnxruntime"]
     assert machine["ram_gb"] > 0
@@ -77,7 +82,9 @@ def test_text_and_markdown_tables(report: dict[str, Any]) -> None:
     text = runner.format_text(report)
     assert "AdCopy (ONNX Runtime)" in text and "transformers eager" in text
     assert "llama.cpp" in text and "not installed" in text
-    assert "AdCopy vs transformers eager:" in text
+    assert "AdCopy vs transformers eager:" in text and f"prefill {PREFILL}" in text
+    (versus,) = [line for line in text.splitlines() if line.startswith("AdCopy vs transformers eager:")]
+    assert " prefill " in versus and "x tokens/s" in versus
     markdown = runner.format_markdown(report)
     assert markdown.splitlines()[0].startswith("| runtime | tokens/s |")
     assert len([line for line in markdown.splitlines() if line.startswith("| ")]) == 4
@@ -102,7 +109,7 @@ def test_bench_command_uses_the_active_model(tiny_store: ModelStore, monkeypatch
 
     def fake_measure(targets: dict[str, Path], prompt_ids: list[int], **options: Any) -> dict[str, Any]:
         calls.append((targets, options))
-        figures = {name: 1.0 for name in FIGURES}
+        figures = {name: 1.0 for name in (*FIGURES, "prefill_tokens_per_s")}
         return {
             runtime: {"status": "ok", **figures, "new_tokens": options["new_tokens"],
                       "batch_tokens": options["new_tokens"] * options["batch"], "runs": {}, "notes": []}
@@ -112,7 +119,8 @@ def test_bench_command_uses_the_active_model(tiny_store: ModelStore, monkeypatch
     monkeypatch.setattr(runner, "measure_peers", fake_measure)
     monkeypatch.setattr(runner, "module_present", _hide_llama_cpp)
     outcome = CliRunner().invoke(
-        runner.bench, ["--tokens", "5", "--batch", "3", "--repeats", "1", "--threads", "1", "--format", "json"]
+        runner.bench, ["--tokens", "5", "--batch", "3", "--prefill", "30", "--repeats", "1", "--threads", "1",
+                       "--format", "json"]
     )
     assert outcome.exit_code == 0, outcome.output
     report = json.loads(outcome.stdout)
@@ -123,8 +131,10 @@ def test_bench_command_uses_the_active_model(tiny_store: ModelStore, monkeypatch
     assert targets["onnx"] == tiny_store.get("tiny-llama").runtime_folder
     assert targets["transformers"].name == "hf"
     assert options["new_tokens"] == 5 and options["batch"] == 3 and options["threads"] == 1
+    assert len(options["prefill_ids"]) == 30 and report["settings"]["prefill_tokens"] == 30
     assert report["ratios"]["transformers"] == {
-        "tokens_per_s": 1.0, "batch_speedup": 1.0, "first_token_speedup": 1.0, "peak_rss": 1.0
+        "tokens_per_s": 1.0, "batch_speedup": 1.0, "first_token_speedup": 1.0, "peak_rss": 1.0,
+        "prefill_tokens_per_s": 1.0,
     }
 
 
@@ -181,3 +191,25 @@ def test_the_app_peer_pays_the_prompt_on_every_run(tiny_folder: Path) -> None:
     assert peer.model.fused and peer.model.prefix_cache is None
     ids = peer.model.tokenizer.encode("a white denim jacket with brass buttons and two pockets " * 3)
     assert peer.stream(ids, 4).tokens == 4
+
+
+def test_the_long_prompt_has_exactly_the_length_asked(tiny_folder: Path) -> None:
+    from adcopy_desktop.core.runtime import ChatTokenizer
+
+    ids = runner.long_prompt_ids(tiny_folder / "onnx", 300)
+    assert len(ids) == 300
+    start = ChatTokenizer.from_folder(tiny_folder / "onnx").decode(ids[:120])
+    assert "denim jacket" in start  # product facts, not padding
+
+
+def test_without_prefill_the_column_is_left_out(tiny_folder: Path) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "module_present", _hide_llama_cpp)
+        report = runner.run_benchmark(
+            tiny_folder / "onnx", None, None, new_tokens=2, batch=1, threads=1, repeats=1, prefill_tokens=0
+        )
+    ours = report["runtimes"]["onnx"]
+    assert ours["status"] == "ok" and ours["prefill_tokens"] == 0 and ours["runs"]["prefill_ms"] == []
+    assert "prefill" not in runner.format_markdown(report).splitlines()[0]
+    with pytest.raises(ValueError, match="prefill_tokens"):
+        runner.run_benchmark(tiny_folder / "onnx", None, None, prefill_tokens=-1)
