@@ -11,7 +11,11 @@
  * working /dev/fuse with fusermount, which containers, CI runners and many VMs do not have.
  *
  *   plain start          extract once into ${XDG_CACHE_HOME:-~/.cache}/adcopy-appimage/<id>, then
- *                        exec AppRun; later starts of the same image reuse that folder
+ *                        exec AppRun; later starts of the same image reuse that folder. The folder
+ *                        is complete when it holds MARKER; every start holds a shared flock on
+ *                        MARKER for as long as the program runs (the descriptor survives the exec)
+ *                        and removes the complete folders of other ids that nobody holds (see
+ *                        prune_cache; ADCOPY_APPIMAGE_KEEP_OLD=1 keeps them)
  *   --appimage-extract-and-run (or APPIMAGE_EXTRACT_AND_RUN=1)
  *                        extract into $TMPDIR/appimage_extracted_<id>, run AppRun, remove the
  *                        folder afterwards (unless NO_CLEANUP=1), exit with AppRun's status
@@ -25,7 +29,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <ftw.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -33,7 +36,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -42,8 +48,12 @@
 #undef _POSIX_C_SOURCE
 #include <squashfuse/squashfuse.h>
 
-#define RUNTIME_VERSION "1.0"
+#define RUNTIME_VERSION "1.1"
 #define CACHE_NAME "adcopy-appimage"
+/* written into a cache folder after everything else, before the folder gets its final name;
+ * its content names the id, so a folder copied or renamed by hand is never taken for another */
+#define MARKER ".adcopy-appimage-complete"
+#define MARKER_TEXT "adcopy-appimage complete "
 #define BUF_SIZE (256 * 1024)
 
 static const char *prog = "AppImage";  /* the image's file name, for messages */
@@ -159,6 +169,18 @@ static const char *write_error(int e) {
                        : strerror(e);
 }
 
+/* The errno of the last write, create or rename that failed while unpacking (0: none). */
+static int write_failed;
+
+static int fail_write(const char *what, const char *path) {
+    int e = errno;
+    write_failed = e;
+    fprintf(stderr, "%s: %s %s: %s\n", prog, what, path, write_error(e));
+    return -1;
+}
+
+static int no_space(int e) { return e == ENOSPC || e == EDQUOT; }
+
 /* mkdir -p for the parents of path (a PATTERN extraction skips the directories in between). */
 static int make_parents(char *path) {
     for (char *p = strchr(path + 1, '/'); p; p = strchr(p + 1, '/')) {
@@ -173,10 +195,7 @@ static int make_parents(char *path) {
 static int extract_file(image_t *im, sqfs_inode *inode, const char *dest, char *buf) {
     unlink(dest);  /* extracting over an older copy: never write into a running executable */
     int out = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (out < 0) {
-        fprintf(stderr, "%s: cannot create %s: %s\n", prog, dest, write_error(errno));
-        return -1;
-    }
+    if (out < 0) return fail_write("cannot create", dest);
     uint64_t total = inode->xtra.reg.file_size;
     for (uint64_t pos = 0; pos < total;) {
         sqfs_off_t n = (sqfs_off_t)(total - pos < BUF_SIZE ? total - pos : BUF_SIZE);
@@ -190,7 +209,7 @@ static int extract_file(image_t *im, sqfs_inode *inode, const char *dest, char *
             ssize_t w = write(out, buf + done, (size_t)(n - done));
             if (w < 0) {
                 if (errno == EINTR) continue;
-                fprintf(stderr, "%s: cannot write %s: %s\n", prog, dest, write_error(errno));
+                fail_write("cannot write", dest);
                 close(out);
                 return -1;
             }
@@ -199,10 +218,7 @@ static int extract_file(image_t *im, sqfs_inode *inode, const char *dest, char *
         pos += (uint64_t)n;
     }
     /* the mode last: read-only files stay writable until they are complete */
-    if (fchmod(out, inode->base.mode & 07777) || close(out)) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", prog, dest, write_error(errno));
-        return -1;
-    }
+    if (fchmod(out, inode->base.mode & 07777) || close(out)) return fail_write("cannot write", dest);
     return 0;
 }
 
@@ -219,7 +235,7 @@ static int extract_symlink(image_t *im, sqfs_inode *inode, const char *dest) {
     }
     unlink(dest);
     int r = symlink(target, dest);
-    if (r) fprintf(stderr, "%s: cannot create %s: %s\n", prog, dest, write_error(errno));
+    if (r) fail_write("cannot create", dest);
     free(target);
     return r;
 }
@@ -228,10 +244,7 @@ static int extract_symlink(image_t *im, sqfs_inode *inode, const char *dest) {
  * message is printed). Directories get their modes at the end, so a read-only directory can
  * still be filled. */
 static int extract(image_t *im, const char *dest, const char *pattern, size_t *count) {
-    if (mkdir(dest, 0755) && errno != EEXIST) {
-        fprintf(stderr, "%s: cannot create %s: %s\n", prog, dest, write_error(errno));
-        return -1;
-    }
+    if (mkdir(dest, 0755) && errno != EEXIST) return fail_write("cannot create", dest);
     sqfs_traverse trv;
     sqfs_err err = sqfs_traverse_open(&trv, &im->fs, sqfs_inode_root(&im->fs));
     if (err != SQFS_OK) {
@@ -264,9 +277,7 @@ static int extract(image_t *im, const char *dest, const char *pattern, size_t *c
             break;
         }
         if (pattern && make_parents(target)) {
-            fprintf(stderr, "%s: cannot create the folders of %s: %s\n", prog, target,
-                    write_error(errno));
-            rc = -1;
+            rc = fail_write("cannot create the folders of", target);
             break;
         }
         mode_t type = sqfs_mode(inode.base.inode_type) & S_IFMT;
@@ -274,8 +285,7 @@ static int extract(image_t *im, const char *dest, const char *pattern, size_t *c
             struct stat st;
             if (lstat(target, &st) == 0 && !S_ISDIR(st.st_mode)) unlink(target);
             if (mkdir(target, 0700) && errno != EEXIST) {
-                fprintf(stderr, "%s: cannot create %s: %s\n", prog, target, write_error(errno));
-                rc = -1;
+                rc = fail_write("cannot create", target);
             } else {
                 chmod(target, 0700);
                 dirlist_add(&dirs, target, inode.base.mode & 07777);
@@ -306,21 +316,134 @@ static int extract(image_t *im, const char *dest, const char *pattern, size_t *c
 
 /* ---- removing a folder (rm -rf, read-only directories included) ------------------------------ */
 
-static int rm_open_cb(const char *p, const struct stat *st, int type, struct FTW *f) {
-    (void)f;
-    if (type == FTW_D) chmod(p, (st->st_mode & 07777) | 0700);
-    return 0;
-}
-
-static int rm_cb(const char *p, const struct stat *st, int type, struct FTW *f) {
-    (void)st; (void)type; (void)f;
-    remove(p);
-    return 0;
+/* Remove the entry name of the folder open as parent, and everything below it. Symlinks are never
+ * followed: a link is unlinked, never what it points to, and every folder is opened relative to
+ * its parent with O_NOFOLLOW, so nothing outside the starting folder is touched. */
+static void remove_at(int parent, const char *name, int depth) {
+    if (unlinkat(parent, name, 0) == 0 || errno == ENOENT) return;
+    if (depth > 200) return;  /* an AppDir is nowhere near that deep */
+    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;
+    fchmod(fd, 0700);  /* a read-only folder must be writable to empty it */
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            remove_at(dirfd(d), e->d_name, depth + 1);
+    closedir(d);
+    unlinkat(parent, name, AT_REMOVEDIR);
 }
 
 static void remove_tree(const char *path) {
-    nftw(path, rm_open_cb, 32, FTW_PHYS);
-    nftw(path, rm_cb, 32, FTW_PHYS | FTW_DEPTH);
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", path);
+    char *slash = strrchr(parent, '/');
+    const char *name = path;
+    if (slash == parent) {
+        parent[1] = 0;
+        name = path + 1;
+    } else if (slash) {
+        *slash = 0;
+        name = path + (slash - parent) + 1;
+    } else {
+        snprintf(parent, sizeof parent, ".");
+    }
+    int fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    remove_at(fd, name, 0);
+    close(fd);
+}
+
+/* ---- disk space ----------------------------------------------------------------------------- */
+
+/* What a full extraction writes: the bytes of its regular files; about what they take on disk
+ * (each file and folder in whole 4 KB blocks, as du counts them); its number of entries. */
+static int image_usage(image_t *im, uint64_t *bytes, uint64_t *disk, uint64_t *entries) {
+    sqfs_traverse trv;
+    sqfs_err err = SQFS_OK;
+    if (sqfs_traverse_open(&trv, &im->fs, sqfs_inode_root(&im->fs)) != SQFS_OK) return -1;
+    *bytes = *disk = *entries = 0;
+    while (sqfs_traverse_next(&trv, &err)) {
+        if (trv.dir_end) continue;
+        sqfs_inode inode;
+        if (sqfs_inode_get(&im->fs, &inode, sqfs_dentry_inode(&trv.entry)) != SQFS_OK) {
+            err = SQFS_ERR;
+            break;
+        }
+        (*entries)++;
+        mode_t type = sqfs_mode(inode.base.inode_type) & S_IFMT;
+        if (S_ISREG(type)) {
+            *bytes += inode.xtra.reg.file_size;
+            *disk += (inode.xtra.reg.file_size + 4095) / 4096 * 4096;
+        } else if (S_ISDIR(type)) {
+            *disk += 4096;
+        }
+    }
+    sqfs_traverse_close(&trv);
+    return err == SQFS_OK ? 0 : -1;
+}
+
+static void megabytes(char *out, size_t size, uint64_t bytes) {
+    snprintf(out, size, "%llu MB", (unsigned long long)((bytes + (1 << 20) - 1) >> 20));
+}
+
+/* What to do when a folder has no room, per kind of extraction. */
+#define ADVICE_CACHE                                                                              \
+    "Free some space on that disk and start it again; or point XDG_CACHE_HOME at a folder on a "  \
+    "disk with more room (XDG_CACHE_HOME=/path/with/room ./%s); or start it with "                \
+    "--appimage-extract-and-run, which unpacks into $TMPDIR instead for one run (it needs the "   \
+    "same room there)."
+#define ADVICE_TMP                                                                                \
+    "Free some space there; or set TMPDIR to a folder on a disk with more room "                  \
+    "(TMPDIR=/path/with/room ./%s --appimage-extract-and-run); or start it without "              \
+    "--appimage-extract-and-run (and without APPIMAGE_EXTRACT_AND_RUN=1): it then unpacks once "  \
+    "into ${XDG_CACHE_HOME:-~/.cache}/" CACHE_NAME "."
+#define ADVICE_HERE                                                                               \
+    "Free some space there, or run ./%s --appimage-extract from a folder on a disk with more room."
+
+/* The unpacked image does not fit into dir: say so, with the sizes, and what to do. stopped: the
+ * extraction began and ran out of room (its files are removed already); e: ENOSPC or EDQUOT. */
+static void die_no_space(const char *dir, uint64_t need, const char *advice, int stopped, int e)
+    __attribute__((noreturn));
+static void die_no_space(const char *dir, uint64_t need, const char *advice, int stopped, int e) {
+    char need_s[32] = "", free_s[64] = "";
+    struct statvfs vs;
+    if (need) megabytes(need_s, sizeof need_s, need);
+    if (statvfs(dir, &vs) == 0) {
+        megabytes(free_s, sizeof free_s - 16, (uint64_t)vs.f_bavail * vs.f_frsize);
+        strcat(free_s, " free");
+    }
+    if (stopped)
+        fprintf(stderr, "%s: not enough disk space: unpacking the image into %s stopped because %s.\n"
+                "%s: Unpacked, the image takes about %s%s%s%s. What it had written is removed "
+                "again: nothing half-unpacked is left behind.\n", prog, dir,
+                e == EDQUOT ? "your disk quota is used up" : "the disk is full", prog,
+                need ? need_s : "as much room as its files", free_s[0] ? " (" : "", free_s,
+                free_s[0] ? " there now)" : "");
+    else
+        fprintf(stderr, "%s: not enough disk space to unpack the image into %s: it needs about %s, "
+                "%s there.\n", prog, dir, need_s, free_s[0] ? free_s : "less is");
+    fprintf(stderr, "%s: ", prog);
+    fprintf(stderr, advice, prog);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+/* Before writing anything: refuse when the image's files alone cannot fit into dir (their bytes
+ * exceed the room free, or their number the free inodes where the filesystem counts them: never
+ * a refusal of what would fit). Returns about what it takes on disk, for messages (0: unknown). */
+static uint64_t check_space(image_t *im, const char *dir, const char *advice) {
+    uint64_t bytes, disk, entries;
+    if (image_usage(im, &bytes, &disk, &entries)) return 0;  /* damaged: the extraction says so */
+    struct statvfs vs;
+    if (statvfs(dir, &vs)) return disk;
+    if (bytes > (uint64_t)vs.f_bavail * vs.f_frsize || (vs.f_files > 0 && vs.f_favail < entries))
+        die_no_space(dir, disk, advice, 0, ENOSPC);
+    return disk;
 }
 
 /* ---- running AppRun ------------------------------------------------------------------------- */
@@ -349,8 +472,11 @@ static int extract_and_run(image_t *im, char **argv, int argc) {
     char dir[PATH_MAX], apprun[PATH_MAX + 8];
     snprintf(dir, sizeof dir, "%s/appimage_extracted_%s", tmp, im->id);
     size_t count;
+    uint64_t need = check_space(im, tmp, ADVICE_TMP);
+    write_failed = 0;
     if (extract(im, dir, NULL, &count)) {
         remove_tree(dir);
+        if (no_space(write_failed)) die_no_space(tmp, need, ADVICE_TMP, 1, write_failed);
         die("could not extract the image into %s", dir);
     }
     apprun_path(apprun, sizeof apprun, dir);
@@ -396,54 +522,242 @@ static void cache_base(char *out, size_t size) {
             "use --appimage-extract-and-run");
 }
 
-/* Partial extractions are named .<id>.partial-<pid>; remove those whose process is gone (a start
- * that was killed or ran out of disk). */
-static void remove_stale_partials(const char *base) {
-    DIR *d = opendir(base);
-    if (!d) return;
+/* A cache folder's name: the id, 16 lowercase hex digits. */
+static int is_id(const char *name) {
+    size_t n = strspn(name, "0123456789abcdef");
+    return n == 16 && name[16] == 0;
+}
+
+/* Leftovers named .<id>.partial-<pid> (an extraction) or .<id>.pruning-<pid> (a folder being
+ * removed) whose process is gone: a start that was killed or ran out of disk. */
+static int is_stale_leftover(const char *name) {
+    if (name[0] != '.') return 0;
+    const char *p = strstr(name, ".partial-");
+    if (!p) p = strstr(name, ".pruning-");
+    if (!p) return 0;
+    char *end;
+    long pid = strtol(p + 9, &end, 10);
+    return pid > 0 && *end == 0 && (pid == getpid() || (kill((pid_t)pid, 0) && errno == ESRCH));
+}
+
+/* Whether the folder open as dfd is a complete cache folder of image id: it holds MARKER, a
+ * regular file naming id. Returns the marker opened (not O_CLOEXEC when keep is set), or -1. */
+static int open_marker(int dfd, const char *id, int keep) {
+    int fd = openat(dfd, MARKER, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | (keep ? 0 : O_CLOEXEC));
+    if (fd < 0) return -1;
+    char want[64], got[64];
+    int n = snprintf(want, sizeof want, MARKER_TEXT "%s\n", id);
+    struct stat st;
+    ssize_t r = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? pread(fd, got, sizeof got, 0) : -1;
+    if (r != n || memcmp(got, want, (size_t)n)) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Write dir's marker; returns it opened read-only with the shared lock taken (not O_CLOEXEC: the
+ * program keeps it), or -1. Locked before the folder gets its final name, so that no other start
+ * can take the new folder for an unused one in between. */
+static int write_marker(const char *dir, const char *id) {
+    char path[PATH_MAX + 128], text[64];
+    snprintf(path, sizeof path, "%s/" MARKER, dir);
+    int n = snprintf(text, sizeof text, MARKER_TEXT "%s\n", id);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0444);
+    if (fd < 0) return fail_write("cannot create", path);
+    errno = ENOSPC;  /* a short write without an error: the disk filled up */
+    if (write(fd, text, (size_t)n) != n) {
+        fail_write("cannot write", path);
+        close(fd);
+        return -1;
+    }
+    if (close(fd)) return fail_write("cannot write", path);
+    fd = open(path, O_RDONLY | O_NOFOLLOW);
+    if (fd < 0) return fail_write("cannot read", path);
+    while (flock(fd, LOCK_SH) && errno == EINTR) {}
+    return fd;
+}
+
+/* Remove the folders of other images from the cache base (open as bfd): those named by an id
+ * other than own_id, complete (MARKER naming that id) and used by no running AppImage (the
+ * exclusive flock on MARKER is granted: every start holds a shared one while its program runs).
+ * Each is first renamed to .<id>.pruning-<pid>, under the lock, so a start of that image never
+ * sees a half-removed folder; only then are its files removed, in the background when background
+ * is set (a later start: the program is not kept waiting), else before returning (a first start:
+ * the room is needed for the new folder). Leftovers of killed starts are removed the same way.
+ * Everything else in the base (other names, symlinks, files, folders without the marker, such as
+ * those of runtime 1.0) is left alone. ADCOPY_APPIMAGE_KEEP_OLD=1 keeps the other images' folders. */
+static void prune_cache(int bfd, const char *own_id, int background, int keep_fd) {
+    const char *keep_old = getenv("ADCOPY_APPIMAGE_KEEP_OLD");
+    int prune_old = !(keep_old && !strcmp(keep_old, "1"));
+    int dup_fd = dup(bfd);
+    DIR *d = dup_fd < 0 ? NULL : fdopendir(dup_fd);
+    if (!d) {
+        if (dup_fd >= 0) close(dup_fd);
+        return;
+    }
+    /* the names first: renaming while reading the folder could list an entry twice */
+    char **names = NULL, **doomed = NULL;
+    size_t n = 0, cap = 0, ndoomed = 0;
     struct dirent *e;
-    char path[PATH_MAX + 256];
     while ((e = readdir(d))) {
-        const char *p = strstr(e->d_name, ".partial-");
-        if (e->d_name[0] != '.' || !p) continue;
-        long pid = strtol(p + 9, NULL, 10);
-        if (pid > 0 && (pid == getpid() || (kill((pid_t)pid, 0) && errno == ESRCH))) {
-            snprintf(path, sizeof path, "%s/%s", base, e->d_name);
-            remove_tree(path);
+        int old = prune_old && is_id(e->d_name) && strcmp(e->d_name, own_id);
+        if (!old && !is_stale_leftover(e->d_name)) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            names = realloc(names, cap * sizeof *names);
+            if (!names) die("out of memory");
         }
+        names[n++] = strdup(e->d_name);
     }
     closedir(d);
+    doomed = calloc(n ? n : 1, sizeof *doomed);
+    if (!doomed) die("out of memory");
+    for (size_t i = 0; i < n; i++) {
+        if (!is_id(names[i])) {  /* a stale leftover */
+            doomed[ndoomed++] = strdup(names[i]);
+            continue;
+        }
+        int dfd = openat(bfd, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int mfd = dfd < 0 ? -1 : open_marker(dfd, names[i], 0);
+        char aside[64];
+        snprintf(aside, sizeof aside, ".%s.pruning-%ld", names[i], (long)getpid());
+        struct stat was, now;
+        if (mfd >= 0 && flock(mfd, LOCK_EX | LOCK_NB) == 0 && fstat(dfd, &was) == 0 &&
+            renameat(bfd, names[i], bfd, aside) == 0) {
+            /* remove it only if what was renamed is the folder just checked */
+            if (fstatat(bfd, aside, &now, AT_SYMLINK_NOFOLLOW) == 0 && now.st_dev == was.st_dev &&
+                now.st_ino == was.st_ino)
+                doomed[ndoomed++] = strdup(aside);
+        }
+        if (mfd >= 0) close(mfd);
+        if (dfd >= 0) close(dfd);
+    }
+    if (ndoomed && background) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            /* a grandchild does it: the program exec'd here never sees it as its child */
+            if (fork() > 0) _exit(0);
+            setsid();
+            setpriority(PRIO_PROCESS, 0, 10);
+            int null = open("/dev/null", O_RDWR);
+            if (null >= 0) {  /* nor holds the program's pipes open */
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(null, 2);
+                if (null > 2) close(null);
+            }
+            if (keep_fd >= 0) close(keep_fd);  /* the lock belongs to the program */
+            for (size_t i = 0; i < ndoomed; i++) remove_at(bfd, doomed[i], 0);
+            _exit(0);
+        }
+        if (pid > 0) {
+            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
+            ndoomed = 0;
+        }
+    }
+    for (size_t i = 0; i < ndoomed; i++) remove_at(bfd, doomed[i], 0);
+    for (size_t i = 0; i < ndoomed; i++) free(doomed[i]);
+    for (size_t i = 0; i < n; i++) free(names[i]);
+    free(names);
+    free(doomed);
+}
+
+/* Take the shared lock on dir's marker, kept across the exec for as long as the program runs.
+ * Returns the descriptor; -1: dir has no (valid) marker; -2: dir went away meanwhile (pruned while
+ * this start waited: unpack again). */
+static int lock_folder(const char *dir, const char *id) {
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0) return -2;
+    int fd = open_marker(dfd, id, 1);
+    close(dfd);
+    if (fd < 0) return -1;
+    /* a pruner holds the exclusive lock only while it renames the folder away */
+    while (flock(fd, LOCK_SH) && errno == EINTR) {}
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/" MARKER, dir);
+    struct stat held, now;
+    if (fstat(fd, &held) || stat(path, &now) || held.st_ino != now.st_ino ||
+        held.st_dev != now.st_dev) {
+        close(fd);
+        return -2;
+    }
+    return fd;
+}
+
+/* First start of this image: unpack it into base/<id> (dir). Returns its marker, locked (see
+ * lock_folder), or -2 when another start of the same image finished first (its folder is used). */
+static int unpack_into_cache(image_t *im, const char *base, int bfd, const char *dir) {
+    char part[PATH_MAX + 64], advice[sizeof ADVICE_CACHE];
+    snprintf(advice, sizeof advice, "%s", ADVICE_CACHE);
+    /* the room first: other images' folders nobody uses and killed starts' leftovers */
+    prune_cache(bfd, im->id, 0, -1);
+    uint64_t need = check_space(im, base, advice);
+    snprintf(part, sizeof part, "%s/.%s.partial-%ld", base, im->id, (long)getpid());
+    size_t count;
+    fprintf(stderr, "%s: first start, unpacking into %s ...\n", prog, dir);
+    write_failed = 0;
+    int lock = -1;
+    if (extract(im, part, NULL, &count) || (lock = write_marker(part, im->id)) < 0) {
+        /* extract into a sibling, then rename: the folder appears complete or not at all */
+        remove_tree(part);
+        if (no_space(write_failed)) die_no_space(base, need, advice, 1, write_failed);
+        die("could not unpack the image into the cache folder %s", base);
+    }
+    if (rename(part, dir)) {
+        int e = errno;
+        close(lock);
+        remove_tree(part);
+        /* another start of the same image finished first: use its folder */
+        struct stat st;
+        if ((e == EEXIST || e == ENOTEMPTY) && stat(dir, &st) == 0) return -2;
+        if (no_space(e)) die_no_space(base, need, advice, 1, e);
+        die("cannot write the cache folder %s: %s", base, write_error(e));
+    }
+    return lock;
 }
 
 static int cached_start(image_t *im, char **argv, int argc) {
-    char base[PATH_MAX], dir[PATH_MAX + 20], part[PATH_MAX + 64], apprun[PATH_MAX + 32];
+    char base[PATH_MAX], dir[PATH_MAX + 20], apprun[PATH_MAX + 32];
     cache_base(base, sizeof base);
     snprintf(dir, sizeof dir, "%s/%s", base, im->id);
-    struct stat st;
-    if (stat(dir, &st) != 0) {
-        /* extract into a sibling, then rename: the folder appears complete or not at all */
-        char parent[PATH_MAX];
-        snprintf(parent, sizeof parent, "%s", base);
-        if ((make_parents(parent) || (mkdir(base, 0700) && errno != EEXIST)) ||
-            access(base, W_OK))
-            die("cannot write the cache folder %s: %s (set XDG_CACHE_HOME to a writable folder, "
-                "or start with --appimage-extract-and-run)", base, write_error(errno));
-        remove_stale_partials(base);
-        snprintf(part, sizeof part, "%s/.%s.partial-%ld", base, im->id, (long)getpid());
-        size_t count;
-        fprintf(stderr, "%s: first start, unpacking into %s ...\n", prog, dir);
-        if (extract(im, part, NULL, &count)) {
-            remove_tree(part);
-            die("could not unpack the image into the cache folder %s", base);
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", base);
+    if ((make_parents(parent) || (mkdir(base, 0700) && errno != EEXIST)) || access(base, W_OK)) {
+        int e = errno;
+        char advice[sizeof ADVICE_CACHE];
+        snprintf(advice, sizeof advice, "%s", ADVICE_CACHE);
+        if (no_space(e)) die_no_space(parent, 0, advice, 0, e);
+        die("cannot write the cache folder %s: %s (set XDG_CACHE_HOME to a writable folder, "
+            "or start with --appimage-extract-and-run)", base, write_error(e));
+    }
+    int bfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (bfd < 0) die("cannot read the cache folder %s: %s", base, strerror(errno));
+    int lock = -1, unpacked = 0;
+    for (int attempt = 0; lock < 0; attempt++) {
+        if (attempt == 3)
+            die("the cache folder %s keeps changing while it starts (is something else removing "
+                "it?); start with --appimage-extract-and-run", base);
+        struct stat st;
+        if (stat(dir, &st) != 0) {
+            unpacked = 1;
+            if ((lock = unpack_into_cache(im, base, bfd, dir)) >= 0) break;
         }
-        if (rename(part, dir)) {
-            int e = errno;
-            remove_tree(part);
-            /* another start of the same image finished first: use its folder */
-            if (!(e == EEXIST || e == ENOTEMPTY) || stat(dir, &st) != 0)
-                die("cannot write the cache folder %s: %s", base, write_error(e));
+        lock = lock_folder(dir, im->id);
+        if (lock == -1) {
+            /* a folder without the marker (left by hand, or by a runtime before 1.1): unpack again */
+            char aside[64];
+            fprintf(stderr, "%s: %s is not a complete unpacked image; unpacking it again\n", prog,
+                    dir);
+            snprintf(aside, sizeof aside, ".%s.pruning-%ld", im->id, (long)getpid());
+            if (renameat(bfd, im->id, bfd, aside))
+                die("cannot move the incomplete folder %s aside: %s", dir, strerror(errno));
+            remove_at(bfd, aside, 0);
         }
     }
+    /* a later start: what other images left is removed behind the program's back */
+    if (!unpacked) prune_cache(bfd, im->id, 1, lock);
+    close(bfd);
     apprun_path(apprun, sizeof apprun, dir);
     set_env(im, dir, argv[0]);
     argv[0] = apprun;
@@ -464,7 +778,9 @@ static void usage(void) {
            "  --appimage-version            print the runtime's version\n"
            "  --appimage-help               this text\n\n"
            "A plain start unpacks the image once into ${XDG_CACHE_HOME:-~/.cache}/" CACHE_NAME
-           "/<id>\nand reuses it on later starts; it needs no FUSE.\n", RUNTIME_VERSION);
+           "/<id>\nand reuses it on later starts; it needs no FUSE. It removes the folders there of\n"
+           "other AppImages that no running program uses (ADCOPY_APPIMAGE_KEEP_OLD=1 keeps them).\n",
+           RUNTIME_VERSION);
 }
 
 int main(int argc, char **argv) {
@@ -487,8 +803,15 @@ int main(int argc, char **argv) {
     if (!strcmp(opt, "--appimage-extract")) {
         size_t count;
         const char *pattern = argc > 2 ? argv[2] : NULL;
-        if (extract(&im, "squashfs-root", pattern, &count))
+        char here[PATH_MAX];
+        if (!getcwd(here, sizeof here)) snprintf(here, sizeof here, ".");
+        uint64_t need = pattern ? 0 : check_space(&im, here, ADVICE_HERE);
+        write_failed = 0;
+        if (extract(&im, "squashfs-root", pattern, &count)) {
+            /* what it wrote stays: the user asked for these files, and may free room and rerun */
+            if (no_space(write_failed)) die_no_space(here, need, ADVICE_HERE, 0, write_failed);
             die("extraction into squashfs-root failed");
+        }
         fprintf(stderr, "%s: extracted %zu entries into squashfs-root\n", prog, count);
         return 0;
     }
