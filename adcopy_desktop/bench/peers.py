@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 READY_PREFIX = "ADCOPY_BENCH_READY "
 RUN_PREFIX = "ADCOPY_BENCH_RUN "
 RESULT_PREFIX = "ADCOPY_BENCH_RESULT "
-RUNTIMES = ("onnx", "transformers", "llamacpp")
+RUNTIMES = ("onnx", "transformers", "llamacpp", "genai")
 WARMUP_TOKENS = 8
 # A timed run during which other processes used more than this share of all CPUs is left out of
 # the medians (when quiet runs remain): on a small machine one busy neighbour halves the speed.
@@ -273,8 +273,58 @@ class LlamaCppPeer(Peer):
         return BatchRun(tokens, time.perf_counter() - started)
 
 
+class GenaiPeer(Peer):
+    """onnxruntime-genai's C++ generation loop on the app's own fused graph (prepared by the parent
+    with a genai_config.json): the same kernels and weights, another loop around them."""
+
+    def __init__(self, folder: Path) -> None:
+        import onnxruntime_genai as og
+
+        self.og = og
+        self.model = og.Model(str(folder))
+        self.notes = [f"onnxruntime-genai {og.__version__}, the app's fused graph",
+                      "prompt pass computes logits at every position (genai reads them all)"]
+
+    def _generator(self, prompt_ids: list[int], new_tokens: int, rows: int):
+        import numpy as np
+
+        params = self.og.GeneratorParams(self.model)
+        total = len(prompt_ids) + new_tokens
+        # min_length = max_length: end-of-sequence cannot stop a run early, as for the others
+        params.set_search_options(max_length=total, min_length=total, do_sample=False, batch_size=rows)
+        generator = self.og.Generator(self.model, params)
+        generator.append_tokens(np.array([prompt_ids] * rows, dtype=np.int32))
+        return generator
+
+    def stream(self, prompt_ids: list[int], new_tokens: int) -> StreamRun:
+        first: float | None = None
+        tokens = 0
+        started = time.perf_counter()
+        generator = self._generator(prompt_ids, new_tokens, 1)
+        while tokens < new_tokens and not generator.is_done():
+            generator.generate_next_token()
+            tokens += 1
+            if first is None:
+                first = time.perf_counter()
+        end = time.perf_counter()
+        return StreamRun(tokens, (first or end) - started, end - started)
+
+    def batch(self, prompt_ids: list[int], new_tokens: int, rows: int) -> BatchRun:
+        started = time.perf_counter()
+        generator = self._generator(prompt_ids, new_tokens, rows)
+        steps = 0
+        while steps < new_tokens and not generator.is_done():
+            generator.generate_next_token()
+            steps += 1
+        return BatchRun(steps * rows, time.perf_counter() - started)
+
+
 def _median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
+
+
+def _rate(count: int, seconds: float) -> float:
+    return count / seconds if seconds > 0 else 0.0
 
 
 class OthersCpu:
@@ -392,7 +442,7 @@ class Session:
             contended_runs=sum(run.others_cpu > QUIET_SHARE for run in [*streams, *batches, *prefills]),
             timed_runs=len(streams) + len(batches) + len(prefills),
             prefill_tokens=len(self.prefill_ids),
-            prefill_tokens_per_s=_median([run.tokens_per_s for run in kept_prefills]),
+            prefill_tokens_per_s=_rate(len(self.prefill_ids), _median([run.elapsed_s for run in kept_prefills])),
             prefill_ms=_median([run.elapsed_s for run in kept_prefills]) * 1000,
             runs={
                 "tokens_per_s": [run.tokens_per_s for run in streams],
@@ -417,6 +467,8 @@ def open_session(args: argparse.Namespace) -> Session:
         load = partial(OnnxPeer, Path(args.folder), args.threads)
     elif args.runtime == "transformers":
         load = partial(TransformersPeer, Path(args.folder), args.threads)
+    elif args.runtime == "genai":
+        load = partial(GenaiPeer, Path(args.folder))  # threads: in its genai_config.json
     else:
         context = max(512, len(prompt_ids) + args.tokens + 16, len(prefill_ids) + 16)
         load = partial(LlamaCppPeer, Path(args.folder), args.threads, context)
@@ -472,6 +524,8 @@ def _import_runtime(runtime: str) -> float:
     elif runtime == "transformers":
         import torch  # noqa: F401
         import transformers  # noqa: F401
+    elif runtime == "genai":
+        import onnxruntime_genai  # noqa: F401
     else:
         import llama_cpp  # noqa: F401
     return time.perf_counter() - started
@@ -480,7 +534,8 @@ def _import_runtime(runtime: str) -> float:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m adcopy_desktop.bench.peers", description=__doc__.split("\n")[0])
     parser.add_argument("--runtime", choices=RUNTIMES, required=True)
-    parser.add_argument("--folder", required=True, help="onnx/ folder, hf/ folder or .gguf file, by runtime")
+    parser.add_argument("--folder", required=True,
+                        help="onnx/ folder, hf/ folder, .gguf file or genai folder, by runtime")
     parser.add_argument("--prompt-ids", required=True, help="comma-separated prompt token ids")
     parser.add_argument("--prefill-ids", default="", help="comma-separated ids of a long prompt whose first "
                         "token is timed too (the prompt pass)")

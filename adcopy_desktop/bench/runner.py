@@ -31,13 +31,14 @@ import adcopy_desktop
 from adcopy_desktop.bench.peers import QUIET_SHARE, READY_PREFIX, RESULT_PREFIX, RETRY_FACTOR, RUN_PREFIX
 
 OURS = "onnx"
-PEERS = ("export", "transformers", "llamacpp")
+PEERS = ("export", "transformers", "llamacpp", "genai")
 CHILD_RUNTIMES = {"export": "onnx"}  # the Optimum graph runs in the app's own runtime
 LABELS = {
     "onnx": "AdCopy (ONNX Runtime)",
     "export": "AdCopy on Optimum's graph",
     "transformers": "transformers eager",
     "llamacpp": "llama.cpp",
+    "genai": "onnxruntime-genai, same graph",
 }
 # What each child needs importable; checked here without importing anything heavy.
 REQUIRED_MODULES = {
@@ -45,14 +46,17 @@ REQUIRED_MODULES = {
     "export": ("onnxruntime",),
     "transformers": ("torch", "transformers"),
     "llamacpp": ("llama_cpp",),
+    "genai": ("onnxruntime_genai", "onnx"),
 }
 INSTALL_HINTS = {
     "onnx": "pip install onnxruntime",
     "export": "pip install onnxruntime",
     "transformers": "pip install 'adcopy-desktop[build]' (torch + transformers)",
     "llamacpp": 'CMAKE_ARGS="-DLLAMA_CURL=OFF" pip install llama-cpp-python',
+    "genai": "pip install onnxruntime-genai",
 }
-TARGET_NAMES = {"onnx": "ONNX folder", "export": "--export-graph folder", "transformers": "Hugging Face (hf/) folder", "llamacpp": "GGUF file"}
+TARGET_NAMES = {"onnx": "ONNX folder", "export": "--export-graph folder", "transformers": "Hugging Face (hf/) folder",
+                "llamacpp": "GGUF file", "genai": "fused attention graph (onnxruntime-genai runs only that one)"}
 DEFAULT_PROMPT = (
     "Write a long, detailed product description for an online shop: a white denim jacket with a "
     "relaxed fit, brass buttons, two chest pockets and a soft cotton lining. Describe the material, "
@@ -322,9 +326,84 @@ def measure_peers(
     return results
 
 
+def is_fused_graph(onnx_folder: Path) -> bool:
+    """Whether the folder's model.onnx is the fused attention graph, read without its weights."""
+    import onnx
+
+    from adcopy_desktop.core.runtime.decoder import FUSED_GRAPH_PROPERTY
+
+    try:
+        proto = onnx.load(str(onnx_folder / "model.onnx"), load_external_data=False)
+    except Exception:  # a missing or damaged file (protobuf's DecodeError): the app's row says which
+        return False
+    return any(entry.key == FUSED_GRAPH_PROPERTY and entry.value.startswith("fused-gqa")
+               for entry in proto.metadata_props)
+
+
+def prepare_genai_folder(onnx_folder: Path, work: Path, threads: int) -> Path:
+    """A folder onnxruntime-genai loads: the fused graph with num_logits_to_keep defaulting to 0 (genai
+    feeds no such input and reads logits at every prompt position), its weights hard-linked (genai
+    refuses weights outside the folder; copied where links cannot be made) and a genai_config.json
+    from the model's config with ``threads`` intra-op threads."""
+    import shutil
+
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    from adcopy_desktop.core.model_store.fuse import LOGITS_TO_KEEP
+
+    work.mkdir(parents=True, exist_ok=True)
+    proto = onnx.load(str(onnx_folder / "model.onnx"), load_external_data=False)
+    proto.graph.initializer.append(numpy_helper.from_array(np.array([0], dtype=np.int64), LOGITS_TO_KEEP))
+    onnx.save(proto, str(work / "model.onnx"))
+    for entry in onnx_folder.iterdir():
+        target = work / entry.name
+        if entry.name == "model.onnx" or not entry.is_file() or target.exists():
+            continue
+        try:
+            os.link(entry, target)
+        except OSError:
+            shutil.copy2(entry, target)
+    config = json.loads((onnx_folder / "config.json").read_text(encoding="utf-8"))
+    generation = {}
+    if (onnx_folder / "generation_config.json").is_file():
+        generation = json.loads((onnx_folder / "generation_config.json").read_text(encoding="utf-8"))
+    eos = generation.get("eos_token_id", config.get("eos_token_id"))
+    heads = config["num_attention_heads"]
+    genai_config = {
+        "model": {
+            "type": config["model_type"],
+            "bos_token_id": config.get("bos_token_id"),
+            "eos_token_id": eos if isinstance(eos, list) else [eos],
+            "pad_token_id": generation.get("pad_token_id", config.get("pad_token_id", eos)),
+            "vocab_size": config["vocab_size"],
+            "context_length": config.get("max_position_embeddings", 4096),
+            "decoder": {
+                "filename": "model.onnx",
+                "session_options": {"log_id": "adcopy-bench", "intra_op_num_threads": threads, "provider_options": []},
+                "head_size": config.get("head_dim") or config["hidden_size"] // heads,
+                "hidden_size": config["hidden_size"],
+                "num_attention_heads": heads,
+                "num_key_value_heads": config.get("num_key_value_heads", heads),
+                "num_hidden_layers": config["num_hidden_layers"],
+                "inputs": {"input_ids": "input_ids", "attention_mask": "attention_mask",
+                           "past_key_names": "past_key_values.%d.key", "past_value_names": "past_key_values.%d.value"},
+                "outputs": {"logits": "logits", "present_key_names": "present.%d.key",
+                            "present_value_names": "present.%d.value"},
+            },
+        },
+        # the fused graph writes its KV cache in place: past and present share one buffer
+        "search": {"do_sample": False, "num_beams": 1, "past_present_share_buffer": True, "top_k": 1,
+                   "max_length": config.get("max_position_embeddings", 4096)},
+    }
+    (work / "genai_config.json").write_text(json.dumps(genai_config, indent=2), encoding="utf-8")
+    return work
+
+
 def _peer_target(
     runtime: str, onnx_folder: Path, hf_folder: Path | None, gguf_path: Path | None,
-    export_folder: Path | None = None,
+    export_folder: Path | None = None, genai_folder: Path | None = None,
 ) -> dict[str, Any] | Path:
     """The folder or file a runtime loads, or the reason it cannot run here."""
     missing = [name for name in REQUIRED_MODULES[runtime] if not module_present(name)]
@@ -333,7 +412,12 @@ def _peer_target(
     if runtime == "export" and export_folder is None:
         return {"status": "skipped", "reason": "no --export-graph given (the same model built with the builder's "
                                                "--graph export)"}
-    target = {"onnx": onnx_folder, "export": export_folder, "transformers": hf_folder, "llamacpp": gguf_path}[runtime]
+    if runtime == "genai" and genai_folder is None:
+        if not is_fused_graph(onnx_folder):
+            return {"status": "skipped", "reason": f"this model has no {TARGET_NAMES[runtime]}"}
+        return {"status": "prepare"}
+    target = {"onnx": onnx_folder, "export": export_folder, "transformers": hf_folder, "llamacpp": gguf_path,
+              "genai": genai_folder}[runtime]
     if target is None or not Path(target).exists():
         where = f" ({target})" if target else ""
         return {"status": "skipped", "reason": f"this model has no {TARGET_NAMES[runtime]}{where}"}
@@ -406,12 +490,16 @@ def run_benchmark(
         )
         if isinstance(target, Path):
             targets[runtime] = target
-        else:
+        elif target["status"] != "prepare":
             results[runtime] = target
-    measured = measure_peers(
-        targets, prompt_ids, new_tokens=new_tokens, batch=batch, repeats=repeats, threads=threads,
-        progress=progress, prefill_ids=prefill_ids,
-    )
+    # genai's folder sits beside the model so its weights can be hard-linked (same file system)
+    with tempfile.TemporaryDirectory(prefix=".bench-genai-", dir=onnx_folder.parent) as genai_work:
+        if "genai" in runtimes and "genai" not in results:
+            targets["genai"] = prepare_genai_folder(onnx_folder, Path(genai_work), threads)
+        measured = measure_peers(
+            targets, prompt_ids, new_tokens=new_tokens, batch=batch, repeats=repeats, threads=threads,
+            progress=progress, prefill_ids=prefill_ids,
+        )
     for runtime, figures in measured.items():
         results[runtime] = {"source": str(targets[runtime]), **figures}
     results = {runtime: {"label": LABELS[runtime], **results[runtime]} for runtime in runtimes}

@@ -87,7 +87,8 @@ def test_text_and_markdown_tables(report: dict[str, Any]) -> None:
     assert " prefill " in versus and "x tokens/s" in versus
     markdown = runner.format_markdown(report)
     assert markdown.splitlines()[0].startswith("| runtime | tokens/s |")
-    assert len([line for line in markdown.splitlines() if line.startswith("| ")]) == 4
+    # header + ours, transformers, llama.cpp (not installed) and onnxruntime-genai
+    assert len([line for line in markdown.splitlines() if line.startswith("| ")]) == 5
 
 
 def test_llama_cpp_without_gguf_is_skipped(monkeypatch: pytest.MonkeyPatch, tiny_folder: Path) -> None:
@@ -127,7 +128,11 @@ def test_bench_command_uses_the_active_model(tiny_store: ModelStore, monkeypatch
     assert report["model"] == "tiny-llama"
     assert report["precision"] == json.loads((tiny_store.get("tiny-llama").folder / "manifest.json").read_text())["precision"]
     ((targets, options),) = calls
-    assert list(targets) == ["onnx", "transformers"]
+    genai = runner.module_present("onnxruntime_genai")
+    assert list(targets) == ["onnx", "transformers", *(["genai"] if genai else [])]
+    if genai:  # prepared beside the model (hard links need one file system), removed afterwards
+        assert targets["genai"].parent == tiny_store.get("tiny-llama").runtime_folder.parent
+        assert not targets["genai"].exists()
     assert targets["onnx"] == tiny_store.get("tiny-llama").runtime_folder
     assert targets["transformers"].name == "hf"
     assert options["new_tokens"] == 5 and options["batch"] == 3 and options["threads"] == 1
@@ -213,3 +218,46 @@ def test_without_prefill_the_column_is_left_out(tiny_folder: Path) -> None:
     assert "prefill" not in runner.format_markdown(report).splitlines()[0]
     with pytest.raises(ValueError, match="prefill_tokens"):
         runner.run_benchmark(tiny_folder / "onnx", None, None, prefill_tokens=-1)
+
+
+def test_genai_runs_the_apps_own_fused_graph(tiny_folder: Path, tmp_path: Path) -> None:
+    """onnxruntime-genai's C++ loop over the same graph and weights: its greedy tokens are ours."""
+    pytest.importorskip("onnxruntime_genai")
+    from adcopy_desktop.bench.peers import GenaiPeer, OnnxPeer
+
+    folder = runner.prepare_genai_folder(tiny_folder / "onnx", tmp_path / "genai", threads=1)
+    config = json.loads((folder / "genai_config.json").read_text())
+    hf_config = json.loads((tiny_folder / "onnx" / "config.json").read_text())
+    assert config["model"]["decoder"]["num_hidden_layers"] == hf_config["num_hidden_layers"]
+    assert config["model"]["decoder"]["session_options"]["intra_op_num_threads"] == 1
+    assert config["search"]["past_present_share_buffer"] is True
+    assert (folder / "model.onnx.data").stat().st_size == (tiny_folder / "onnx" / "model.onnx.data").stat().st_size
+
+    ids = [1, 17, 42, 99, 7, 3]
+    genai = GenaiPeer(folder)
+    run = genai.stream(ids, 5)
+    assert run.tokens == 5 and 0 < run.first_token_s <= run.elapsed_s
+    assert genai.batch(ids, 4, 3).tokens == 12
+
+    import numpy as np
+
+    params = genai.og.GeneratorParams(genai.model)
+    params.set_search_options(max_length=len(ids) + 5, min_length=len(ids) + 5, do_sample=False)
+    generator = genai.og.Generator(genai.model, params)
+    generator.append_tokens(np.array([ids], dtype=np.int32))
+    theirs = np.asarray(generator.get_logits()).reshape(-1)
+    ours = OnnxPeer(tiny_folder / "onnx", threads=1).model
+    mine = np.asarray(ours._new_stepper(1, len(ids) + 5).prefill(ids)).reshape(-1)
+    # the same graph and weights: the prompt's next-token logits agree to kernel rounding
+    assert theirs.shape == mine.shape
+    np.testing.assert_allclose(theirs, mine, atol=1e-3 * float(np.abs(mine).max()))
+    assert int(theirs.argmax()) == int(mine.argmax())
+
+
+def test_genai_row_needs_the_fused_graph(tiny_folder: Path, tmp_path: Path) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runner, "module_present", lambda name: True)
+        assert runner._peer_target("genai", tiny_folder / "onnx", None, None) == {"status": "prepare"}
+        (tmp_path / "model.onnx").write_bytes(b"not a graph")
+        skipped = runner._peer_target("genai", tmp_path, None, None)
+    assert skipped["status"] == "skipped" and "fused attention graph" in skipped["reason"]
