@@ -653,10 +653,10 @@ static void prune_cache(int bfd, const char *own_id, int background, int keep_fd
         }
         if (pid > 0) {
             while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {}
-            ndoomed = 0;
+            background = 2;  /* done there */
         }
     }
-    for (size_t i = 0; i < ndoomed; i++) remove_at(bfd, doomed[i], 0);
+    for (size_t i = 0; background != 2 && i < ndoomed; i++) remove_at(bfd, doomed[i], 0);
     for (size_t i = 0; i < ndoomed; i++) free(doomed[i]);
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
