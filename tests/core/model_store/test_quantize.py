@@ -77,8 +77,11 @@ def test_int8_build_quantises_every_matmul_to_8_bits_and_records_the_check(tiny_
     graph, nodes = nbits_nodes(int8.runtime_folder / "model.onnx")
     assert len(nodes) == 2 * 7 + 1  # q, k, v, o, gate, up, down per layer, and the tied lm_head
     assert {bits_of(node) for node in nodes} == {8}
+    block_sizes = {attr.i for node in nodes for attr in node.attribute if attr.name == "block_size"}
+    assert block_sizes == {quantize.SCHEMES["int8"].block_size} == {128}
     assert not any(node.op_type == "MatMul" and "lm_head" in node.name for node in graph.node)
     check = manifest["export_check"]
+    assert check["int8_block_size"] == 128
     assert check["int8_next_token_agreement"] >= quantize.SCHEMES["int8"].min_top1
     assert check["int8_in_float_top5"] >= quantize.SCHEMES["int8"].min_top_k
     assert check["int8_check_positions"] > 20
