@@ -21,6 +21,9 @@ ALWAYS_EXCLUDED = (
     "tkinter", "_tkinter", "matplotlib", "scipy", "pandas", "IPython", "jupyter", "notebook",
     "pytest", "pytestqt", "_pytest", "PyInstaller", "setuptools", "pip", "wheel", "sphinx",
     "llama_cpp", "cv2", "PIL", "pyarrow", "lxml", "docutils",
+    # onnxruntime-genai: only a row of `adcopy bench` (skipped when absent), 34 MB; hf_xet:
+    # huggingface_hub's download backend (imported only to download; the app is offline), 11 MB
+    "onnxruntime_genai", "hf_xet",
     # Qt modules the app never imports (it uses QtCore, QtGui, QtWidgets; pyqtgraph imports
     # QtOpenGL and QtOpenGLWidgets unconditionally and QtSvg if present: those three stay)
     "PySide6.QtWebEngineCore", "PySide6.QtWebEngineWidgets", "PySide6.QtWebEngineQuick",
@@ -46,7 +49,17 @@ DROPPED_FILES = (
     "plugins/qmltooling", "plugins/designer", "plugins/sqldrivers", "plugins/multimedia",
     "plugins/wayland-", "plugins/virtualkeyboard", "plugins/sceneparsers",
     "plugins/platforminputcontexts/libqtvirtualkeyboardplugin",
+    # full edition: torch's own C++ test programs and test libraries (~130 MB), and protoc
+    "torch/test/", "torch/bin/test_", "torch/bin/FileStoreTest", "torch/bin/HashStoreTest",
+    "torch/bin/TCPStoreTest", "torch/bin/protoc", "torch/lib/libtorchbind_test",
+    "torch/lib/libjitbackend_test", "torch/lib/libbackend_with_compiler", "torch/lib/libaoti_custom_ops",
 )
+
+# Folders whose modules import each other as top-level modules (the package puts its own folder on
+# sys.path at import time, which a frozen app cannot do): given to the analysis as search paths.
+# onnxruntime.quantization (int8 weights when building a model) imports onnxruntime.transformers,
+# whose onnx_utils does `from fusion_utils import ...`.
+TOP_LEVEL_FOLDERS_FULL = ("onnxruntime/transformers",)
 
 # Qt's own translations kept (standard buttons in Chinese); every other language is dropped.
 KEPT_QT_TRANSLATIONS = ("qtbase_zh_CN.qm", "qt_zh_CN.qm", "qtbase_en.qm", "qt_en.qm")
@@ -102,6 +115,22 @@ def hidden_imports(edition: str) -> list[str]:
 
 def metadata(edition: str) -> list[str]:
     return list(METADATA) + (list(METADATA_FULL) if edition == "full" else [])
+
+
+def top_level_folders(edition: str) -> list[str]:
+    """Paths relative to site-packages to add to the analysis' search path."""
+    return list(TOP_LEVEL_FOLDERS_FULL) if edition == "full" else []
+
+
+def transformers_model_packages(site_packages) -> list[str]:
+    """Every package of transformers.models in that site-packages folder (the full edition's hidden
+    imports: transformers finds tokenizer and model classes by importing model packages by name)."""
+    from pathlib import Path
+
+    models = Path(site_packages) / "transformers" / "models"
+    if not models.is_dir():
+        return []
+    return [f"transformers.models.{d.name}" for d in sorted(models.iterdir()) if (d / "__init__.py").is_file()]
 
 
 def dropped(dest: str) -> bool:

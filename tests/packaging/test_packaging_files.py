@@ -58,6 +58,54 @@ def test_every_edition_drops_unused_qt_parts_and_foreign_translations():
     assert config.LITE_SIZE_LIMIT_MB == 350
 
 
+def test_the_full_edition_drops_torchs_test_programs_but_not_its_libraries():
+    config = bundle_config()
+    for test_file in ("torch/test/c10_Synchronized_test", "torch/bin/test_api", "torch/bin/TCPStoreTest",
+                      "torch/bin/protoc-3.13.0.0", "torch/lib/libtorchbind_test.so",
+                      "torch\\lib\\libjitbackend_test.so"):
+        assert config.dropped(test_file), test_file
+    for needed in ("torch/lib/libtorch_cpu.so", "torch/lib/libc10.so", "torch/lib/libgomp.so.1",
+                   "torch/bin/torch_shm_manager", "torch/testing/_comparison.py", "torch/lib/libshm.so"):
+        assert not config.dropped(needed), needed
+    for edition in config.EDITIONS:
+        assert {"onnxruntime_genai", "hf_xet"} <= set(config.excludes(edition))
+
+
+def test_the_full_edition_finds_onnxruntimes_top_level_imports():
+    # onnxruntime.quantization -> onnxruntime.transformers.onnx_utils -> `from fusion_utils import`:
+    # without the folder on the analysis path the frozen model build failed at its int8 step
+    config = bundle_config()
+    assert config.top_level_folders("lite") == []
+    onnxruntime = pytest.importorskip("onnxruntime")
+    site_packages = Path(onnxruntime.__file__).resolve().parents[1]
+    for rel in config.top_level_folders("full"):
+        assert (site_packages / rel).is_dir(), rel
+    onnx_utils = site_packages / "onnxruntime" / "transformers" / "onnx_utils.py"
+    if onnx_utils.is_file():
+        assert "onnxruntime/transformers" in config.top_level_folders("full")
+    text = (PACKAGING / "adcopy.spec").read_text(encoding="utf-8")
+    assert "bundle_config.top_level_folders(EDITION)" in text
+
+
+def test_the_full_edition_bundles_every_transformers_model_package():
+    # AutoTokenizer on a Llama folder imports transformers.models.ernie4_5 first (its mapping lists
+    # LlamaTokenizerFast too): the frozen trainer failed there while it was not bundled
+    config = bundle_config()
+    transformers = pytest.importorskip("transformers")
+    site_packages = Path(transformers.__file__).resolve().parents[1]
+    packages = config.transformers_model_packages(site_packages)
+    assert {"transformers.models.llama", "transformers.models.qwen2", "transformers.models.auto"} <= set(packages)
+    from transformers.models.auto.tokenization_auto import TOKENIZER_MAPPING_NAMES
+    from transformers.models.auto.configuration_auto import model_type_to_module_name
+
+    for model_type in TOKENIZER_MAPPING_NAMES:
+        module = model_type_to_module_name(model_type)
+        if (site_packages / "transformers" / "models" / module / "__init__.py").is_file():
+            assert f"transformers.models.{module}" in packages
+    assert config.transformers_model_packages(site_packages / "nowhere") == []
+    assert "bundle_config.transformers_model_packages(site_packages)" in (PACKAGING / "adcopy.spec").read_text()
+
+
 def test_the_helper_modules_started_by_name_are_bundled():
     config = bundle_config()
     assert "adcopy_desktop.core.plugins.host" in config.hidden_imports("lite")
