@@ -70,10 +70,6 @@ class PrefillRun:
     elapsed_s: float
     others_cpu: float = 0.0
 
-    @property
-    def tokens_per_s(self) -> float:
-        return self.prompt_tokens / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
 
 @dataclass
 class PeerResult:

@@ -9,6 +9,7 @@ and works out the ratios.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.metadata
 import importlib.util
 import json
@@ -492,10 +493,11 @@ def run_benchmark(
             targets[runtime] = target
         elif target["status"] != "prepare":
             results[runtime] = target
-    # genai's folder sits beside the model so its weights can be hard-linked (same file system)
-    with tempfile.TemporaryDirectory(prefix=".bench-genai-", dir=onnx_folder.parent) as genai_work:
+    with contextlib.ExitStack() as cleanup:
         if "genai" in runtimes and "genai" not in results:
-            targets["genai"] = prepare_genai_folder(onnx_folder, Path(genai_work), threads)
+            # beside the model so its weights can be hard-linked (same file system)
+            work = cleanup.enter_context(tempfile.TemporaryDirectory(prefix=".bench-genai-", dir=onnx_folder.parent))
+            targets["genai"] = prepare_genai_folder(onnx_folder, Path(work), threads)
         measured = measure_peers(
             targets, prompt_ids, new_tokens=new_tokens, batch=batch, repeats=repeats, threads=threads,
             progress=progress, prefill_ids=prefill_ids,
